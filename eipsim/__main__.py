@@ -1,0 +1,5 @@
+import sys
+
+from eipsim.cli import main
+
+sys.exit(main())

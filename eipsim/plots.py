@@ -1,0 +1,71 @@
+"""PNG plots of a single run: adoption, flows, trust and the EIP score over time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def run_plots(ts: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
+    months = ts["step"]
+    figs = []
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(months, ts["adoption_share"], label="adoption share (firms in symbiosis)")
+    ax.set_ylabel("share of firms")
+    ax2 = ax.twinx()
+    ax2.plot(months, ts["active_links"], color="tab:orange", label="active links")
+    ax2.set_ylabel("links")
+    ax.set_xlabel("month")
+    ax.set_title(f"Adoption - {title}")
+    fig.legend(loc="upper left", bbox_to_anchor=(0.1, 0.9))
+    figs.append(("adoption.png", fig))
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.stackplot(
+        months,
+        ts["exchanged_links_t"] / 1e3,
+        ts["exchanged_facilities_t"] / 1e3,
+        ts["landfilled_t"] / 1e3,
+        labels=["exchanged by links", "reused via shared facilities", "landfilled / discharged"],
+        alpha=0.8,
+    )
+    ax.set_ylabel("kt per month (water m3 ~ t)")
+    ax.set_xlabel("month")
+    ax.set_title(f"Material flows - {title}")
+    ax.legend(loc="upper left", fontsize=8)
+    figs.append(("flows.png", fig))
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(months, ts["mean_trust_same_nationality"], label="within nationality")
+    ax.plot(months, ts["mean_trust_cross_nationality"], label="across nationalities")
+    ax.plot(months, ts["mean_trust_in_operator"], label="in the operator", linestyle="--")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("mean trust")
+    ax.set_xlabel("month")
+    ax.set_title(f"Trust - {title}")
+    ax.legend()
+    figs.append(("trust.png", fig))
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.step(months, ts["eip_score"], where="post", label="share of EIP criteria met")
+    ax.axhline(1.0, color="grey", linestyle=":", label="certification (all criteria)")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("month")
+    ax.set_title(f"EIP assessment - {title}")
+    ax.legend()
+    figs.append(("eip.png", fig))
+
+    paths = []
+    for name, f in figs:
+        f.tight_layout()
+        p = out / name
+        f.savefig(p, dpi=110)
+        plt.close(f)
+        paths.append(p)
+    return paths

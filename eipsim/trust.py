@@ -1,0 +1,88 @@
+"""Pairwise trust between firms and its updates.
+
+``T[i, j]`` is how much firm i trusts firm j (rows and columns are plot slots). Updates
+are vectorised over arrays of pairs; see docs/ODD.md, "Trust", for the equations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+
+class TrustMatrix:
+    def __init__(self, n_slots: int):
+        self.T = np.zeros((n_slots, n_slots))
+
+    def init_firm(
+        self,
+        slot: int,
+        nat: np.ndarray,
+        alive: np.ndarray,
+        same: float,
+        cross: float,
+        noise: float,
+        rng: np.random.Generator,
+    ) -> None:
+        """Initial trust of a new firm toward the others and of the others toward it:
+        ``same`` within a nationality, ``cross`` across, plus Gaussian noise, clipped to [0, 1]."""
+        base = np.where(nat == nat[slot], same, cross)
+        n = base.size
+        row = np.clip(base + noise * rng.standard_normal(n), 0.0, 1.0)
+        col = np.clip(base + noise * rng.standard_normal(n), 0.0, 1.0)
+        row[~alive] = 0.0
+        col[~alive] = 0.0
+        self.T[slot, :] = row
+        self.T[:, slot] = col
+        self.T[slot, slot] = 0.0
+
+    def clear(self, slot: int) -> None:
+        self.T[slot, :] = 0.0
+        self.T[:, slot] = 0.0
+
+    def raise_toward_one(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
+        """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity."""
+        self.T[i, j] += rate * (1.0 - self.T[i, j])
+
+    def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
+        """T_ij -= rate * T_ij: shortfalls and broken links."""
+        self.T[i, j] -= np.clip(rate, 0.0, 1.0) * self.T[i, j]
+
+    def diffuse(self, src: np.ndarray, dst: np.ndarray, weight: float) -> None:
+        """Each firm with partners moves its trust toward its partners' average opinion
+        (Ghali et al. 2017): T_i <- (1 - w) T_i + w * mean_{k in partners(i)} T_k."""
+        if weight <= 0 or src.size == 0:
+            return
+        n = self.T.shape[0]
+        adj = sparse.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
+        adj.data[:] = 1.0  # duplicates summed by csr; a partner counts once
+        deg = np.asarray(adj.sum(axis=1)).ravel()
+        rows = np.flatnonzero(deg)
+        pos = np.full(n, -1)
+        pos[rows] = np.arange(rows.size)
+        total = np.asarray(adj[rows] @ self.T)
+        opinion = total / deg[rows, None]
+        # A partner's self-view (the zero diagonal) is no opinion: about partner j, average
+        # over the other partners only, or keep T_ij if j is the only one.
+        e_src, e_dst = adj.nonzero()
+        d = deg[e_src]
+        r = pos[e_src]
+        opinion[r, e_dst] = np.where(
+            d > 1, total[r, e_dst] / np.maximum(d - 1, 1), self.T[e_src, e_dst]
+        )
+        diag = self.T[rows, rows].copy()
+        self.T[rows] = (1.0 - weight) * self.T[rows] + weight * opinion
+        self.T[rows, rows] = diag
+
+    def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
+        """Mean trust over ordered pairs of distinct alive firms, within and across nationality."""
+        idx = np.flatnonzero(alive)
+        if idx.size < 2:
+            return float("nan"), float("nan")
+        sub = self.T[np.ix_(idx, idx)]
+        same = nat[idx][:, None] == nat[idx][None, :]
+        np.fill_diagonal(same, False)
+        cross = nat[idx][:, None] != nat[idx][None, :]
+        s = float(sub[same].mean()) if same.any() else float("nan")
+        c = float(sub[cross].mean()) if cross.any() else float("nan")
+        return s, c
