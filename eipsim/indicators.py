@@ -153,8 +153,8 @@ def symbiosis_members(model: EIPModel) -> tuple[np.ndarray, np.ndarray]:
     for fac in model.operator.facilities:
         if not fac.built or not fac.users:
             continue
-        if fac.kind == "wastewater_treatment" and not model.standard[fac.materials[0]]:
-            continue  # treatment without reuse is disposal, not symbiosis
+        if fac.kind == "solar_microgrid":
+            continue  # energy self-supply, reported as solar_mwh, not a resource exchange
         members[np.fromiter(fac.users, dtype=int)] = True
     alive = model.state.alive
     return members & alive, in_links & alive

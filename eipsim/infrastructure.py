@@ -106,15 +106,14 @@ class Facility:
         fl = Flows(recovered=np.zeros(M), intake=np.zeros(M))
         if not self.built:
             return fl
-        if self.kind == "wastewater_treatment":
-            # Connection to the central plant is mandatory for dischargers; reuse is opt-in.
-            self.users.update(
-                int(i)
-                for i in np.flatnonzero(ctx.alive & (ctx.res_supply[:, self.materials[0]] > 0))
-            )
         self.connect(ctx)
         users = np.fromiter(self.users, dtype=int) if self.users else np.zeros(0, dtype=int)
         users = users[ctx.alive[users]] if users.size else users
+        takers = users
+        if self.kind == "wastewater_treatment":
+            # Dischargers must connect to the central plant (treatment is disposal, not
+            # symbiosis); ``users`` are the firms that opted in to take reuse water.
+            takers = np.flatnonzero(ctx.alive & (ctx.res_supply[:, self.materials[0]] > 0))
         sp = self.spec
         if self.kind == "solar_microgrid":
             kwh = sp["kwp_per_firm"] * sp["kwh_per_kwp_month"] * ctx.size[users]
@@ -127,11 +126,11 @@ class Facility:
             return fl
         cap, rec, fee = sp["capacity_per_month"], sp["recovery_share"], sp["opex_usd_per_unit"]
         m = np.array(self.materials)
-        offered = ctx.res_supply[np.ix_(users, m)]
+        offered = ctx.res_supply[np.ix_(takers, m)]
         total = offered.sum()
         take = min(1.0, cap / total) if total > 0 else 0.0
         intake = offered * take
-        ctx.res_supply[np.ix_(users, m)] -= intake
+        ctx.res_supply[np.ix_(takers, m)] -= intake
         fl.intake[m] = intake.sum(axis=0)
         if self.kind == "materials_recovery":
             fl.recovered[m] = rec * fl.intake[m]
