@@ -124,7 +124,9 @@ def pair_economics(
     pipe = np.where(np.isnan(conn), dist_km * 1000.0 * p.pipe_usd_per_m, conn)
     capital = np.where(p.piped[m], pipe * (1.0 - p.capex_subsidy) * p.annuity, 0.0)
     permit = np.where(standard[m], 0.0, p.permit_cost[m]) / p.horizon_months
-    C = transport + treat + transaction + capital + permit - p.subsidy_per_unit * q
+    # The per-tonne subsidy, like the landfill tax, covers solid by-products only.
+    subsidy = p.subsidy_per_unit * q * p.taxable[m]
+    C = transport + treat + transaction + capital + permit - subsidy
     B = S_s + S_u - C
     if p.nash:
         B_s = 0.5 * B

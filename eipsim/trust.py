@@ -7,7 +7,6 @@ are vectorised over arrays of pairs; see docs/ODD.md, "Trust", for the equations
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 
 class TrustMatrix:
@@ -54,17 +53,17 @@ class TrustMatrix:
         if weight <= 0 or src.size == 0:
             return
         n = self.T.shape[0]
-        adj = sparse.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
-        adj.data[:] = 1.0  # duplicates summed by csr; a partner counts once
-        deg = np.asarray(adj.sum(axis=1)).ravel()
+        edges = np.unique(src * n + dst)  # a partner counts once
+        e_src, e_dst = np.divmod(edges, n)
+        deg = np.bincount(e_src, minlength=n)
         rows = np.flatnonzero(deg)
         pos = np.full(n, -1)
         pos[rows] = np.arange(rows.size)
-        total = np.asarray(adj[rows] @ self.T)
+        total = np.zeros((rows.size, n))
+        np.add.at(total, pos[e_src], self.T[e_dst])
         opinion = total / deg[rows, None]
         # A partner's self-view (the zero diagonal) is no opinion: about partner j, average
         # over the other partners only, or keep T_ij if j is the only one.
-        e_src, e_dst = adj.nonzero()
         d = deg[e_src]
         r = pos[e_src]
         opinion[r, e_dst] = np.where(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from eipsim.exchange import pair_economics
 from eipsim.infrastructure import FacilityContext, Flows, make_facility
 
 if TYPE_CHECKING:
@@ -166,17 +167,52 @@ class Operator(mesa.Agent):
             (capex[payback_years <= st.recp_payback[cand]] * sub).sum()
         )
 
-    def fit_score(self, sector: str) -> float:
-        """Share of a prospect's streams that some current tenant could take or give."""
-        _m, st, cat = self.model, self.model.state, self.model.catalogue
+    def fit_score(self, sector: str, size: float = 1.0) -> float:
+        """Share of a prospect's streams for which some current tenant would be a paying
+        partner (B > 0 at threshold trust, with the operator's facilitation, at a typical
+        distance in the park). Streams, not volumes, count: water would swamp the rest."""
+        m, st, cat = self.model, self.model.state, self.model.catalogue
         s = cat.sector_index(sector)
-        sup, dem = cat.supply[s] > 0, cat.demand[s] > 0
-        n = int(sup.sum() + dem.sum())
-        if n == 0:
+        sup, dem = cat.supply[s] * size, cat.demand[s] * size
+        streams = [(k, True) for k in np.flatnonzero(sup)] + [
+            (k, False) for k in np.flatnonzero(dem)
+        ]
+        if not streams:
             return 0.0
-        park_dem = (st.base_demand[st.alive] > 0).any(axis=0)
-        park_sup = (st.base_supply[st.alive] > 0).any(axis=0)
-        return float((sup & park_dem).sum() + (dem & park_sup).sum()) / n
+        out, inn = m.links.committed(m.park.n_plots, m.n_mat)
+        alive = st.alive[:, None]
+        free_dem = np.maximum(st.base_demand - inn, 0.0) * alive
+        free_sup = np.maximum(st.base_supply - out, 0.0) * alive
+        mats, qs = [], []
+        for k, supplies in streams:
+            partner_q = free_dem[:, k] if supplies else free_sup[:, k]
+            own = sup[k] if supplies else dem[k]
+            q = np.minimum(partner_q[partner_q > 0], own)
+            mats.append(np.full(q.size, k))
+            qs.append(q)
+        mat, q = np.concatenate(mats), np.concatenate(qs)
+        if q.size == 0:
+            return 0.0
+        stream_of = np.repeat(np.arange(len(streams)), [x.size for x in qs])
+        d = np.full(q.size, 0.5 * np.hypot(m.park.width, m.park.height) * m.park.plot_size_km)
+        thr = np.full(q.size, m.sc.trust.threshold)
+        half = np.full(q.size, 0.5)
+        e = pair_economics(
+            m.econ,
+            mat,
+            q,
+            d,
+            thr,
+            thr,
+            half,
+            half,
+            m.standard,
+            np.ones(q.size, bool),
+            m.connection_usd,
+        )
+        matched = np.zeros(len(streams), dtype=bool)
+        matched[stream_of[e.benefit > 0]] = True
+        return float(matched.mean())
 
     def recruit(self, t: int) -> None:
         """Prospective tenants arrive; the operator admits those whose symbiosis fit reaches its
@@ -187,7 +223,7 @@ class Operator(mesa.Agent):
             if st.alive.all():
                 return
             sector, nat, size = m._draw_profile()
-            if self.fit_score(sector) + 1e-12 < self.cfg.tenant_selectivity:
+            if self.fit_score(sector, size) + 1e-12 < self.cfg.tenant_selectivity:
                 m.totals.rejected_prospects += 1
                 continue
             m.add_firm(sector, nat, size)
