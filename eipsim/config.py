@@ -137,6 +137,11 @@ class CostsConfig(_Strict):
         0.3, description="premium on virgin input after a failed delivery"
     )
     unprofitable_months: int = Field(3, ge=1, description="months of loss before a link breaks")
+    contract_months: int = Field(
+        0, ge=0, description="written contract length; 0 = informal links (Albino et al. 2016)"
+    )
+    contract_exposure_cut: Share = Field(0.5, description="share of exposure a contract covers")
+    contract_cost_markup: NonNeg = Field(0.2, description="extra transaction cost of a contract")
 
 
 class PlatformConfig(_Strict):

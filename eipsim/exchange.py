@@ -40,6 +40,9 @@ class EconParams:
     facilitation_discount: float
     emergency_premium: float
     nash: bool
+    contract: bool
+    contract_exposure_cut: float
+    contract_cost_markup: float
 
     @classmethod
     def build(cls, cat: Catalogue, sc) -> EconParams:
@@ -69,6 +72,9 @@ class EconParams:
             facilitation_discount=c.facilitation_discount,
             emergency_premium=c.emergency_premium,
             nash=c.bargaining == "nash",
+            contract=c.contract_months > 0,
+            contract_exposure_cut=c.contract_exposure_cut,
+            contract_cost_markup=c.contract_cost_markup,
         )
 
 
@@ -118,6 +124,7 @@ def pair_economics(
         * (1.0 - p.trust_discount * mean_trust)
         * (1.0 - p.facilitation_discount * facilitated)
         * (1.0 + 0.5 * np.maximum(conf_s, conf_u))
+        * (1.0 + p.contract_cost_markup * p.contract)
         / p.horizon_months
     )
     conn = connection_usd[m]
@@ -135,9 +142,11 @@ def pair_economics(
         B_s = B * np.divide(S_s, tot, out=np.full_like(B, 0.5), where=tot > 0)
     B_u = B - B_s
     alpha = np.divide(S_s - B_s, C, out=np.full_like(B, 0.5), where=np.abs(C) > 1e-12)
+    # A written contract's penalty clauses cover part of what a failure would cost.
+    cover = 1.0 - p.contract_exposure_cut * p.contract
     stranded = 0.5 * (capital + transaction)
-    X_s = stranded
-    X_u = q * p.gamma[m] * p.virgin_price[m] * p.emergency_premium + stranded
+    X_s = stranded * cover
+    X_u = (q * p.gamma[m] * p.virgin_price[m] * p.emergency_premium + stranded) * cover
     E_s = trust_su * B_s - (1.0 - trust_su) * X_s
     E_u = trust_us * B_u - (1.0 - trust_us) * X_u
     return PairEconomics(q, S_s, S_u, C, capital, transaction, B, B_s, B_u, alpha, E_s, E_u)

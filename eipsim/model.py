@@ -310,8 +310,10 @@ class EIPModel(mesa.Model):
         # Survival: losses for too long, or trust collapsed on either side.
         losing = (e.benefit_s < 0) | (e.benefit_u < 0)
         L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
-        unprofitable = rows[L.loss_months[rows] >= self.sc.costs.unprofitable_months]
-        collapsed = rows[(T[u, s] < tr.break_below) | (T[s, u] < tr.break_below)]
+        # A link under a written contract is honoured until the contract runs out.
+        free = (self.month - L.start[rows]) >= self.sc.costs.contract_months
+        unprofitable = rows[free & (L.loss_months[rows] >= self.sc.costs.unprofitable_months)]
+        collapsed = rows[free & ((T[u, s] < tr.break_below) | (T[s, u] < tr.break_below))]
         collapsed = np.setdiff1d(collapsed, unprofitable)
         for ended, why in ((unprofitable, "unprofitable"), (collapsed, "trust_collapse")):
             if ended.size:
