@@ -165,7 +165,7 @@ class FacilitySpec(_Strict):
 
 class OperatorConfig(_Strict):
     platform: PlatformConfig = Field(default_factory=PlatformConfig)
-    matchmaking_events_per_year: int = Field(0, ge=0, le=52)
+    matchmaking_events_per_year: int = Field(0, ge=0, le=12, description="at most one a month")
     event_attendance: Share = 0.3
     contacts_per_event: int = Field(3, ge=1, le=50)
     tenant_selectivity: Share = Field(0.0, description="0 = fill fast, 1 = only symbiosis fits")

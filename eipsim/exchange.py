@@ -25,7 +25,7 @@ class EconParams:
     treatment: np.ndarray  # (M,) USD per unit to reach reuse quality
     transport_factor: np.ndarray  # (M,)
     piped: np.ndarray  # (M,) bool
-    taxable: np.ndarray  # (M,) bool: landfill tax applies (solid, not energy or water)
+    taxable: np.ndarray  # (M,) bool: landfill tax and exchange subsidy apply
     needs_disclosure: np.ndarray  # (M,) bool
     permit_cost: np.ndarray  # (M,)
     landfill_tax: float
@@ -57,7 +57,8 @@ class EconParams:
             treatment=cat.mat["treatment_usd"],
             transport_factor=cat.mat["transport_factor"],
             piped=cat.piped,
-            taxable=~cat.is_energy & ~cat.piped,
+            # landfilled solids: not energy, not piped water, not scraps sold off-park
+            taxable=~cat.is_energy & ~cat.piped & (cat.mat["disposal_usd"] > 0),
             needs_disclosure=cat.needs_cost_disclosure,
             permit_cost=cat.mat["permit_cost_usd"],
             landfill_tax=g.landfill_tax_usd_per_t,
@@ -108,12 +109,15 @@ def pair_economics(
     standard: np.ndarray,
     facilitated: np.ndarray,
     connection_usd: np.ndarray,
+    paid_off: np.ndarray | None = None,
 ) -> PairEconomics:
     """Monthly benefit of each candidate and its split.
 
     ``standard[m]`` is True where a reuse standard is in force (no permit cost);
     ``connection_usd[m]`` is the operator network's connection fee for piped media
-    (NaN where no network serves the material, so a private pipe is laid)."""
+    (NaN where no network serves the material, so a private pipe is laid). Where
+    ``paid_off`` is True (a running link past its amortisation horizon) the one-off costs
+    (transaction, capital, permit) are paid and drop out."""
     S_s = q * (p.disposal[m] + p.landfill_tax * p.taxable[m])
     S_u = p.gamma[m] * q * p.virgin_price[m]
     transport = q * p.transport_per_t_km * dist_km * p.transport_factor[m]
@@ -133,13 +137,19 @@ def pair_economics(
     permit = np.where(standard[m], 0.0, p.permit_cost[m]) / p.horizon_months
     # The per-tonne subsidy, like the landfill tax, covers solid by-products only.
     subsidy = p.subsidy_per_unit * q * p.taxable[m]
+    if paid_off is not None:
+        transaction = np.where(paid_off, 0.0, transaction)
+        capital = np.where(paid_off, 0.0, capital)
+        permit = np.where(paid_off, 0.0, permit)
     C = transport + treat + transaction + capital + permit - subsidy
     B = S_s + S_u - C
     if p.nash:
         B_s = 0.5 * B
     else:
-        tot = S_s + S_u
-        B_s = B * np.divide(S_s, tot, out=np.full_like(B, 0.5), where=tot > 0)
+        # in proportion to savings; a negative saving (a scrap's forgone sale) weighs 0
+        pos_s, pos_u = np.maximum(S_s, 0.0), np.maximum(S_u, 0.0)
+        tot = pos_s + pos_u
+        B_s = B * np.divide(pos_s, tot, out=np.full_like(B, 0.5), where=tot > 0)
     B_u = B - B_s
     alpha = np.divide(S_s - B_s, C, out=np.full_like(B, 0.5), where=np.abs(C) > 1e-12)
     # A written contract's penalty clauses cover part of what a failure would cost.

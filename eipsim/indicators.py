@@ -140,6 +140,15 @@ class Totals:
             self.sums[k] = self.sums.get(k, 0.0) + float(metrics[k])
 
 
+def symbiosis_facilities(model: EIPModel) -> list:
+    """Built facilities that carry a symbiosis (Circular 05/2025 (b)): with users, and not
+    the solar micro-grid, which is energy self-supply reported as solar_mwh. The central
+    wastewater plant's users are the firms taking reuse water."""
+    return [
+        f for f in model.operator.facilities if f.built and f.users and f.kind != "solar_microgrid"
+    ]
+
+
 def symbiosis_members(model: EIPModel) -> tuple[np.ndarray, np.ndarray]:
     """Firms in symbiosis in the sense of Circular 05/2025: (a) exchanging with another firm,
     or (b) using shared production infrastructure. Returns (in any, in links)."""
@@ -150,11 +159,7 @@ def symbiosis_members(model: EIPModel) -> tuple[np.ndarray, np.ndarray]:
     in_links[L.s[rows]] = True
     in_links[L.u[rows]] = True
     members = in_links.copy()
-    for fac in model.operator.facilities:
-        if not fac.built or not fac.users:
-            continue
-        if fac.kind == "solar_microgrid":
-            continue  # energy self-supply, reported as solar_mwh, not a resource exchange
+    for fac in symbiosis_facilities(model):
         members[np.fromiter(fac.users, dtype=int)] = True
     alive = model.state.alive
     return members & alive, in_links & alive

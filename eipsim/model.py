@@ -218,7 +218,7 @@ class EIPModel(mesa.Model):
     # -- the month -------------------------------------------------------------------------------
     def step(self) -> None:
         self.month += 1
-        t, st, cat = self.month, self.state, self.catalogue
+        t, st = self.month, self.state
         self.government.begin_month(t)
         self.operator.begin_month(t)
         self.government.broker(t)
@@ -248,9 +248,7 @@ class EIPModel(mesa.Model):
             self.assessment = self.government.assess(t)
         tax = self.econ.taxable
         landfilled_taxable = res_supply[:, tax].sum() + (fac.intake - fac.recovered)[tax].sum()
-        self.government.account(
-            float(link_flows.by_material[~cat.is_energy].sum()), float(landfilled_taxable)
-        )
+        self.government.account(float(link_flows.by_material[tax].sum()), float(landfilled_taxable))
         self.metrics = indicators.compute(self, supply, link_flows, fac, res_supply)
         self.totals.add(self.metrics)
         self.datacollector.collect(self)
@@ -297,6 +295,7 @@ class EIPModel(mesa.Model):
             self._sunk_permits,  # a running link's permit is paid: no permit cost
             L.facilitated[rows],
             self.connection_usd,
+            paid_off=(self.month - L.start[rows]) >= self.sc.costs.horizon_months,
         )
         L.benefit_total[rows] += e.benefit
         # Trust: the user judges deliveries, the supplier judges uptake.
@@ -356,8 +355,8 @@ class EIPModel(mesa.Model):
             if platform is not None:
                 listed, browsing = platform
                 block = block | (
-                    (listed[sup][:, None] | listed[use][None, :])
-                    & (browsing[sup][:, None] | browsing[use][None, :])
+                    (listed[sup][:, None] & browsing[use][None, :])
+                    | (browsing[sup][:, None] & listed[use][None, :])
                 )
             return block & (searching[sup][:, None] | searching[use][None, :])
 

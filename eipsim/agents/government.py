@@ -8,6 +8,7 @@ import mesa
 import numpy as np
 
 from eipsim.exchange import candidate_pairs, pair_economics
+from eipsim.indicators import symbiosis_facilities
 
 if TYPE_CHECKING:
     from eipsim.model import EIPModel
@@ -101,14 +102,7 @@ class Government(mesa.Agent):
             "recp_aware_share": float(st.recp_aware[alive].sum()) / n,
             "recp_applied_share": float(st.recp_applied[alive].sum()) / n,
             "shared_land_share": float(land),
-            "implemented_links": float(
-                m.links.rows(1).size
-                + sum(
-                    len(f.users) > 0
-                    for f in ops.facilities
-                    if f.built and f.kind != "wastewater_treatment"
-                )
-            ),
+            "implemented_links": float(m.links.rows(1).size + len(symbiosis_facilities(m))),
             "planning_share": float(planning.sum()) / n,
             "years_compliant": t / 12.0,
             "wastewater_treatment": float("wastewater_treatment" in built),
