@@ -141,11 +141,15 @@ class Totals:
 
 
 def symbiosis_facilities(model: EIPModel) -> list:
-    """Built facilities that carry a symbiosis (Circular 05/2025 (b)): with users, and not
-    the solar micro-grid, which is energy self-supply reported as solar_mwh. The central
-    wastewater plant's users are the firms taking reuse water."""
+    """Built facilities that carry a symbiosis (Circular 05/2025 (b), shared production
+    infrastructure) and have users: the steam network, and the central wastewater plant
+    whose users are the firms taking reuse water. Sending residues to the materials-recovery
+    facility is waste management (it counts in exchanged_t, not in adoption), and the solar
+    micro-grid is energy self-supply (reported as solar_mwh)."""
     return [
-        f for f in model.operator.facilities if f.built and f.users and f.kind != "solar_microgrid"
+        f
+        for f in model.operator.facilities
+        if f.built and f.users and f.kind in ("steam_network", "wastewater_treatment")
     ]
 
 

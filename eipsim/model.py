@@ -188,6 +188,11 @@ class EIPModel(mesa.Model):
         self.firm_at[slot] = None
         firm.remove()
 
+    @property
+    def firms(self) -> mesa.agent.AgentSet:
+        """The firms in the park now (an AgentSet)."""
+        return self.agents_by_type.get(Firm) or mesa.agent.AgentSet([], random=self.random)
+
     # -- queries -------------------------------------------------------------------------------
     def active_links(self) -> list[Any]:
         """Active links as small records for display."""
