@@ -1,0 +1,279 @@
+"""English and Vietnamese labels of the browser app.
+
+The first users are Hai Phong's park management board and the ministry's EIP project, so
+every label the app shows comes from here; ``tests/test_viz_unit.py`` checks that each key
+has both languages and the same ``{placeholders}``.
+"""
+
+from __future__ import annotations
+
+LANGUAGES: dict[str, str] = {"en": "English", "vi": "Tiếng Việt"}
+DEFAULT_LANGUAGE = "en"
+
+# key -> (English, Vietnamese)
+LABELS: dict[str, tuple[str, str]] = {
+    "title": (
+        "eipsim: industrial symbiosis in an eco-industrial park",
+        "eipsim: cộng sinh công nghiệp trong khu công nghiệp sinh thái",
+    ),
+    "language": ("Language", "Ngôn ngữ"),
+    "time": ("Time:", "Thời gian:"),
+    "months_done": ("month {step} of {steps}", "tháng {step} / {steps}"),
+    "run": ("Run", "Chạy mô hình"),
+    "step": ("Step", "Bước"),
+    "play": ("Play", "Chạy"),
+    "pause": ("Pause", "Dừng"),
+    "reset": ("Reset", "Đặt lại"),
+    "play_interval": ("Pause between months (ms)", "Khoảng nghỉ giữa các tháng (ms)"),
+    "update_time": (
+        "last page update: {ms} ms (model step {model_ms} ms)",
+        "lần cập nhật trang gần nhất: {ms} ms (bước mô hình {model_ms} ms)",
+    ),
+    "finished": ("The run has reached its last month.", "Lần chạy đã tới tháng cuối cùng."),
+    "step_error": ("The model failed in this step: {msg}", "Mô hình gặp lỗi ở bước này: {msg}"),
+    "levers": ("Levers", "Đòn bẩy chính sách"),
+    "scenario": ("Scenario", "Kịch bản"),
+    "placement": ("Placement of tenants", "Bố trí doanh nghiệp thuê đất"),
+    "placement_random": ("random", "ngẫu nhiên"),
+    "placement_nationality_clusters": ("nationality clusters", "cụm theo quốc tịch nhà đầu tư"),
+    "placement_sector_clusters": ("sector clusters", "cụm theo ngành"),
+    "platform": ("Waste-information platform", "Hệ thống thông tin chất thải trực tuyến"),
+    "anonymised": ("Anonymised listings", "Đăng tin ẩn danh"),
+    "events": ("Matchmaking events per year", "Sự kiện kết nối doanh nghiệp mỗi năm"),
+    "selectivity": ("Tenant selectivity", "Mức chọn lọc nhà đầu tư"),
+    "selectivity_hint": (
+        "0 = fill the park fast; 1 = admit only tenants that fit a symbiosis",
+        "0 = lấp đầy nhanh; 1 = chỉ nhận doanh nghiệp phù hợp cộng sinh",
+    ),
+    "facilities": ("Shared facilities", "Hạ tầng dùng chung"),
+    "landfill_tax": ("Landfill tax (USD per t)", "Thuế chôn lấp (USD/tấn)"),
+    "exchange_subsidy": ("Exchange subsidy (USD per t)", "Trợ cấp trao đổi (USD/tấn)"),
+    "capex_subsidy": ("Capital subsidy (share of cost)", "Hỗ trợ vốn đầu tư (tỷ lệ chi phí)"),
+    "brokering": ("Government brokering per year", "Số lần nhà nước làm trung gian mỗi năm"),
+    "trust_same": ("Initial trust, same nationality", "Niềm tin ban đầu, cùng quốc tịch"),
+    "trust_cross": ("Initial trust, across nationalities", "Niềm tin ban đầu, khác quốc tịch"),
+    "seed": (
+        "Seed (a whole number; empty = random)",
+        "Hạt giống ngẫu nhiên (số nguyên; để trống = ngẫu nhiên)",
+    ),
+    "seed_error": (
+        "The seed must be a whole number from 0 to {max}, or empty for a random "
+        "seed; {text!r} is not. The model keeps its current seed.",
+        "Hạt giống phải là số nguyên từ 0 đến {max}, hoặc để trống để chọn ngẫu "
+        "nhiên; {text!r} không hợp lệ. Mô hình giữ hạt giống hiện tại.",
+    ),
+    "seed_used": ("Seed of this run: {seed}", "Hạt giống của lần chạy này: {seed}"),
+    "pending": (
+        "Changed settings take effect when you press Reset.",
+        "Thiết lập đã đổi sẽ có hiệu lực khi bấm Đặt lại.",
+    ),
+    "settings_error": ("These settings are not valid: {msg}", "Thiết lập không hợp lệ: {msg}"),
+    "map": ("Park map", "Bản đồ khu công nghiệp"),
+    "colour_by": ("Colour plots by", "Tô màu lô đất theo"),
+    "by_nationality": ("nationality", "quốc tịch"),
+    "by_sector": ("sector", "ngành"),
+    "vacant": ("vacant plot", "lô đất trống"),
+    "zone": ("Zone", "Phân khu"),
+    "map_hint": (
+        "Hover over a plot, a link or a facility for details. Lines: links, coloured "
+        "by material, wider for more tonnes; the dot marks the receiving firm. A dark "
+        "outline: the firm lists its waste on the platform. Small squares in a plot: "
+        "connected to a shared facility.",
+        "Di chuột lên lô đất, liên kết hoặc công trình để xem chi tiết. Đường nối: "
+        "liên kết, màu theo vật liệu, càng dày càng nhiều tấn; chấm tròn là DN nhận. Viền đậm: DN "
+        "đăng tin chất thải trên hệ thống. Ô vuông nhỏ trong lô: đã nối với hạ tầng "
+        "dùng chung.",
+    ),
+    "network": ("Symbiosis network", "Mạng lưới cộng sinh"),
+    "network_hint": (
+        "Firms grouped by sector around the circle; the layout stays fixed.",
+        "Doanh nghiệp xếp theo ngành quanh vòng tròn; bố cục được giữ cố định.",
+    ),
+    "materials": ("Materials", "Vật liệu"),
+    "charts": ("Over time", "Theo thời gian"),
+    "chart_adoption": ("Adoption and links", "Mức tham gia và số liên kết"),
+    "adoption_share": ("share of firms in a symbiosis", "tỷ lệ DN tham gia cộng sinh"),
+    "active_links": ("active links", "liên kết đang hoạt động"),
+    "chart_tonnes": ("Tonnes per month", "Tấn mỗi tháng"),
+    "tonnes_exchanged": ("exchanged", "được trao đổi"),
+    "tonnes_landfilled": ("landfilled", "bị chôn lấp"),
+    "chart_trust": ("Mean trust between firms", "Niềm tin trung bình giữa các doanh nghiệp"),
+    "trust_within": ("within a nationality", "cùng quốc tịch"),
+    "trust_across": ("across nationalities", "khác quốc tịch"),
+    "chart_eip": ("EIP score", "Điểm khu công nghiệp sinh thái"),
+    "eip_score": ("EIP score", "điểm KCN sinh thái"),
+    "certification_line": ("certification line", "ngưỡng công nhận"),
+    "month": ("month", "tháng"),
+    "value": ("value", "giá trị"),
+    "series": ("series", "chuỗi"),
+    "no_data": ("Press Step or Play to start the run.", "Bấm Bước hoặc Chạy để bắt đầu."),
+    "summary": ("Summary", "Tóm tắt"),
+    "kpis": ("Indicators this month", "Chỉ số tháng này"),
+    "criteria": ("EIP criteria", "Tiêu chí khu công nghiệp sinh thái"),
+    "criteria_none": (
+        "Not assessed yet (the first assessment comes after month {every}).",
+        "Chưa đánh giá (lần đánh giá đầu tiên sau tháng {every}).",
+    ),
+    "criterion": ("criterion", "tiêu chí"),
+    "threshold": ("threshold", "ngưỡng"),
+    "met": ("met", "đạt"),
+    "not_met": ("not met", "chưa đạt"),
+    "criteria_count": ("{met} of {total} criteria met", "đạt {met} / {total} tiêu chí"),
+    "export": ("Export", "Xuất dữ liệu"),
+    "download_csv": ("Download timeseries (CSV)", "Tải chuỗi thời gian (CSV)"),
+    "download_yaml": ("Save settings as scenario (YAML)", "Lưu thiết lập thành kịch bản (YAML)"),
+    "yaml_hint": (
+        "The YAML holds the settings as they are now in the levers; run it with `eipsim run FILE`.",
+        "Tệp YAML chứa các thiết lập hiện tại của đòn bẩy; chạy bằng `eipsim run FILE`.",
+    ),
+    # tooltip
+    "firm": ("Firm", "Doanh nghiệp"),
+    "sector": ("Sector", "Ngành"),
+    "nationality": ("Nationality", "Quốc tịch"),
+    "size": ("Size", "Quy mô"),
+    "supplies": ("Supplies per month", "Cung cấp mỗi tháng"),
+    "demands": ("Demands per month", "Nhu cầu mỗi tháng"),
+    "links": ("Links", "Liên kết"),
+    "no_links": ("no links yet", "chưa có liên kết"),
+    "to": ("to", "đến"),
+    "from": ("from", "từ"),
+    "trust": ("Trust", "Niềm tin"),
+    "trust_given": ("mean trust in other firms {v}", "niềm tin trung bình vào DN khác {v}"),
+    "trust_received": ("mean trust from other firms {v}", "được DN khác tin trung bình {v}"),
+    "trust_partner": ("trust in {name}: {v}", "tin {name}: {v}"),
+    "listed": ("listed on the platform", "có đăng tin trên hệ thống"),
+    "recp": ("applies cleaner production (RECP)", "áp dụng sản xuất sạch hơn (RECP)"),
+    "facility": ("Shared facility", "Hạ tầng dùng chung"),
+    "connected": ("connected firms: {n}", "số DN kết nối: {n}"),
+    "throughput": ("throughput last month: {v}", "công suất tháng trước: {v}"),
+    "not_built": ("not built yet (planned for month {step})", "chưa xây (dự kiến tháng {step})"),
+    "link": ("Link", "Liên kết"),
+    "per_month": ("per month", "mỗi tháng"),
+    "since": ("since month {step}", "từ tháng {step}"),
+}
+
+# Domain names the catalogue gives in English; Vietnamese where we have them.
+SECTORS_VI: dict[str, str] = {
+    "steel": "Luyện thép",
+    "plastics_recycling": "Tái chế nhựa",
+    "plastic_products": "Sản xuất sản phẩm nhựa",
+    "chemicals": "Hóa chất",
+    "food_processing": "Chế biến thực phẩm",
+    "electronics": "Điện tử",
+    "textiles_garments": "Dệt may",
+    "manufacturing": "Cơ khí chế tạo",
+    "logistics": "Logistics và cảng",
+    "power_utilities": "Điện và tiện ích",
+    "waste_treatment": "Xử lý chất thải",
+    "building_materials": "Vật liệu xây dựng",
+}
+MATERIALS_VI: dict[str, str] = {
+    "scrap_metal": "phế liệu kim loại",
+    "steel_slag": "xỉ thép",
+    "fly_ash": "tro bay",
+    "plastic_scrap": "phế liệu nhựa",
+    "recycled_pellets": "hạt nhựa tái chế",
+    "plastic_residue": "cặn nhựa",
+    "combustible_waste": "chất thải đốt được",
+    "organic_waste": "chất thải hữu cơ",
+    "spent_solvent": "dung môi thải",
+    "treated_wastewater": "nước thải đã xử lý",
+    "waste_heat": "nhiệt thải",
+    "solar_power": "điện mặt trời",
+}
+FACILITIES: dict[str, tuple[str, str]] = {
+    "wastewater_treatment": ("Central wastewater treatment", "Xử lý nước thải tập trung"),
+    "steam_network": ("Steam / heat network", "Mạng hơi / nhiệt dùng chung"),
+    "materials_recovery": ("Materials recovery facility", "Cơ sở thu hồi vật liệu"),
+    "solar_microgrid": ("Rooftop-solar micro-grid", "Lưới điện mặt trời áp mái"),
+}
+# KPI names shown in the summary; keys not listed here are shown as they are.
+KPIS: dict[str, tuple[str, str]] = {
+    "step": ("month", "tháng"),
+    "firms": ("firms", "số doanh nghiệp"),
+    "occupancy": ("occupancy", "tỷ lệ lấp đầy"),
+    "firms_in_symbiosis": ("firms in a symbiosis", "số DN tham gia cộng sinh"),
+    "firms_in_links": ("firms in firm-to-firm links", "số DN có liên kết trao đổi"),
+    "adoption_share": ("share of firms in a symbiosis", "tỷ lệ DN tham gia cộng sinh"),
+    "active_links": ("active links", "liên kết đang hoạt động"),
+    "pending_links": ("links being set up", "liên kết đang chuẩn bị"),
+    "links_formed_total": ("links formed so far", "tổng số liên kết đã hình thành"),
+    "links_ended_total": ("links ended so far", "tổng số liên kết đã chấm dứt"),
+    "waste_generated_t": ("waste generated (t)", "chất thải phát sinh (tấn)"),
+    "exchanged_t": ("exchanged (t)", "được trao đổi (tấn)"),
+    "exchanged_links_t": ("exchanged between firms (t)", "trao đổi giữa các DN (tấn)"),
+    "exchanged_facilities_t": ("recovered by facilities (t)", "thu hồi qua hạ tầng (tấn)"),
+    "landfilled_t": ("landfilled (t)", "chôn lấp (tấn)"),
+    "diversion_rate": ("share diverted from landfill", "tỷ lệ tránh chôn lấp"),
+    "heat_exchanged_mwh": ("heat exchanged (MWh)", "nhiệt trao đổi (MWh)"),
+    "solar_mwh": ("solar power (MWh)", "điện mặt trời (MWh)"),
+    "co2_avoided_t": ("CO2 avoided (t)", "CO2 tránh được (tấn)"),
+    "net_benefit_usd": ("net benefit (USD)", "lợi ích ròng (USD)"),
+    "mean_trust_same_nationality": ("mean trust, same nationality", "niềm tin TB, cùng quốc tịch"),
+    "mean_trust_cross_nationality": (
+        "mean trust, across nationalities",
+        "niềm tin TB, khác quốc tịch",
+    ),
+    "mean_trust_in_operator": (
+        "mean trust in the park operator",
+        "niềm tin TB vào đơn vị vận hành KCN",
+    ),
+    "platform_listings": ("firms listed on the platform", "số DN đăng tin trên hệ thống"),
+    "recp_aware_share": ("share of firms aware of RECP", "tỷ lệ DN biết về RECP"),
+    "recp_applied_share": ("share of firms applying RECP", "tỷ lệ DN áp dụng RECP"),
+    "facilities_built": ("shared facilities built", "số hạ tầng dùng chung đã xây"),
+    "facility_users": ("facility connections", "số kết nối hạ tầng dùng chung"),
+    "operator_cash_usd": ("operator cash (USD)", "tiền mặt của đơn vị vận hành (USD)"),
+    "government_budget_usd": ("government budget (USD)", "ngân sách nhà nước (USD)"),
+    "eip_score": ("EIP score (share of criteria met)", "điểm KCN sinh thái (tỷ lệ tiêu chí đạt)"),
+    "eip_certified": ("EIP certifiable", "đủ điều kiện công nhận KCN sinh thái"),
+    # EIP criteria (config.Criterion.metric)
+    "shared_land_share": (
+        "land for green space and shared infrastructure",
+        "đất cây xanh, giao thông, hạ tầng dùng chung",
+    ),
+    "implemented_links": ("symbiosis links implemented", "số liên kết cộng sinh đã thực hiện"),
+    "planning_share": (
+        "share of firms in or planning a symbiosis",
+        "tỷ lệ DN tham gia hoặc dự kiến cộng sinh",
+    ),
+    "years_compliant": ("years of compliance with the law", "số năm tuân thủ pháp luật"),
+    "wastewater_treatment": (
+        "central wastewater treatment in place",
+        "có xử lý nước thải tập trung",
+    ),
+    "symbiosis_services": ("services supporting symbiosis", "dịch vụ hỗ trợ cộng sinh"),
+    "information_sharing": (
+        "cooperation and information-sharing mechanism",
+        "cơ chế hợp tác và chia sẻ thông tin",
+    ),
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:
+    """The label ``key`` in ``lang`` (falling back to English), formatted with ``fmt``."""
+    en, vi = LABELS[key]
+    text = vi if lang == "vi" else en
+    return text.format(**fmt) if fmt else text
+
+
+def sector_name(sector: str, english: str, lang: str) -> str:
+    """Sector label: the catalogue's English label, or our Vietnamese one."""
+    return SECTORS_VI.get(sector, english) if lang == "vi" else english
+
+
+def material_name(material: str, lang: str) -> str:
+    """Material label; the catalogue keys read well in English once underscores go."""
+    if lang == "vi" and material in MATERIALS_VI:
+        return MATERIALS_VI[material]
+    return material.replace("_", " ")
+
+
+def facility_name(kind: str, lang: str) -> str:
+    en, vi = FACILITIES.get(kind, (kind.replace("_", " "),) * 2)
+    return vi if lang == "vi" else en
+
+
+def kpi_name(key: str, lang: str) -> str:
+    en, vi = KPIS.get(key, (key.replace("_", " "),) * 2)
+    return vi if lang == "vi" else en
