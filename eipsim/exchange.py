@@ -197,10 +197,12 @@ def candidate_pairs(
     res_demand: np.ndarray,
     allowed: Callable[[np.ndarray, np.ndarray], np.ndarray],
     min_q: float,
+    active: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Candidates indexed by material: for each material, suppliers with residual supply
     times users with residual demand, kept where ``allowed(suppliers, users)`` (a boolean
-    block: they know of each other) and not the same firm.
+    block: they know of each other) and not the same firm. With ``active`` (the firms
+    searching this month) only pairs with at least one active side are built.
 
     Returns (s, u, m, q) with q = min(residual supply, residual demand)."""
     S, U, Ms, Q = [], [], [], []
@@ -211,11 +213,19 @@ def candidate_pairs(
         use = np.flatnonzero(res_demand[:, m] >= min_q)
         if use.size == 0:
             continue
-        block = allowed(sup, use)
-        si, ui = np.nonzero(block)
-        if si.size == 0:
+        if active is None:
+            blocks = [(sup, use)]
+        else:
+            blocks = [(sup[active[sup]], use), (sup[~active[sup]], use[active[use]])]
+        ss, uu = [], []
+        for a, b in blocks:
+            if a.size and b.size:
+                si, ui = np.nonzero(allowed(a, b))
+                ss.append(a[si])
+                uu.append(b[ui])
+        if not ss:
             continue
-        s, u = sup[si], use[ui]
+        s, u = np.concatenate(ss), np.concatenate(uu)
         keep = s != u
         s, u = s[keep], u[keep]
         S.append(s)

@@ -363,9 +363,9 @@ class EIPModel(mesa.Model):
                     (listed[sup][:, None] & browsing[use][None, :])
                     | (browsing[sup][:, None] & listed[use][None, :])
                 )
-            return block & (searching[sup][:, None] | searching[use][None, :])
+            return block
 
-        s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q)
+        s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q, active=searching)
         self._planning = np.zeros(n, dtype=bool)
         if s.size == 0:
             return

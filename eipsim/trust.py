@@ -74,14 +74,22 @@ class TrustMatrix:
         self.T[rows, rows] = diag
 
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
-        """Mean trust over ordered pairs of distinct alive firms, within and across nationality."""
+        """Mean trust over ordered pairs of distinct alive firms, within and across nationality.
+
+        Group sums come from G^T T G with G the one-hot nationality matrix of alive firms
+        (the diagonal of T is zero), which avoids building pair masks every month."""
         idx = np.flatnonzero(alive)
         if idx.size < 2:
             return float("nan"), float("nan")
-        sub = self.T[np.ix_(idx, idx)]
-        same = nat[idx][:, None] == nat[idx][None, :]
-        np.fill_diagonal(same, False)
-        cross = nat[idx][:, None] != nat[idx][None, :]
-        s = float(sub[same].mean()) if same.any() else float("nan")
-        c = float(sub[cross].mean()) if cross.any() else float("nan")
+        codes, g = np.unique(nat[idx], return_inverse=True)
+        G = np.zeros((self.T.shape[0], codes.size))
+        G[idx, g] = 1.0
+        sums = G.T @ (self.T @ G)
+        sizes = G.sum(axis=0)
+        same_pairs = float((sizes * (sizes - 1.0)).sum())
+        cross_pairs = float(idx.size * (idx.size - 1.0)) - same_pairs
+        same_sum = float(np.trace(sums))
+        cross_sum = float(sums.sum()) - same_sum
+        s = same_sum / same_pairs if same_pairs > 0 else float("nan")
+        c = cross_sum / cross_pairs if cross_pairs > 0 else float("nan")
         return s, c
