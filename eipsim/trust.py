@@ -7,6 +7,7 @@ are vectorised over arrays of pairs; see docs/ODD.md, "Trust", for the equations
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 
 class TrustMatrix:
@@ -59,8 +60,9 @@ class TrustMatrix:
         rows = np.flatnonzero(deg)
         pos = np.full(n, -1)
         pos[rows] = np.arange(rows.size)
-        total = np.zeros((rows.size, n))
-        np.add.at(total, pos[e_src], self.T[e_dst])
+        # sum of partners' rows: a sparse (rows x n) adjacency times T, E x n work
+        adj = sparse.csr_matrix((np.ones(edges.size), (pos[e_src], e_dst)), shape=(rows.size, n))
+        total = adj @ self.T
         opinion = total / deg[rows, None]
         # A partner's self-view (the zero diagonal) is no opinion: about partner j, average
         # over the other partners only, or keep T_ij if j is the only one.
