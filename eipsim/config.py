@@ -431,7 +431,8 @@ def _cross_checks(sc: Scenario, source: str) -> None:
 def read_roster(path: Path, grid: tuple[int, int]) -> list[dict[str, Any]]:
     cat = load_catalogue()
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        # utf-8-sig: spreadsheet programs save "CSV UTF-8" with a byte-order mark
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             header = reader.fieldnames or []
             missing = [c for c in ROSTER_COLUMNS if c not in header and c not in ("name", "plot")]

@@ -7,6 +7,7 @@ symbols are those of docs/ODD.md, "Link economics".
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,7 +50,8 @@ class EconParams:
         c, g = sc.costs, sc.government
         r = c.annual_interest / 12.0
         H = c.horizon_months
-        annuity = 1.0 / H if r == 0 else r / (1.0 - (1.0 + r) ** -H)
+        # 1 - (1 + r)^-H via expm1/log1p: exact for tiny r, where the naive form is 0 / 0
+        annuity = 1.0 / H if r == 0 else r / -math.expm1(-H * math.log1p(r))
         return cls(
             disposal=cat.mat["disposal_usd"],
             virgin_price=cat.mat["virgin_price_usd"],

@@ -115,8 +115,15 @@ def write_run(result: RunResult, out: Path, command: dict[str, Any] | None = Non
             for k, (v, t, met, src) in result.assessment.items()
         }
         (tmp / "assessment.json").write_text(json.dumps(assess, indent=2) + "\n")
+        resolved = result.scenario.to_yaml_dict()
+        roster = result.scenario.roster_path()
+        if roster is not None:
+            # a relative roster path would not resolve from the results folder: keep a copy
+            # beside the resolved scenario so that the folder re-runs on its own
+            shutil.copyfile(roster, tmp / roster.name)
+            resolved["firms"]["roster"] = roster.name
         (tmp / "scenario.yaml").write_text(
-            yaml.safe_dump(result.scenario.to_yaml_dict(), sort_keys=False, allow_unicode=True)
+            yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
         )
         man = manifest({"seed": result.seed, "scenario": result.scenario.name, **(command or {})})
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n")

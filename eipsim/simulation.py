@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from eipsim.config import Scenario
+from eipsim.errors import UserError
 from eipsim.indicators import summarise
 from eipsim.model import EIPModel
 
@@ -31,8 +32,12 @@ def run(
 ) -> RunResult:
     """Run a scenario for ``steps`` months (default: scenario.steps) with ``seed``
     (default: scenario.seed). The same scenario and seed give bit-identical results."""
-    model = EIPModel(scenario, seed=seed)
     n = scenario.steps if steps is None else int(steps)
+    if n < 1:
+        raise UserError(f"steps must be a whole number >= 1 (got {steps!r})")
+    if seed is not None and int(seed) < 0:
+        raise UserError(f"seed must be a whole number >= 0 (got {seed!r})")
+    model = EIPModel(scenario, seed=seed)
     for i in range(n):
         model.step()
         if progress is not None:

@@ -1,0 +1,504 @@
+"""Link economics worked out by hand (docs/ODD.md, section 7.5 and 7.6).
+
+The cases use a made-up three-material catalogue so that every number below can be checked
+with a pocket calculator:
+
+    material  disposal  virgin  gamma  treatment  transport  piped  taxable  disclosure  permit
+    0 slag        20       50    0.8       5         1.0      no     yes       no        3600
+    1 water     0.45      0.6    1.0    0.25         0.0     yes      no      yes        4000
+    2 scrap     -100      300    1.0      10         1.0      no      no       no           0
+
+with landfill tax 10 USD/t, exchange subsidy 5 USD/t, capital subsidy 25 %, transport
+0.12 USD/t-km, transaction cost 36,000 USD over a 36-month horizon at 0 % interest (annuity
+1/36), pipe 180 USD/m, trust discount 0.5, facilitation discount 0.3, emergency premium 0.3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from eipsim.catalogue import load_catalogue
+from eipsim.exchange import (
+    EconParams,
+    acceptable,
+    candidate_pairs,
+    pair_economics,
+    space_of_cooperation,
+)
+
+SLAG, WATER, SCRAP = 0, 1, 2
+NO_NETWORK = np.full(3, np.nan)
+
+
+def params(**kw) -> EconParams:
+    p = EconParams(
+        disposal=np.array([20.0, 0.45, -100.0]),
+        virgin_price=np.array([50.0, 0.6, 300.0]),
+        gamma=np.array([0.8, 1.0, 1.0]),
+        treatment=np.array([5.0, 0.25, 10.0]),
+        transport_factor=np.array([1.0, 0.0, 1.0]),
+        piped=np.array([False, True, False]),
+        taxable=np.array([True, False, False]),
+        needs_disclosure=np.array([False, True, False]),
+        permit_cost=np.array([3600.0, 4000.0, 0.0]),
+        landfill_tax=10.0,
+        subsidy_per_unit=5.0,
+        capex_subsidy=0.25,
+        transport_per_t_km=0.12,
+        transaction_usd=36000.0,
+        horizon_months=36,
+        annuity=1.0 / 36.0,
+        pipe_usd_per_m=180.0,
+        trust_discount=0.5,
+        facilitation_discount=0.3,
+        emergency_premium=0.3,
+        nash=True,
+        contract=False,
+        contract_exposure_cut=0.5,
+        contract_cost_markup=0.2,
+    )
+    return replace(p, **kw)
+
+
+def one(
+    p,
+    m,
+    q,
+    d,
+    tsu,
+    tus,
+    conf_s=0.2,
+    conf_u=0.4,
+    standard=(False, False, True),
+    facilitated=False,
+    connection=NO_NETWORK,
+    paid_off=None,
+):
+    """Economics of a single candidate (arrays of length one)."""
+
+    def a(x, dtype=float):
+        return np.array([x], dtype=dtype)
+
+    return pair_economics(
+        p,
+        a(m, int),
+        a(q),
+        a(d),
+        a(tsu),
+        a(tus),
+        a(conf_s),
+        a(conf_u),
+        np.array(standard),
+        a(facilitated, bool),
+        connection,
+        None if paid_off is None else a(paid_off, bool),
+    )
+
+
+def accept(e, p, m, tsu, tus, conf_s=0.2, conf_u=0.4, hurdle_s=0.3, hurdle_u=0.3, thr=0.5):
+    a = np.array
+    return bool(
+        acceptable(
+            e,
+            p,
+            a([m]),
+            a([tsu]),
+            a([tus]),
+            a([conf_s]),
+            a([conf_u]),
+            a([hurdle_s]),
+            a([hurdle_u]),
+            thr,
+        )[0]
+    )
+
+
+# -- case A: 100 t/month of slag over 2 km, no standard (permit), Nash split -------------------
+#   S_i = 100 (20 + 10)                                   = 3000
+#   S_j = 0.8 x 100 x 50                                  = 4000
+#   transport = 100 x 0.12 x 2 x 1.0                      =   24
+#   treatment = 100 x 5                                   =  500
+#   mean trust = (0.8 + 0.6) / 2 = 0.7
+#   transaction = 36000 (1 - 0.5 x 0.7)(1 - 0)(1 + 0.5 x max(0.2, 0.4)) / 36
+#               = 36000 x 0.65 x 1.2 / 36                 =  780
+#   capital = 0 (not piped);  permit = 3600 / 36          =  100
+#   subsidy = 5 x 100                                     =  500
+#   C = 24 + 500 + 780 + 0 + 100 - 500                    =  904
+#   B = 3000 + 4000 - 904                                 = 6096;  B_i = B_j = 3048
+#   alpha = (S_i - B_i) / C = -48 / 904
+#   stranded = (0 + 780) / 2 = 390 -> X_i = 390, X_j = 0.3 x 0.8 x 100 x 50 + 390 = 1590
+#   E_i = 0.8 x 3048 - 0.2 x 390 = 2360.4;  E_j = 0.6 x 3048 - 0.4 x 1590 = 1192.8
+
+
+def case_a(p=None, **kw):
+    return one(p or params(), SLAG, 100.0, 2.0, 0.8, 0.6, **kw)
+
+
+def test_case_a_savings_costs_and_benefit():
+    e = case_a()
+    assert e.saving_s[0] == pytest.approx(3000.0)
+    assert e.saving_u[0] == pytest.approx(4000.0)
+    assert e.transaction[0] == pytest.approx(780.0)
+    assert e.capital[0] == 0.0
+    assert e.cost[0] == pytest.approx(904.0)
+    assert e.benefit[0] == pytest.approx(6096.0)
+
+
+def test_case_a_nash_split_alpha_and_expected_gains():
+    e = case_a()
+    assert e.benefit_s[0] == pytest.approx(3048.0)
+    assert e.benefit_u[0] == pytest.approx(3048.0)
+    assert e.alpha[0] == pytest.approx(-48.0 / 904.0)
+    assert e.expected_s[0] == pytest.approx(2360.4)
+    assert e.expected_u[0] == pytest.approx(1192.8)
+
+
+def test_case_a_proportional_split():
+    # B_i = 6096 x 3000 / 7000 = 2612.571...; B_j = 6096 x 4000 / 7000 = 3483.428...
+    e = case_a(params(nash=False))
+    assert e.benefit_s[0] == pytest.approx(6096.0 * 3.0 / 7.0)
+    assert e.benefit_u[0] == pytest.approx(6096.0 * 4.0 / 7.0)
+    # same total; alpha = (3000 - 2612.571) / 904
+    assert e.benefit[0] == pytest.approx(6096.0)
+    assert e.alpha[0] == pytest.approx((3000.0 - 6096.0 * 3.0 / 7.0) / 904.0)
+
+
+def test_reuse_standard_removes_the_permit_cost():
+    # With a standard in force: C = 904 - 100 = 804, B = 6196.
+    e = case_a(standard=(True, False, True))
+    assert e.cost[0] == pytest.approx(804.0)
+    assert e.benefit[0] == pytest.approx(6196.0)
+
+
+def test_landfill_tax_and_subsidy_enter_one_for_one():
+    # No tax: S_i = 2000, B = 5096; no subsidy either: C = 1404, B = 4596.
+    e = case_a(params(landfill_tax=0.0))
+    assert e.saving_s[0] == pytest.approx(2000.0)
+    assert e.benefit[0] == pytest.approx(5096.0)
+    e = case_a(params(landfill_tax=0.0, subsidy_per_unit=0.0))
+    assert e.cost[0] == pytest.approx(1404.0)
+    assert e.benefit[0] == pytest.approx(4596.0)
+
+
+def test_paid_off_link_drops_one_off_costs():
+    # Past the horizon: transaction, capital and permit are sunk: C = 24 + 500 - 500 = 24.
+    e = case_a(paid_off=True)
+    assert e.cost[0] == pytest.approx(24.0)
+    assert e.benefit[0] == pytest.approx(6976.0)
+    assert case_a(paid_off=False).cost[0] == pytest.approx(904.0)
+
+
+def test_written_contract_raises_set_up_cost_and_cuts_exposure():
+    # transaction = 780 x 1.2 = 936; C = 24 + 500 + 936 + 100 - 500 = 1060; B = 5940
+    # X_i = 0.5 x 936 / 2 = 234; X_j = 0.5 (1200 + 468) = 834
+    # E_i = 0.8 x 2970 - 0.2 x 234 = 2329.2; E_j = 0.6 x 2970 - 0.4 x 834 = 1448.4
+    e = case_a(params(contract=True))
+    assert e.transaction[0] == pytest.approx(936.0)
+    assert e.benefit[0] == pytest.approx(5940.0)
+    assert e.expected_s[0] == pytest.approx(2329.2)
+    assert e.expected_u[0] == pytest.approx(1448.4)
+
+
+def test_facilitation_and_trust_cut_the_transaction_cost():
+    # Brokered pair at full trust: 36000 (1 - 0.5)(1 - 0.3)(1.2) / 36 = 420.
+    e = one(params(), SLAG, 100.0, 2.0, 1.0, 1.0, facilitated=True)
+    assert e.transaction[0] == pytest.approx(420.0)
+
+
+# -- case B: 10,000 m3/month of treated wastewater, 0.5 km, piped -----------------------------
+#   S_i = 10000 x (0.45 + 10 x 0) = 4500   (piped water is not taxed)
+#   S_j = 1.0 x 10000 x 0.6 = 6000
+#   transport = 0 (transport factor 0); treatment = 10000 x 0.25 = 2500
+#   transaction = 36000 (1 - 0.5 x 0.9)(1 - 0.3)(1 + 0.5 x 0.6) / 36 = 1000 x 0.55 x 0.7 x 1.3 = 500.5
+#   private pipe: 0.5 km x 1000 x 180 = 90,000 USD -> 90000 x (1 - 0.25) / 36 = 1875
+#   permit = 4000 / 36 = 111.11;  subsidy = 0 (not a solid)
+#   C = 2500 + 500.5 + 1875 + 111.11 = 4986.61;  B = 10500 - 4986.61 = 5513.39
+
+
+def case_b(p=None, conf_s=0.6, connection=NO_NETWORK, tsu=0.9):
+    return one(
+        p or params(),
+        WATER,
+        10000.0,
+        0.5,
+        tsu,
+        0.9,
+        conf_s=conf_s,
+        conf_u=0.2,
+        facilitated=True,
+        connection=connection,
+    )
+
+
+def test_case_b_piped_material_carries_a_pipe_annuity():
+    e = case_b()
+    assert e.saving_s[0] == pytest.approx(4500.0)
+    assert e.saving_u[0] == pytest.approx(6000.0)
+    assert e.transaction[0] == pytest.approx(500.5)
+    assert e.capital[0] == pytest.approx(1875.0)
+    assert e.cost[0] == pytest.approx(2500.0 + 500.5 + 1875.0 + 4000.0 / 36.0)
+    assert e.benefit[0] == pytest.approx(10500.0 - (2500.0 + 500.5 + 1875.0 + 4000.0 / 36.0))
+
+
+def test_case_b_operator_network_replaces_the_private_pipe():
+    # connection fee 15,000 instead of the 90,000 pipe: 15000 x 0.75 / 36 = 312.5
+    e = case_b(connection=np.array([np.nan, 15000.0, np.nan]))
+    assert e.capital[0] == pytest.approx(312.5)
+
+
+def test_case_b_annuity_with_interest():
+    # 1% a month over 12 months: a = 0.01 / (1 - 1.01^-12) = 0.0888487887
+    e = case_b(params(annuity=0.0888487887, horizon_months=12))
+    assert e.capital[0] == pytest.approx(90000.0 * 0.75 * 0.0888487887)
+
+
+def test_case_b_accepted_when_trust_covers_confidentiality():
+    # X_i = (1875 + 500.5) / 2 = 1187.75; E_i = 0.9 B/2 - 0.1 X_i > 0.3 B/2
+    e = case_b()
+    assert accept(e, params(), WATER, 0.9, 0.9, conf_s=0.6, conf_u=0.2)
+
+
+def test_cost_disclosure_refused_under_confidentiality():
+    """The supplier's parent company forbids disclosure (0.95 > trust 0.9): refused even
+    though the pair gains; the same pair for a material that needs no disclosure passes."""
+    p = params()
+    e = case_b(p, conf_s=0.95)
+    # transaction = 1000 x 0.55 x 0.7 x 1.475 = 567.875: still well worth it for both
+    assert e.transaction[0] == pytest.approx(567.875)
+    assert e.benefit[0] > 0
+    assert e.expected_s[0] >= 0.3 * e.benefit_s[0]
+    assert e.expected_u[0] >= 0.3 * e.benefit_u[0]
+    assert not accept(e, p, WATER, 0.9, 0.9, conf_s=0.95, conf_u=0.2)
+    open_p = replace(p, needs_disclosure=np.array([False, False, False]))
+    assert accept(e, open_p, WATER, 0.9, 0.9, conf_s=0.95, conf_u=0.2)
+    # ... and trust above the confidentiality lifts the refusal
+    assert accept(case_b(p, conf_s=0.95, tsu=0.96), p, WATER, 0.96, 0.9, conf_s=0.95, conf_u=0.2)
+
+
+# -- case C: 10 t/month of scrap that is otherwise sold (negative disposal), proportional ------
+#   S_i = 10 x (-100 + 10 x 0) = -1000  (tax does not apply: scrap is sold, not landfilled)
+#   S_j = 10 x 300 = 3000
+#   transport = 10 x 0.12 x 1 = 1.2; treatment = 100; transaction = 36000 x 0.6 / 36 = 600
+#   C = 701.2; B = 1298.8; proportional: S_i weighs 0 -> B_i = 0, B_j = 1298.8
+
+
+def test_case_c_negative_saving_weighs_zero_in_proportional_split():
+    e = one(params(nash=False), SCRAP, 10.0, 1.0, 0.8, 0.8, conf_s=0.0, conf_u=0.0)
+    assert e.saving_s[0] == pytest.approx(-1000.0)
+    assert e.cost[0] == pytest.approx(701.2)
+    assert e.benefit[0] == pytest.approx(1298.8)
+    assert e.benefit_s[0] == pytest.approx(0.0)
+    assert e.benefit_u[0] == pytest.approx(1298.8)
+    assert e.alpha[0] == pytest.approx(-1000.0 / 701.2)
+    nash = one(params(), SCRAP, 10.0, 1.0, 0.8, 0.8, conf_s=0.0, conf_u=0.0)
+    assert nash.benefit_s[0] == pytest.approx(649.4)
+
+
+# -- acceptance ----------------------------------------------------------------------------------
+
+
+def test_case_a_accepted_at_default_hurdles():
+    assert accept(case_a(), params(), SLAG, 0.8, 0.6)
+
+
+def test_trust_threshold_is_inclusive_and_binding():
+    e = case_a()
+    assert accept(e, params(), SLAG, 0.8, 0.6, thr=0.6)
+    assert not accept(e, params(), SLAG, 0.8, 0.6, thr=0.65)
+
+
+def test_hurdle_binds_on_trust_weighted_gain():
+    # E_j = 1192.8; a hurdle of 0.39 asks 0.39 x 3048 = 1188.7 (passes), 0.4 asks 1219.2
+    e = case_a()
+    assert accept(e, params(), SLAG, 0.8, 0.6, hurdle_u=0.39)
+    assert not accept(e, params(), SLAG, 0.8, 0.6, hurdle_u=0.4)
+
+
+def test_no_deal_without_joint_benefit():
+    # 100 km of trucking at 500 USD/t-km: transport = 100 x 500 x 100 = 5,000,000
+    e = one(params(transport_per_t_km=500.0), SLAG, 100.0, 100.0, 0.8, 0.6)
+    assert e.benefit[0] < 0
+    assert not accept(e, params(), SLAG, 0.8, 0.6, hurdle_s=0.0, hurdle_u=0.0)
+
+
+def test_zero_quantity_is_never_a_link():
+    e = one(params(transport_per_t_km=0.0, transaction_usd=0.0), SLAG, 0.0, 1.0, 1.0, 1.0)
+    assert not accept(e, params(), SLAG, 1.0, 1.0, hurdle_s=0.0, hurdle_u=0.0)
+
+
+# -- space of cooperation -----------------------------------------------------------------------
+
+
+def test_space_of_cooperation_case_a_and_nash_midpoint():
+    # [(904 - 4000) / 904, 3000 / 904]; Nash alpha is its midpoint, proportional inside it
+    e = case_a()
+    lo, hi = space_of_cooperation(e)
+    assert lo[0] == pytest.approx((904.0 - 4000.0) / 904.0)
+    assert hi[0] == pytest.approx(3000.0 / 904.0)
+    assert e.alpha[0] == pytest.approx(0.5 * (lo[0] + hi[0]))
+    prop = case_a(params(nash=False))
+    assert lo[0] < prop.alpha[0] < hi[0]
+
+
+def test_space_of_cooperation_empty_when_no_gain():
+    e = one(params(transport_per_t_km=500.0), SLAG, 100.0, 100.0, 0.8, 0.6)
+    lo, hi = space_of_cooperation(e)
+    assert lo[0] > hi[0]
+
+
+# -- vectorisation and the real catalogue -------------------------------------------------------
+
+
+def test_vectorised_call_matches_single_calls():
+    p = params()
+    a, b = case_a(p), case_b(p)
+    v = pair_economics(
+        p,
+        np.array([SLAG, WATER]),
+        np.array([100.0, 10000.0]),
+        np.array([2.0, 0.5]),
+        np.array([0.8, 0.9]),
+        np.array([0.6, 0.9]),
+        np.array([0.2, 0.6]),
+        np.array([0.4, 0.2]),
+        np.array([False, False, True]),
+        np.array([False, True]),
+        NO_NETWORK,
+    )
+    for f in ("cost", "benefit", "benefit_s", "expected_s", "expected_u", "capital"):
+        assert getattr(v, f)[0] == pytest.approx(getattr(a, f)[0])
+        assert getattr(v, f)[1] == pytest.approx(getattr(b, f)[0])
+
+
+def test_build_from_catalogue_and_scenario(baseline):
+    cat = load_catalogue()
+    p = EconParams.build(cat, baseline)
+    # default: 8 % a year over 36 months -> r = 0.08/12, a = r / (1 - (1 + r)^-36) = 0.0313364
+    assert p.annuity == pytest.approx(0.0313363655, rel=1e-8)
+    sc = baseline.with_overrides({"costs.annual_interest": 0.0, "costs.horizon_months": 24})
+    assert EconParams.build(cat, sc).annuity == pytest.approx(1.0 / 24.0)
+    taxable = dict(zip(cat.materials, p.taxable, strict=True))
+    assert taxable["steel_slag"] and taxable["combustible_waste"]
+    assert not taxable["scrap_metal"]  # sold, not landfilled
+    assert not taxable["treated_wastewater"]  # piped
+    assert not taxable["waste_heat"]  # energy
+    sc = baseline.with_overrides(
+        {
+            "government.landfill_tax_usd_per_t": 20,
+            "government.exchange_subsidy_usd_per_t": 3,
+            "costs.bargaining": "proportional",
+        }
+    )
+    p = EconParams.build(cat, sc)
+    assert (p.landfill_tax, p.subsidy_per_unit, p.nash) == (20.0, 3.0, False)
+
+
+def test_catalogue_slag_case_by_hand(baseline):
+    """Steel slag from the shipped catalogue, 1000 t over 1.5 km, tax 20, subsidy 3."""
+    cat = load_catalogue()
+    sc = baseline.with_overrides(
+        {"government.landfill_tax_usd_per_t": 20, "government.exchange_subsidy_usd_per_t": 3}
+    )
+    p = EconParams.build(cat, sc)
+    m = cat.material_index("steel_slag")
+    d, dv, g, tr, pc = (
+        cat.mat[k][m]
+        for k in (
+            "disposal_usd",
+            "virgin_price_usd",
+            "substitution_ratio",
+            "treatment_usd",
+            "permit_cost_usd",
+        )
+    )
+    q, dist = 1000.0, 1.5
+    e = pair_economics(
+        p,
+        np.array([m]),
+        np.array([q]),
+        np.array([dist]),
+        np.array([0.6]),
+        np.array([0.6]),
+        np.array([0.3]),
+        np.array([0.3]),
+        np.zeros(len(cat.materials), dtype=bool),
+        np.array([False]),
+        np.full(len(cat.materials), np.nan),
+    )
+    S_i = q * (d + 20.0)
+    S_j = g * q * dv
+    C = q * 0.12 * dist + q * tr + 50000 * (1 - 0.5 * 0.6) * 1.15 / 36 + pc / 36 - 3.0 * q
+    assert e.saving_s[0] == pytest.approx(S_i)
+    assert e.saving_u[0] == pytest.approx(S_j)
+    assert e.cost[0] == pytest.approx(C)
+    assert e.benefit[0] == pytest.approx(S_i + S_j - C)
+
+
+# -- candidates indexed by material --------------------------------------------------------------
+
+RES_SUPPLY = np.array(
+    [
+        [10.0, 0.0, 5.0],
+        [0.0, 20.0, 0.5],
+        [3.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0],
+    ]
+)
+RES_DEMAND = np.array(
+    [
+        [0.0, 0.0, 8.0],
+        [4.0, 0.0, 0.0],
+        [6.0, 0.0, 0.0],
+        [2.0, 30.0, 0.0],
+    ]
+)
+
+
+def test_candidate_pairs_by_material():
+    calls = []
+
+    def allowed(sup, use):
+        calls.append((sup.tolist(), use.tolist()))
+        return np.ones((sup.size, use.size), dtype=bool)
+
+    s, u, m, q = candidate_pairs(RES_SUPPLY, RES_DEMAND, allowed, 1.0)
+    got = set(zip(s.tolist(), u.tolist(), m.tolist(), q.tolist(), strict=True))
+    # material 0: suppliers 0, 2 x users 1, 2, 3 (2 -> 2 is the same firm);
+    # material 1: 1 -> 3; material 2: only firm 0 both supplies and uses (no pair),
+    # and firm 1's 0.5 t is below the minimum quantity
+    assert got == {
+        (0, 1, 0, 4.0),
+        (0, 2, 0, 6.0),
+        (0, 3, 0, 2.0),
+        (2, 1, 0, 3.0),
+        (2, 3, 0, 2.0),
+        (1, 3, 1, 20.0),
+    }
+    # allowed() is asked once per material, only about firms with that material
+    assert calls == [([0, 2], [1, 2, 3]), ([1], [3]), ([0], [0])]
+
+
+def test_candidate_pairs_respect_who_knows_whom():
+    known = np.ones((4, 4), dtype=bool)
+    known[0, 1] = known[2, 3] = False
+    s, u, m, q = candidate_pairs(RES_SUPPLY, RES_DEMAND, lambda a, b: known[np.ix_(a, b)], 1.0)
+    got = set(zip(s.tolist(), u.tolist(), m.tolist(), strict=True))
+    assert got == {(0, 2, 0), (0, 3, 0), (2, 1, 0), (1, 3, 1)}
+
+
+def test_candidate_pairs_empty():
+    s, u, m, q = candidate_pairs(
+        np.zeros((3, 2)), np.ones((3, 2)), lambda a, b: np.ones((a.size, b.size), bool), 1.0
+    )
+    assert s.size == u.size == m.size == q.size == 0
+
+
+def test_annuity_with_a_vanishing_interest_rate(baseline):
+    """A tiny positive rate is 1/H, not a division by zero (found by the property tests)."""
+    cat = load_catalogue()
+    for rate in (1e-300, 1e-17, 2.2e-311):
+        sc = baseline.with_overrides({"costs.annual_interest": rate, "costs.horizon_months": 36})
+        assert EconParams.build(cat, sc).annuity == pytest.approx(1.0 / 36.0)
