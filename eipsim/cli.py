@@ -6,28 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from eipsim.cliargs import nonneg_int, parse_overrides, pos_int
 from eipsim.errors import UserError
-
-
-def _overrides(pairs: list[str]) -> dict[str, object]:
-    from eipsim.config import parse_value
-
-    out: dict[str, object] = {}
-    for p in pairs or []:
-        if "=" not in p:
-            raise UserError(
-                f"--set {p!r}: expected KEY=VALUE, e.g. government.landfill_tax_usd_per_t=20"
-            )
-        k, v = p.split("=", 1)
-        out[k.strip()] = parse_value(v)
-    return out
 
 
 def _load(path: str, sets: list[str]):
     from eipsim.config import load_scenario
 
     sc = load_scenario(path)
-    ov = _overrides(sets)
+    ov = parse_overrides(sets)
     return sc.with_overrides(ov) if ov else sc
 
 
@@ -86,7 +73,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     )
     if bar is not None:
         bar.close()
-    write_run(result, out, {"overrides": _overrides(a.set), "steps": steps})
+    write_run(result, out, {"overrides": parse_overrides(a.set), "steps": steps})
     print(f"scenario {sc.name!r}, seed {result.seed}, {steps} months")
     print(_summary_table(result.summary))
     print(f"results written to {out}/")
@@ -105,23 +92,6 @@ def cmd_viz(a: argparse.Namespace) -> int:
     return serve(a.scenario, host=a.host, port=a.port)
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {v}")
-    return v
-
-
-def _pos_int(text: str) -> int:
-    v = _nonneg_int(text)
-    if v == 0:
-        raise argparse.ArgumentTypeError("expected a number >= 1")
-    return v
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="eipsim",
@@ -137,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a dotted key (repeatable)"
     )
-    r.add_argument("--seed", type=_nonneg_int, help="random seed (default: the scenario's)")
-    r.add_argument("--steps", type=_pos_int, help="months to run (default: the scenario's)")
+    r.add_argument("--seed", type=nonneg_int, help="random seed (default: the scenario's)")
+    r.add_argument("--steps", type=pos_int, help="months to run (default: the scenario's)")
     r.add_argument("--out", help="output folder (default: a new folder under results/)")
     r.set_defaults(func=cmd_run)
 
@@ -152,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument(
         "--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)"
     )
-    z.add_argument("--port", type=_nonneg_int, default=None, help="port (default: a free one)")
+    z.add_argument("--port", type=nonneg_int, default=None, help="port (default: a free one)")
     z.set_defaults(func=cmd_viz)
 
     try:

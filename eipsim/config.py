@@ -481,13 +481,13 @@ def _roster_row(path, line, raw, sectors, grid, plots_seen) -> dict[str, Any]:
     return {"name": name, "sector": sector, "nationality": nat, "size": size, "plot": plot}
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario YAML file."""
+def read_yaml(path: str | Path, what: str) -> tuple[Any, Path]:
+    """Read a YAML file; a missing file or bad YAML is a UserError naming file and line."""
     p = Path(path)
     if not p.is_file():
-        raise UserError(f"{p}: scenario file not found")
+        raise UserError(f"{p}: {what} file not found")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        return yaml.safe_load(p.read_text(encoding="utf-8")), p
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -495,4 +495,9 @@ def load_scenario(path: str | Path) -> Scenario:
         raise UserError(f"{p}: malformed YAML{where}: {problem}") from None
     except UnicodeDecodeError:
         raise UserError(f"{p}: not a UTF-8 text file") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario YAML file."""
+    data, p = read_yaml(path, "scenario")
     return scenario_from_dict(data, source=str(p), source_dir=p.resolve().parent)

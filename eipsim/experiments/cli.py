@@ -11,36 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from eipsim.cliargs import parse_overrides, pos_int, real
 from eipsim.errors import UserError
-
-
-def _pos_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {v}")
-    return v
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-
-
-def _overrides(pairs: list[str] | None) -> dict[str, Any]:
-    from eipsim.config import parse_value
-
-    out: dict[str, Any] = {}
-    for p in pairs or []:
-        if "=" not in p:
-            raise UserError(f"--set {p!r}: expected KEY=VALUE, e.g. firms.count=40")
-        k, v = p.split("=", 1)
-        out[k.strip()] = parse_value(v)
-    return out
 
 
 def _err(msg: str) -> None:
@@ -49,7 +21,7 @@ def _err(msg: str) -> None:
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--workers", type=_pos_int, metavar="N", help="worker processes (default: all cores)"
+        "--workers", type=pos_int, metavar="N", help="worker processes (default: all cores)"
     )
     p.add_argument(
         "--backend",
@@ -73,10 +45,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="fix a scenario key for every run (repeatable; changes the experiment)",
     )
     p.add_argument(
-        "--steps", type=_pos_int, metavar="N", help="months per run (changes the experiment)"
+        "--steps", type=pos_int, metavar="N", help="months per run (changes the experiment)"
     )
     p.add_argument(
-        "--replicates", type=_pos_int, metavar="N", help="runs per point (changes it too)"
+        "--replicates", type=pos_int, metavar="N", help="runs per point (changes it too)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--no-fsync", action="store_true", help=argparse.SUPPRESS)
@@ -88,7 +60,7 @@ def _resolve(a: argparse.Namespace):
 
     res = load_experiment(
         a.experiment,
-        overrides=_overrides(a.set),
+        overrides=parse_overrides(a.set),
         steps=a.steps,
         replicates=a.replicates,
         adapter=a.adapter,
@@ -247,8 +219,8 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         help="summary indicator to analyse (repeatable; default: the experiment's list)",
     )
-    g.add_argument("--resamples", type=_pos_int, help="bootstrap resamples for the CIs")
-    g.add_argument("--conf-level", type=_float, help="confidence level (default 0.95)")
+    g.add_argument("--resamples", type=pos_int, help="bootstrap resamples for the CIs")
+    g.add_argument("--conf-level", type=real, help="confidence level (default 0.95)")
     g.add_argument(
         "--analysis-out", help="folder for the indices (default: <sweep folder>/sensitivity)"
     )
@@ -264,18 +236,18 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--outcome", required=True, help="e.g. adoption_share or eip_certified")
     d.add_argument(
         "--threshold",
-        type=_float,
+        type=real,
         help="cases of interest have outcome > threshold (default 0.5 for yes/no outcomes)",
     )
     d.add_argument("--below", action="store_true", help="cases of interest are below it")
     d.add_argument(
         "--per-point", action="store_true", help="average replicates per design point first"
     )
-    d.add_argument("--peel-alpha", type=_float, default=0.05, help="PRIM peeling share")
+    d.add_argument("--peel-alpha", type=real, default=0.05, help="PRIM peeling share")
     d.add_argument(
-        "--min-density", type=_float, default=0.8, help="PRIM: density the chosen box must reach"
+        "--min-density", type=real, default=0.8, help="PRIM: density the chosen box must reach"
     )
-    d.add_argument("--max-depth", type=_pos_int, default=3, help="CART tree depth")
+    d.add_argument("--max-depth", type=pos_int, default=3, help="CART tree depth")
     d.add_argument("--out", help="output folder (default: <sweep folder>/discovery)")
     d.set_defaults(func=cmd_discover)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from eipsim.config import read_yaml
 from eipsim.errors import UserError
 
 SAMPLED_KINDS = ("lhs", "sobol", "morris", "fast")
@@ -296,18 +296,7 @@ def parse_experiment(data: Any, source: str = "<experiment>") -> Experiment:
 
 
 def read_experiment_file(path: str | Path) -> tuple[Experiment, Path]:
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"{p}: experiment file not found")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise UserError(f"{p}: malformed YAML{where}: {problem}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{p}: not a UTF-8 text file") from None
+    data, p = read_yaml(path, "experiment")
     return parse_experiment(data, source=str(p)), p
 
 
