@@ -372,14 +372,18 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def _format_validation(err: ValidationError, source: str) -> str:
+def format_validation(
+    err: ValidationError, source: str, known: list[str], match_last: bool = False
+) -> str:
+    """One line per problem, naming the file and the dotted key, with close matches for an
+    unknown key among ``known`` (whole dotted keys, or last parts with ``match_last``)."""
     lines = []
     for e in err.errors():
         loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            keys = known_keys()
-            close = difflib.get_close_matches(loc, keys, n=3, cutoff=0.6)
+            probe = str(e["loc"][-1]) if match_last else loc
+            close = difflib.get_close_matches(probe, known, n=3, cutoff=0.6)
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
             msg = f"unknown key{hint}"
         elif e["type"] == "missing":
@@ -398,7 +402,7 @@ def scenario_from_dict(
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as err:
-        raise UserError(_format_validation(err, source)) from None
+        raise UserError(format_validation(err, source, known_keys())) from None
     sc._source = source
     sc._source_dir = source_dir or Path.cwd()
     _cross_checks(sc, source)

@@ -7,7 +7,6 @@ hash so that a sweep folder is never mixed with results of another experiment.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -17,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from eipsim.config import read_yaml
+from eipsim.config import format_validation, read_yaml
 from eipsim.errors import UserError
 
 SAMPLED_KINDS = ("lhs", "sobol", "morris", "fast")
@@ -267,22 +266,8 @@ def _model_version() -> str:
 
 
 def _format_validation(err: ValidationError, source: str) -> str:
-    lines = []
     known = list(Experiment.model_fields) + list(Design.model_fields) + list(Parameter.model_fields)
-    for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            last = str(e["loc"][-1])
-            close = difflib.get_close_matches(last, known, n=3, cutoff=0.6)
-            hint = f"; did you mean {' or '.join(close)}?" if close else ""
-            msg = f"unknown key{hint}"
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        elif "input" in e and not isinstance(e["input"], dict | list):
-            msg = f"{msg} (got {e['input']!r})"
-        lines.append(f"{source}: {loc}: {msg}")
-    return "\n".join(lines)
+    return format_validation(err, source, known, match_last=True)
 
 
 def parse_experiment(data: Any, source: str = "<experiment>") -> Experiment:
