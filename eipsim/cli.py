@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from eipsim.cliargs import nonneg_int, parse_overrides, pos_int
+from eipsim.cliargs import dispatch, nonneg_int, parse_overrides, pos_int
 from eipsim.errors import UserError
 
 
@@ -136,15 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return dispatch(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

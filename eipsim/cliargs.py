@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from eipsim.errors import UserError
@@ -30,6 +31,18 @@ def real(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run a parsed subcommand: a UserError is one line on stderr and exit code 2."""
+    try:
+        return int(args.func(args) or 0)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from eipsim.cliargs import parse_overrides, pos_int, real
+from eipsim.cliargs import dispatch, parse_overrides, pos_int, real
 from eipsim.errors import UserError
 
 
@@ -270,9 +270,4 @@ def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (``python -m eipsim.experiments``); the main CLI is ``eipsim``."""
     parser = argparse.ArgumentParser(prog="python -m eipsim.experiments")
     add_subcommands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return dispatch(parser.parse_args(argv))

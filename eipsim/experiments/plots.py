@@ -28,6 +28,20 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def _annotate_cells(ax: Any, vals: np.ndarray, dark: np.ndarray) -> None:
+    """Write each finite value of a heat map in its cell, white where the cell is dark."""
+    for i, j in zip(*np.nonzero(np.isfinite(vals)), strict=True):
+        ax.text(
+            j,
+            i,
+            f"{vals[i, j]:.2f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if dark[i, j] else "black",
+        )
+
+
 def _short(name: str) -> str:
     return name.rsplit(".", 1)[-1] if "." in name else name
 
@@ -119,18 +133,7 @@ def lever_heatmap(runs: pd.DataFrame, a: str, b: str, outcome: str, path: Path) 
     ax.set_ylabel(_short(b))
     finite = vals[np.isfinite(vals)]
     mid = float(np.mean(finite)) if finite.size else 0.0
-    for i in range(vals.shape[0]):
-        for j in range(vals.shape[1]):
-            if np.isfinite(vals[i, j]):
-                ax.text(
-                    j,
-                    i,
-                    f"{vals[i, j]:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if vals[i, j] < mid else "black",
-                )
+    _annotate_cells(ax, vals, dark=vals < mid)
     fig.colorbar(im, ax=ax, label=f"mean final {outcome}")
     ax.set_title(f"final {outcome}: {_short(a)} x {_short(b)}")
     return _save(fig, path)
@@ -172,18 +175,7 @@ def sensitivity_plots(res: SensitivityResult, out: Path) -> list[Path]:
     )
     ax.set_xticks(range(len(table.columns)), list(table.columns), rotation=30, ha="right")
     ax.set_yticks(range(len(table.index)), [_short(p) for p in table.index])
-    for i in range(vals.shape[0]):
-        for j in range(vals.shape[1]):
-            if np.isfinite(vals[i, j]):
-                ax.text(
-                    j,
-                    i,
-                    f"{vals[i, j]:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if vals[i, j] > 0.5 else "black",
-                )
+    _annotate_cells(ax, vals, dark=vals > 0.5)  # magma_r is dark at the top
     fig.colorbar(im, ax=ax, label=heat_label)
     ax.set_title(f"{res.method}: {heat_label}")
     files.append(_save(fig, out / "indices_heatmap.png"))
