@@ -220,6 +220,17 @@ class EIPModel(mesa.Model):
         mask[L.u[rows]] = True
         return mask
 
+    def uncommitted(self) -> tuple[np.ndarray, np.ndarray]:
+        """Expected monthly supply and demand (N, M) of alive firms not yet contracted to
+        active or pending links: what new links, brokers and the tenant fit can draw on."""
+        st = self.state
+        out, inn = self.links.committed(self.park.n_plots, self.n_mat)
+        alive = st.alive[:, None]
+        return (
+            np.maximum(st.base_supply - out, 0.0) * alive,
+            np.maximum(st.base_demand - inn, 0.0) * alive,
+        )
+
     # -- the month -------------------------------------------------------------------------------
     def step(self) -> None:
         self.month += 1
@@ -343,9 +354,7 @@ class EIPModel(mesa.Model):
     def _search_and_form(self, t: int) -> None:
         """Firms look among partners they know of for links that pay both sides."""
         st, L, n, M = self.state, self.links, self.park.n_plots, self.n_mat
-        out, inn = L.committed(n, M)
-        res_s = np.maximum(st.base_supply - out, 0.0) * st.alive[:, None]
-        res_d = np.maximum(st.base_demand - inn, 0.0) * st.alive[:, None]
+        res_s, res_d = self.uncommitted()
         searching = st.alive & (self.rng.random(n) < self.sc.firms.search_probability)
         platform = self.operator.platform_view()
 

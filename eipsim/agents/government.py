@@ -46,10 +46,7 @@ class Government(mesa.Agent):
             return
         self._broker_quota -= k
         m, st = self.model, self.model.state
-        L = m.links
-        out, inn = L.committed(m.park.n_plots, m.n_mat)
-        res_s = np.maximum(st.base_supply - out, 0.0) * st.alive[:, None]
-        res_d = np.maximum(st.base_demand - inn, 0.0) * st.alive[:, None]
+        res_s, res_d = m.uncommitted()
         s, u, mat, q = candidate_pairs(res_s, res_d, lambda a, b: ~st.known[np.ix_(a, b)], 1.0)
         if s.size == 0:
             return

@@ -171,7 +171,7 @@ class Operator(mesa.Agent):
         """Share of a prospect's streams for which some current tenant would be a paying
         partner (B > 0 at threshold trust, with the operator's facilitation, at a typical
         distance in the park). Streams, not volumes, count: water would swamp the rest."""
-        m, st, cat = self.model, self.model.state, self.model.catalogue
+        m, cat = self.model, self.model.catalogue
         s = cat.sector_index(sector)
         sup, dem = cat.supply[s] * size, cat.demand[s] * size
         streams = [(k, True) for k in np.flatnonzero(sup)] + [
@@ -179,10 +179,7 @@ class Operator(mesa.Agent):
         ]
         if not streams:
             return 0.0
-        out, inn = m.links.committed(m.park.n_plots, m.n_mat)
-        alive = st.alive[:, None]
-        free_dem = np.maximum(st.base_demand - inn, 0.0) * alive
-        free_sup = np.maximum(st.base_supply - out, 0.0) * alive
+        free_sup, free_dem = m.uncommitted()
         mats, qs = [], []
         for k, supplies in streams:
             partner_q = free_dem[:, k] if supplies else free_sup[:, k]
