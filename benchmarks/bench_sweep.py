@@ -55,7 +55,7 @@ def run_serial(sc, seeds, steps: int) -> tuple[float, dict[int, float]]:
 
 
 def run_eipsim(res, out: Path, workers: int, backend: str = "local") -> tuple[float, dict]:
-    from eipsim.experiments.runner import run_sweep
+    from eipsim.experiments.framework.runner import run_sweep
 
     t0 = time.perf_counter()
     rep = run_sweep(res, out, workers=workers, backend=backend, progress=False)
@@ -71,7 +71,7 @@ def run_eipsim(res, out: Path, workers: int, backend: str = "local") -> tuple[fl
 def run_batch(sc, seeds, workers: int, steps: int) -> tuple[float, list]:
     from mesa.batchrunner import batch_run
 
-    from eipsim.model import EIPModel
+    from eipsim.domain.model import EIPModel
 
     t0 = time.perf_counter()
     rows = batch_run(
@@ -87,7 +87,7 @@ def run_batch(sc, seeds, workers: int, steps: int) -> tuple[float, list]:
 
 
 def peak_rss_subprocess(exp: Path, out: Path, workers: int, adapter: str | None) -> dict:
-    cmd = [sys.executable, "-m", "eipsim.experiments", "sweep", str(exp), "--out", str(out)]
+    cmd = [sys.executable, "-m", "eipsim", "sweep", str(exp), "--out", str(out)]
     cmd += ["--workers", str(workers), "--quiet"]
     if adapter:
         cmd += ["--adapter", adapter]
@@ -111,8 +111,8 @@ def main() -> None:
     a = ap.parse_args()
 
     from eipsim.experiments import load
-    from eipsim.experiments.design import build_design, runs_table
-    from eipsim.experiments.spec import load_experiment
+    from eipsim.experiments.framework.design import build_design, runs_table
+    from eipsim.experiments.framework.spec import load_experiment
 
     tmp = Path(tempfile.mkdtemp(prefix="eipsim-bench-"))
     extra = {"steps": a.steps} if a.steps else {}
@@ -195,7 +195,7 @@ def main() -> None:
     )
 
     # framework overhead alone: a model that returns at once
-    from eipsim.experiments.testing import FAKE_ADAPTER
+    from eipsim.experiments.framework.testing import FAKE_ADAPTER
 
     noop = write_experiment(tmp / "noop.yaml", 4000, steps=1)
     r0 = load_experiment(noop, adapter=FAKE_ADAPTER)

@@ -20,9 +20,22 @@ from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "benchmarks" / "reference" / "scenario_outcomes.csv"
-SCENARIOS = ("baseline", "nationality_clusters", "shared_infrastructure", "deepc_dinhvu", "nam_cau_kien")
-OUTCOMES = ("adoption_share", "active_links", "links_formed", "diversion_rate", "eip_score",
-            "total_co2_avoided_t", "total_net_benefit_usd")
+SCENARIOS = (
+    "baseline",
+    "nationality_clusters",
+    "shared_infrastructure",
+    "deepc_dinhvu",
+    "nam_cau_kien",
+)
+OUTCOMES = (
+    "adoption_share",
+    "active_links",
+    "links_formed",
+    "diversion_rate",
+    "eip_score",
+    "total_co2_avoided_t",
+    "total_net_benefit_usd",
+)
 SEEDS = range(100, 132)
 
 
@@ -49,7 +62,9 @@ def main() -> int:
         print(f"wrote {REFERENCE} ({len(now)} runs)")
         return 0
     ref = pd.read_csv(REFERENCE)
-    print(f"{'scenario':<22} {'outcome':<22} {'mean before':>12} {'mean after':>12} {'KS p':>7} {'MWU p':>7}")
+    print(
+        f"{'scenario':<22} {'outcome':<22} {'mean before':>12} {'mean after':>12} {'KS p':>7} {'MWU p':>7}"
+    )
     worst = 1.0
     for name in SCENARIOS:
         for k in OUTCOMES:
@@ -61,7 +76,9 @@ def main() -> int:
             worst = min(worst, ks, mw)
             print(f"{name:<22} {k:<22} {x.mean():>12.4g} {y.mean():>12.4g} {ks:>7.3f} {mw:>7.3f}")
     n_tests = 2 * len(SCENARIOS) * len(OUTCOMES)
-    print(f"smallest p = {worst:.3f} over {n_tests} tests (Bonferroni 5 % level: {0.05 / n_tests:.4f})")
+    print(
+        f"smallest p = {worst:.3f} over {n_tests} tests (Bonferroni 5 % level: {0.05 / n_tests:.4f})"
+    )
     return 0
 
 

@@ -1,5 +1,5 @@
 import sys
 
-from eipsim.cli import main
+from eipsim.cli.commands import main
 
 sys.exit(main())

@@ -20,7 +20,13 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "scenarios.json"
-SCENARIOS = ("baseline", "nationality_clusters", "shared_infrastructure", "deepc_dinhvu", "nam_cau_kien")
+SCENARIOS = (
+    "baseline",
+    "nationality_clusters",
+    "shared_infrastructure",
+    "deepc_dinhvu",
+    "nam_cau_kien",
+)
 SEEDS = (1, 2)
 STEPS = 120
 

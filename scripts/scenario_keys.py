@@ -4,8 +4,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from eipsim.config import Scenario
-
+from eipsim.scenario.schema import Scenario
 
 MORE = {
     "name": "scenario name, used for the results folder",
@@ -50,7 +49,9 @@ def rows(model: type[BaseModel], prefix: str = ""):
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             yield from rows(ann, f"{prefix}{name}.")
             continue
-        default = "(required)" if f.is_required() else repr(f.get_default(call_default_factory=True))
+        default = (
+            "(required)" if f.is_required() else repr(f.get_default(call_default_factory=True))
+        )
         if len(default) > 60:
             default = default[:57] + "..."
         typ = getattr(ann, "__name__", str(ann)).replace("typing.", "").replace("|", "or")

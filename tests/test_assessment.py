@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from eipsim import run
-from eipsim.config import _default_criteria
-from eipsim.model import EIPModel
+from eipsim.domain.model import EIPModel
+from eipsim.scenario.schema import _default_criteria
 
 FIXED = {
     "park.shared_land_share": 0.2,

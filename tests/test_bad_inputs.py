@@ -11,7 +11,7 @@ import yaml
 from conftest import SCENARIOS
 
 import eipsim
-from eipsim.cli import main
+from eipsim.cli.commands import main
 from eipsim.errors import UserError
 
 BASE = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text(encoding="utf-8"))

@@ -9,8 +9,8 @@ import pytest
 from conftest import SCENARIOS
 
 import eipsim
-from eipsim import output
-from eipsim.indicators import SUMMARY_KEYS, TIMESERIES_COLUMNS
+from eipsim.domain.indicators import SUMMARY_KEYS, TIMESERIES_COLUMNS
+from eipsim.runs import output
 
 FILES = {
     "timeseries.parquet",
@@ -117,7 +117,7 @@ def test_failed_write_leaves_no_folder(tmp_path, small, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    from eipsim import plots
+    from eipsim.runs import plots
 
     monkeypatch.setattr(plots, "run_plots", boom)  # fails after the data files are written
     with pytest.raises(RuntimeError, match="disk full"):
@@ -159,7 +159,7 @@ def test_write_run_refuses_non_empty_folder(tmp_path, small):
 
 
 def test_default_out_is_a_new_folder_under_results(tmp_path, capsys, monkeypatch):
-    from eipsim.cli import main
+    from eipsim.cli.commands import main
 
     monkeypatch.chdir(tmp_path)
     for _ in range(2):

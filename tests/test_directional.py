@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import eipsim
-from eipsim.model import EIPModel
+from eipsim.domain.model import EIPModel
 
 FAST = {"steps": 36, "seeds": range(1, 7)}
 SLOW = {"steps": 120, "seeds": range(1, 9)}

@@ -20,14 +20,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from eipsim.catalogue import load_catalogue
-from eipsim.exchange import (
+from eipsim.domain.economics import (
     EconParams,
     acceptable,
     candidate_pairs,
     pair_economics,
     space_of_cooperation,
 )
+from eipsim.scenario.catalogue import load_catalogue
 
 SLAG, WATER, SCRAP = 0, 1, 2
 NO_NETWORK = np.full(3, np.nan)

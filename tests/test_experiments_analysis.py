@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from eipsim.cli import experiments as xcli
 from eipsim.errors import UserError
-from eipsim.experiments import cli as xcli
-from eipsim.experiments.discovery import discover
-from eipsim.experiments.report import make_report
-from eipsim.experiments.runner import run_sweep
-from eipsim.experiments.sensitivity import analyse_sweep
-from eipsim.experiments.spec import load_experiment
-from eipsim.experiments.testing import FAKE_ADAPTER, write_experiment
+from eipsim.experiments.analysis.discovery import discover
+from eipsim.experiments.analysis.report import make_report
+from eipsim.experiments.analysis.sensitivity import analyse_sweep
+from eipsim.experiments.framework.runner import run_sweep
+from eipsim.experiments.framework.spec import load_experiment
+from eipsim.experiments.framework.testing import FAKE_ADAPTER, write_experiment
 
 # the stand-in model ignores transport cost: its indices must be ~0
 PARAMS = {

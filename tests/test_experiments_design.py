@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from eipsim.experiments.design import build_design, default_chunk_size, runs_table
-from eipsim.experiments.seeds import run_seed, run_seed_sequence, run_seeds
-from eipsim.experiments.spec import load_experiment
-from eipsim.experiments.testing import FAKE_ADAPTER, write_experiment
+from eipsim.experiments.framework.design import build_design, default_chunk_size, runs_table
+from eipsim.experiments.framework.seeds import run_seed, run_seed_sequence, run_seeds
+from eipsim.experiments.framework.spec import load_experiment
+from eipsim.experiments.framework.testing import FAKE_ADAPTER, write_experiment
 
 
 def _res(tmp_path, **fields):

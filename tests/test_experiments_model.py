@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 import eipsim.experiments as ex
-from eipsim.experiments.discovery import discover
-from eipsim.experiments.report import make_report
-from eipsim.experiments.runner import plan, run_sweep
-from eipsim.experiments.sensitivity import analyse_sweep
-from eipsim.experiments.spec import load_experiment
-from eipsim.experiments.testing import write_experiment
+from eipsim.experiments.analysis.discovery import discover
+from eipsim.experiments.analysis.report import make_report
+from eipsim.experiments.analysis.sensitivity import analyse_sweep
+from eipsim.experiments.framework.runner import plan, run_sweep
+from eipsim.experiments.framework.spec import load_experiment
+from eipsim.experiments.framework.testing import write_experiment
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((REPO / "experiments").glob("*.yaml"))
@@ -50,7 +50,7 @@ def test_shipped_experiment_runs_first_points(path, tmp_path):
     res = load_experiment(path, overrides=SMALL, steps=3, replicates=1)
     design, runs, _ = plan(res)
     # a sub-experiment: only the first three points of the design, run through the model
-    from eipsim.experiments.worker import ChunkTask, run_chunk
+    from eipsim.experiments.framework.worker import ChunkTask, run_chunk
 
     task = ChunkTask(
         chunk=0,

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 import eipsim.experiments as ex
-from eipsim.experiments.runner import run_sweep
-from eipsim.experiments.spec import load_experiment
-from eipsim.experiments.testing import (
+from eipsim.experiments.framework.runner import run_sweep
+from eipsim.experiments.framework.spec import load_experiment
+from eipsim.experiments.framework.testing import (
     CRASH_BROKERING,
     FAIL_BROKERING,
     FAKE_ADAPTER,
@@ -117,7 +117,7 @@ def _wait_for(pred, timeout=60.0):
 
 def _sweep_proc(exp: Path, out: Path, delay: str) -> subprocess.Popen:
     env = {**os.environ, "EIPSIM_FAKE_DELAY": delay, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "eipsim.experiments", "sweep", str(exp), "--out", str(out)]
+    cmd = [sys.executable, "-m", "eipsim", "sweep", str(exp), "--out", str(out)]
     cmd += ["--workers", "2", "--adapter", FAKE_ADAPTER, "--quiet"]
     return subprocess.Popen(
         cmd, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE

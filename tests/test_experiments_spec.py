@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
+from eipsim.cli import experiments as xcli
 from eipsim.errors import UserError
-from eipsim.experiments import cli as xcli
-from eipsim.experiments.runner import run_sweep
-from eipsim.experiments.spec import load_experiment
-from eipsim.experiments.testing import FAKE_ADAPTER, write_experiment
+from eipsim.experiments.framework.runner import run_sweep
+from eipsim.experiments.framework.spec import load_experiment
+from eipsim.experiments.framework.testing import FAKE_ADAPTER, write_experiment
 
 
 def _load(tmp_path, **fields):
@@ -135,7 +135,7 @@ def test_cli_bad_input_exit_code_2(tmp_path, capsys):
 
 
 def test_main_cli_registers_the_commands(tmp_path, capsys):
-    from eipsim import cli
+    from eipsim.cli import commands as cli
 
     path = write_experiment(tmp_path / "e.yaml", design={"kind": "grid", "factors": {"x.y": [1]}})
     assert cli.main(["sweep", str(path), "--quiet"]) == 2
@@ -168,7 +168,7 @@ def test_scheduler_needs_dask_backend(tmp_path, capsys):
 
 
 def test_dask_missing_gives_install_hint(tmp_path, monkeypatch):
-    from eipsim.experiments.backends import make_backend
+    from eipsim.experiments.framework.backends import make_backend
 
     monkeypatch.setitem(sys.modules, "dask.distributed", None)
     with pytest.raises(UserError, match=r"pip install 'eipsim\[cluster\]'"):

@@ -9,7 +9,7 @@ import pytest
 from conftest import LEVERS, SCENARIOS, SMALL
 
 import eipsim
-from eipsim.model import EIPModel
+from eipsim.domain.model import EIPModel
 
 CHURN = {
     "firms.exit_rate_per_year": 0.5,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import eipsim
-from eipsim.model import EIPModel
-from eipsim.park import Park, choose_plot
+from eipsim.domain.model import EIPModel
+from eipsim.domain.park import Park, choose_plot
 
 
 def rng(seed=0):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from eipsim import run
-from eipsim.model import EIPModel
+from eipsim.domain.model import EIPModel
 
 # Two nationalities with fixed confidentiality: A's parent companies allow disclosure (0.3),
 # B's forbid most of it (0.7). Listing limits default to 0.5 (open) and 0.8 (anonymised).

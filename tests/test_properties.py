@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import eipsim
-from eipsim.catalogue import load_catalogue
-from eipsim.config import FACILITY_KINDS, scenario_from_dict
-from eipsim.indicators import SUMMARY_KEYS, TIMESERIES_COLUMNS
+from eipsim.domain.indicators import SUMMARY_KEYS, TIMESERIES_COLUMNS
+from eipsim.scenario.catalogue import load_catalogue
+from eipsim.scenario.schema import FACILITY_KINDS, scenario_from_dict
 
 CAT = load_catalogue()
 NATS = ["VN", "JP", "KR", "CN", "TW", "EU"]

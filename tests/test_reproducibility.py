@@ -63,7 +63,7 @@ def test_no_use_of_global_random_states(lively):
 
 def test_interleaved_models_do_not_share_state(lively):
     """Two models stepped in turn give the same as each run alone: no hidden shared rng."""
-    from eipsim.model import EIPModel
+    from eipsim.domain.model import EIPModel
 
     alone = eipsim.run(lively, seed=3, steps=12).timeseries
     m1, m2 = EIPModel(lively, seed=3), EIPModel(lively, seed=4)

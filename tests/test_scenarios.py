@@ -6,8 +6,8 @@ import pytest
 from conftest import SCENARIOS
 
 import eipsim
-from eipsim.config import known_keys
-from eipsim.indicators import TIMESERIES_COLUMNS
+from eipsim.domain.indicators import TIMESERIES_COLUMNS
+from eipsim.scenario.schema import known_keys
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 
@@ -130,7 +130,7 @@ def test_scenario_specifics():
 
 
 def test_roster_firms_take_their_plots():
-    from eipsim.model import EIPModel
+    from eipsim.domain.model import EIPModel
 
     ncc = eipsim.load_scenario(SCENARIOS / "nam_cau_kien.yaml")
     m = EIPModel(ncc)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eipsim.links import REASONS
-from eipsim.model import EIPModel
-from eipsim.trust import TrustMatrix
+from eipsim.domain.links import REASONS
+from eipsim.domain.model import EIPModel
+from eipsim.domain.trust import TrustMatrix
 
 
 def rng(seed=0):

@@ -45,7 +45,7 @@ if importlib.util.find_spec("solara") is None:
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
-from eipsim.config import load_scenario  # noqa: E402
+from eipsim.scenario.schema import load_scenario  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

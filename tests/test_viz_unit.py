@@ -11,11 +11,11 @@ from string import Formatter
 
 import pytest
 
-from eipsim.catalogue import load_catalogue
-from eipsim.config import FACILITY_KINDS, load_scenario
+from eipsim.domain.indicators import TIMESERIES_COLUMNS
+from eipsim.domain.model import EIPModel
 from eipsim.errors import UserError
-from eipsim.indicators import TIMESERIES_COLUMNS
-from eipsim.model import EIPModel
+from eipsim.scenario.catalogue import load_catalogue
+from eipsim.scenario.schema import FACILITY_KINDS, load_scenario
 from eipsim.viz import i18n
 from eipsim.viz.drawing import (
     CHART_SERIES,

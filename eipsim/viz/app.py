@@ -20,8 +20,8 @@ import solara
 import solara.lab
 import solara.server.settings
 
-from eipsim.config import FACILITY_KINDS, Scenario
 from eipsim.errors import UserError
+from eipsim.scenario.schema import FACILITY_KINDS, Scenario
 from eipsim.viz.components import Charts, MaterialLegend, NetworkGraph, ParkMap, Summary, bold
 from eipsim.viz.i18n import LANGUAGES, facility_name, t
 from eipsim.viz.levers import (
@@ -44,7 +44,7 @@ solara.server.settings.telemetry.mixpanel_enable = False
 
 
 def _model_class() -> type:
-    from eipsim.model import EIPModel
+    from eipsim.domain.model import EIPModel
 
     return EIPModel
 

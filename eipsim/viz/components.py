@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import solara
 
-from eipsim.catalogue import load_catalogue
+from eipsim.scenario.catalogue import load_catalogue
 from eipsim.viz.drawing import (
     MapStatic,
     NetworkLayout,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eipsim.catalogue import load_catalogue
+from eipsim.scenario.catalogue import load_catalogue
 from eipsim.viz.i18n import facility_name, material_name, sector_name, t
 
 CELL = 34  # px per plot on the map
@@ -580,7 +580,7 @@ def network_svg(
 # Plain SVG as well: Solara fetches Vega from a CDN (its cache holds only pinned versions that
 # the Vega-Lite widget does not ask for), so Altair charts stay blank offline.
 
-# chart key -> (timeseries column of eipsim.indicators.TIMESERIES_COLUMNS, label key, y axis)
+# chart key -> (timeseries column of eipsim.domain.indicators.TIMESERIES_COLUMNS, label key, y axis)
 CHART_SERIES: dict[str, list[tuple[str, str, str]]] = {
     "chart_adoption": [
         ("adoption_share", "adoption_share", "left"),

@@ -1,7 +1,7 @@
 """The app's levers as plain data, and the exports, kept free of Solara so they can be tested.
 
 A ``Levers`` value is what the sidebar shows. ``Levers.scenario`` turns it into a validated
-``eipsim.config.Scenario`` with ``Scenario.with_overrides`` (so the model and the saved YAML
+``eipsim.scenario.schema.Scenario`` with ``Scenario.with_overrides`` (so the model and the saved YAML
 see exactly the same keys that ``eipsim run`` reads).
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from eipsim.config import FACILITY_KINDS, Scenario, load_scenario
 from eipsim.errors import UserError
+from eipsim.scenario.schema import FACILITY_KINDS, Scenario, load_scenario
 
 SCENARIO_ENV = "EIPSIM_VIZ_SCENARIO"  # set by eipsim.viz.server.serve, read by app.py
 SEED_MAX = 2**63 - 1  # the experiment store keeps seeds as int64

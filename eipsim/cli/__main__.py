@@ -1,0 +1,5 @@
+import sys
+
+from eipsim.cli.commands import main
+
+sys.exit(main())

@@ -1,0 +1,465 @@
+"""EIPModel: builds the park, orders a month, collects the data.
+
+One step is one month. The order of a month (docs/ODD.md, "Process overview"):
+government and operator act; firms produce; links deliver and trust updates; permits
+resolve; shared facilities take residual streams; firms search for and form new links;
+the rest is landfilled; trust spreads; RECP decisions; firms leave and tenants arrive;
+the yearly EIP assessment; indicators are collected.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.datacollection import DataCollector
+from mesa.discrete_space import OrthogonalMooreGrid
+
+from eipsim.domain import indicators
+from eipsim.domain.agents import Firm, Government, Operator
+from eipsim.domain.economics import EconParams, acceptable, candidate_pairs, pair_economics
+from eipsim.domain.facilities import FacilityContext
+from eipsim.domain.links import ACTIVE, ENDED, PENDING, LinkTable
+from eipsim.domain.park import Park, choose_plot
+from eipsim.domain.state import FirmState
+from eipsim.domain.trust import TrustMatrix
+from eipsim.scenario.catalogue import load_catalogue
+from eipsim.scenario.schema import Scenario
+
+MIN_Q = 1.0  # smallest monthly quantity worth a link (t or MWh); assumed
+SHORTFALL_TOLERANCE = 0.05  # a delivery within 5 % of what was wanted counts as kept
+
+
+class EIPModel(mesa.Model):
+    def __init__(self, scenario: Scenario, seed: int | None = None):
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.seed_used = seed
+        self.sc = scenario
+        self.catalogue = cat = load_catalogue()
+        w, h = scenario.grid_shape()
+        p = scenario.park
+        self.park = Park(w, h, p.zones_x, p.zones_y, p.plot_size_m)
+        self.grid = OrthogonalMooreGrid((w, h), torus=False, random=self.random)
+        n, M = self.park.n_plots, len(cat.materials)
+        self.n_mat = M
+        self.state = FirmState(n, M)
+        self.trust = TrustMatrix(n)
+        self.links = LinkTable()
+        self.econ = EconParams.build(cat, scenario)
+        self.firm_at: list[Firm | None] = [None] * n
+        self.uid_names: dict[int, tuple[str, str]] = {}
+        self.month = 0
+        self.standard = ~cat.needs_standard.copy()  # materials needing none count as covered
+        self._sunk_permits = np.ones(M, dtype=bool)
+        self.connection_usd = np.full(M, np.nan)  # set when an operator network serves a material
+        self.sigma = np.log1p(cat.mat["variability"] ** 2) ** 0.5  # lognormal sd from CV
+        self._neigh = self.park.neighbour_pairs(scenario.trust.neighbour_radius)
+        self.nationalities = list(scenario.firms.nationality_mix)
+        roster = scenario.load_roster()
+        for r in roster:
+            if r["nationality"] not in self.nationalities:
+                self.nationalities.append(r["nationality"])
+        self.blocks = self._blocks()
+        self.operator = Operator(self)
+        self.government = Government(self)
+        self.metrics: dict[str, Any] = {}
+        self.assessment: dict[str, tuple[float, float, bool, str]] = {}
+        self.totals = indicators.Totals()
+        self._planning: np.ndarray = np.zeros(n, dtype=bool)
+        self._populate(roster)
+        self.datacollector = DataCollector(
+            model_reporters={
+                c: partial(indicators.metric, key=c) for c in indicators.TIMESERIES_COLUMNS
+            }
+        )
+
+    # -- building ----------------------------------------------------------------------------
+    def _blocks(self) -> dict[str, np.ndarray] | None:
+        f = self.sc.firms
+        if self.sc.park.placement == "nationality_clusters":
+            return self.park.cluster_blocks(f.nationality_mix)
+        if self.sc.park.placement == "sector_clusters":
+            return self.park.cluster_blocks(f.sector_mix)
+        return None
+
+    def _draw_profile(self) -> tuple[str, str, float]:
+        f = self.sc.firms
+        sectors, nats = list(f.sector_mix), list(f.nationality_mix)
+        sector = sectors[self.rng.choice(len(sectors), p=np.array(list(f.sector_mix.values())))]
+        nat = nats[self.rng.choice(len(nats), p=np.array(list(f.nationality_mix.values())))]
+        sig = f.size_sigma
+        size = float(np.exp(self.rng.normal(-0.5 * sig * sig, sig)))
+        return sector, nat, size
+
+    def _populate(self, roster: list[dict[str, Any]]) -> None:
+        fixed = [r for r in roster if r["plot"] is not None]
+        floating = [r for r in roster if r["plot"] is None]
+        for r in fixed + floating:
+            self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
+        for _ in range(self.sc.firms.count - len(roster)):
+            self.add_firm(*self._draw_profile())
+
+    def placement_key(self, sector: str, nationality: str) -> str:
+        return sector if self.sc.park.placement == "sector_clusters" else nationality
+
+    def add_firm(
+        self,
+        sector: str,
+        nationality: str,
+        size: float,
+        name: str | None = None,
+        plot: int | None = None,
+    ) -> Firm:
+        """Put a new tenant on a plot (its own, or one chosen by the placement policy)."""
+        st, cat, f, rng = self.state, self.catalogue, self.sc.firms, self.rng
+        vacant = ~st.alive
+        if plot is None:
+            key = self.placement_key(sector, nationality)
+            plot = choose_plot(self.park, vacant, self.sc.park.placement, key, self.blocks, rng)
+        slot = int(plot)
+        s_idx = cat.sector_index(sector)
+        st.alive[slot] = True
+        st.sector[slot] = s_idx
+        st.nat[slot] = self.nationalities.index(nationality)
+        st.size[slot] = size
+        conf = f.confidentiality_by_nationality.get(nationality, f.confidentiality_default)
+        st.conf[slot] = np.clip(conf + f.confidentiality_spread * rng.standard_normal(), 0.0, 1.0)
+        st.hurdle[slot] = np.clip(f.hurdle_mean * np.exp(0.3 * rng.standard_normal()), 0.0, 0.95)
+        st.trust_op[slot] = np.clip(self.sc.trust.in_operator + 0.05 * rng.standard_normal(), 0, 1)
+        st.recp_aware[slot] = rng.random() < f.recp_aware_initial
+        st.recp_applied[slot] = False
+        st.recp_payback[slot] = f.recp_payback_years * np.exp(0.4 * rng.standard_normal())
+        st.recp_cost_factor[slot] = np.exp(0.3 * rng.standard_normal())
+        st.entered[slot] = self.month
+        het = np.exp(0.3 * rng.standard_normal(self.n_mat))  # firm-specific stream intensity
+        st.raw_supply[slot] = cat.supply[s_idx] * size * het
+        st.base_supply[slot] = st.raw_supply[slot]
+        st.base_demand[slot] = (
+            cat.demand[s_idx] * size * np.exp(0.3 * rng.standard_normal(self.n_mat))
+        )
+        t = self.sc.trust
+        self.trust.init_firm(
+            slot,
+            st.nat,
+            st.alive,
+            t.initial_same_nationality,
+            t.initial_cross_nationality,
+            t.noise,
+            rng,
+        )
+        self._init_acquaintances(slot)
+        firm = Firm(self, slot, name or f"{sector}-{slot}", sector, nationality)
+        st.uid[slot] = firm.unique_id
+        self.firm_at[slot] = firm
+        self.uid_names[firm.unique_id] = (firm.name, sector)
+        return firm
+
+    def _init_acquaintances(self, slot: int) -> None:
+        """A firm knows its plot neighbours, and some firms of its own and other nationalities
+        (chambers of commerce, parent-company networks)."""
+        st, t = self.state, self.sc.trust
+        p = np.where(
+            st.nat == st.nat[slot],
+            t.acquaintance_same_nationality,
+            t.acquaintance_cross_nationality,
+        )
+        knows = (self.rng.random(st.alive.size) < p) & st.alive
+        src, dst = self._neigh
+        knows[dst[src == slot]] = True
+        knows &= st.alive
+        knows[slot] = False
+        st.known[slot, knows] = True
+        st.known[knows, slot] = True
+
+    def vacate(self, firm: Firm) -> None:
+        slot = firm.slot
+        L = self.links
+        rows = np.flatnonzero(
+            (L.status[: L.n] != ENDED) & ((L.s[: L.n] == slot) | (L.u[: L.n] == slot))
+        )
+        L.end_links(rows, self.month, "partner_closed")
+        for fac in self.operator.facilities:
+            fac.drop(slot)
+        self.state.clear(slot)
+        self.trust.clear(slot)
+        self.firm_at[slot] = None
+        firm.remove()
+
+    @property
+    def firms(self) -> mesa.agent.AgentSet:
+        """The firms in the park now (an AgentSet)."""
+        return self.agents_by_type.get(Firm) or mesa.agent.AgentSet([], random=self.random)
+
+    # -- queries -------------------------------------------------------------------------------
+    def active_links(self) -> list[Any]:
+        """Active links as small records for display."""
+        L = self.links
+        out = []
+        for r in L.rows(ACTIVE):
+            out.append(
+                indicators.LinkView(
+                    supplier=self.firm_at[L.s[r]],
+                    user=self.firm_at[L.u[r]],
+                    material=self.catalogue.materials[L.m[r]],
+                    tonnes_last=float(self._last_delivered.get(int(r), 0.0)),
+                    start_step=int(L.start[r]),
+                )
+            )
+        return out
+
+    def metrics_members(self) -> np.ndarray:
+        return indicators.symbiosis_members(self)[0]
+
+    def pending_members(self) -> np.ndarray:
+        L, mask = self.links, np.zeros(self.park.n_plots, dtype=bool)
+        rows = L.rows(PENDING)
+        mask[L.s[rows]] = True
+        mask[L.u[rows]] = True
+        return mask
+
+    def uncommitted(self) -> tuple[np.ndarray, np.ndarray]:
+        """Expected monthly supply and demand (N, M) of alive firms not yet contracted to
+        active or pending links: what new links, brokers and the tenant fit can draw on."""
+        st = self.state
+        out, inn = self.links.committed(self.park.n_plots, self.n_mat)
+        alive = st.alive[:, None]
+        return (
+            np.maximum(st.base_supply - out, 0.0) * alive,
+            np.maximum(st.base_demand - inn, 0.0) * alive,
+        )
+
+    # -- the month -------------------------------------------------------------------------------
+    def step(self) -> None:
+        self.month += 1
+        t, st = self.month, self.state
+        self.government.begin_month(t)
+        self.operator.begin_month(t)
+        self.government.broker(t)
+
+        alive = st.alive
+        noise = np.exp(
+            self.rng.standard_normal(st.base_supply.shape) * self.sigma - 0.5 * self.sigma**2
+        )
+        supply = st.base_supply * noise * alive[:, None]
+        dnoise = np.exp(
+            self.rng.standard_normal(st.base_demand.shape) * self.sigma - 0.5 * self.sigma**2
+        )
+        demand = st.base_demand * dnoise * alive[:, None]
+
+        link_flows = self._deliver(supply, dnoise)
+        self._start_pending(t)
+
+        res_supply = np.maximum(supply - link_flows.out, 0.0)
+        res_demand = np.maximum(demand - link_flows.inn, 0.0)
+        fac = self.operator.run_facilities(self._facility_context(res_supply, res_demand))
+
+        self._search_and_form(t)
+        self._spread_trust()
+        self.operator.recp_round(t)
+        self._exits_and_arrivals(t)
+        if t % self.sc.government.assessment.every_months == 0:
+            self.assessment = self.government.assess(t)
+        tax = self.econ.taxable
+        landfilled_taxable = res_supply[:, tax].sum() + (fac.intake - fac.recovered)[tax].sum()
+        self.government.account(float(link_flows.by_material[tax].sum()), float(landfilled_taxable))
+        self.metrics = indicators.compute(self, supply, link_flows, fac, res_supply)
+        self.totals.add(self.metrics)
+        self.datacollector.collect(self)
+
+    def _facility_context(self, res_supply: np.ndarray, res_demand: np.ndarray) -> FacilityContext:
+        st, e = self.state, self.econ
+        return FacilityContext(
+            alive=st.alive,
+            res_supply=res_supply,
+            res_demand=res_demand,
+            trust_op=st.trust_op,
+            conf=st.conf,
+            size=st.size,
+            standard=self.standard,
+            threshold=self.sc.trust.threshold,
+            annuity=e.annuity,
+            capex_subsidy=e.capex_subsidy,
+            landfill_tax=e.landfill_tax,
+            taxable=e.taxable,
+            disposal=e.disposal,
+            virgin=e.virgin_price,
+            gamma=e.gamma,
+        )
+
+    def _deliver(self, supply: np.ndarray, demand_factor: np.ndarray) -> indicators.LinkFlows:
+        """Active links carry this month's quantities; trust and link survival follow."""
+        L, n, M, tr = self.links, self.park.n_plots, self.n_mat, self.sc.trust
+        rows, delivered, want, short = L.deliver(supply, demand_factor)
+        self._last_delivered = dict(zip(rows.tolist(), delivered.tolist(), strict=True))
+        flows = indicators.LinkFlows.empty(n, M)
+        if rows.size == 0:
+            return flows
+        s, u, m = L.s[rows], L.u[rows], L.m[rows]
+        T = self.trust.T
+        e = pair_economics(
+            self.econ,
+            m,
+            delivered,
+            self.park.distance_km(s, u, self.sc.costs.min_distance_km),
+            T[s, u],
+            T[u, s],
+            self.state.conf[s],
+            self.state.conf[u],
+            self._sunk_permits,  # a running link's permit is paid: no permit cost
+            L.facilitated[rows],
+            self.connection_usd,
+            paid_off=(self.month - L.start[rows]) >= self.sc.costs.horizon_months,
+        )
+        L.benefit_total[rows] += e.benefit
+        # Trust: the user judges deliveries, the supplier judges uptake.
+        kept = short <= SHORTFALL_TOLERANCE
+        self.trust.raise_toward_one(u[kept], s[kept], tr.delivery_gain)
+        self.trust.lower(u[~kept], s[~kept], tr.shortfall_loss * short[~kept])
+        uptake = np.divide(want, L.q[rows], out=np.ones_like(want), where=L.q[rows] > 0)
+        taken = uptake >= 1.0 - SHORTFALL_TOLERANCE
+        self.trust.raise_toward_one(s[taken], u[taken], tr.delivery_gain)
+        self.trust.lower(s[~taken], u[~taken], 0.5 * tr.shortfall_loss * (1.0 - uptake[~taken]))
+        # Survival: losses for too long, or trust collapsed on either side.
+        losing = (e.benefit_s < 0) | (e.benefit_u < 0)
+        L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
+        # A link under a written contract is honoured until the contract runs out.
+        free = (self.month - L.start[rows]) >= self.sc.costs.contract_months
+        unprofitable = rows[free & (L.loss_months[rows] >= self.sc.costs.unprofitable_months)]
+        collapsed = rows[free & ((T[u, s] < tr.break_below) | (T[s, u] < tr.break_below))]
+        collapsed = np.setdiff1d(collapsed, unprofitable)
+        for ended, why in ((unprofitable, "unprofitable"), (collapsed, "trust_collapse")):
+            if ended.size:
+                L.end_links(ended, self.month, why)
+                self.trust.lower(L.s[ended], L.u[ended], tr.break_penalty)
+                self.trust.lower(L.u[ended], L.s[ended], tr.break_penalty)
+        flows.add(s, u, m, delivered, e)
+        return flows
+
+    def _start_pending(self, t: int) -> None:
+        L = self.links
+        due = L.rows(PENDING)
+        due = due[L.start[due] <= t]
+        if due.size == 0:
+            return
+        refusal = self.catalogue.mat["permit_refusal_prob"][L.m[due]] * (
+            1.0 - self.sc.government.permit_support
+        )
+        refused = self.rng.random(due.size) < refusal
+        L.end_links(due[refused], t, "permit_refused")
+        L.status[due[~refused]] = ACTIVE
+
+    def _search_and_form(self, t: int) -> None:
+        """Firms look among partners they know of for links that pay both sides."""
+        st, L, n, M = self.state, self.links, self.park.n_plots, self.n_mat
+        res_s, res_d = self.uncommitted()
+        searching = st.alive & (self.rng.random(n) < self.sc.firms.search_probability)
+        platform = self.operator.platform_view()
+
+        T = self.trust.T
+
+        def allowed(sup: np.ndarray, use: np.ndarray) -> np.ndarray:
+            # Acquaintances talk about their streams only where each trusts the other more
+            # than its parent company's confidentiality; the platform and brokers bypass this.
+            ix = np.ix_(sup, use)
+            talk = (st.conf[sup][:, None] <= T[ix]) & (st.conf[use][None, :] <= T.T[ix])
+            block = (st.known[ix] & talk) | st.facilitated[ix]
+            if platform is not None:
+                listed, browsing = platform
+                block = block | (
+                    (listed[sup][:, None] & browsing[use][None, :])
+                    | (browsing[sup][:, None] & listed[use][None, :])
+                )
+            return block
+
+        s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q, active=searching)
+        self._planning = np.zeros(n, dtype=bool)
+        if s.size == 0:
+            return
+        live = L.rows(ACTIVE) if L.n else np.zeros(0, dtype=int)
+        live = np.concatenate([live, L.rows(PENDING)])
+        if live.size:
+            key = (s * n + u) * M + m
+            existing = (L.s[live] * n + L.u[live]) * M + L.m[live]
+            fresh = ~np.isin(key, existing)
+            s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
+        tsu, tus = T[s, u], T[u, s]
+        facil = st.facilitated[s, u]
+        if self.operator.shares_cost_data():
+            facil = facil | (st.listed[s] & st.listed[u])
+        e = pair_economics(
+            self.econ,
+            m,
+            q,
+            self.park.distance_km(s, u, self.sc.costs.min_distance_km),
+            tsu,
+            tus,
+            st.conf[s],
+            st.conf[u],
+            self.standard,
+            facil,
+            self.connection_usd,
+        )
+        ok = acceptable(
+            e,
+            self.econ,
+            m,
+            tsu,
+            tus,
+            st.conf[s],
+            st.conf[u],
+            st.hurdle[s],
+            st.hurdle[u],
+            self.sc.trust.threshold,
+        )
+        self._planning[s[e.benefit > 0]] = True
+        self._planning[u[e.benefit > 0]] = True
+        idx = np.flatnonzero(ok)
+        if idx.size == 0:
+            return
+        idx = idx[np.argsort(-e.benefit[idx], kind="stable")]
+        chosen, qs = [], []
+        for i in idx:  # greedy over the (few) acceptable candidates, best first
+            si, ui, mi = s[i], u[i], m[i]
+            qq = min(q[i], res_s[si, mi], res_d[ui, mi])
+            if qq < 0.5 * q[i] or qq < MIN_Q:
+                continue
+            res_s[si, mi] -= qq
+            res_d[ui, mi] -= qq
+            chosen.append(i)
+            qs.append(qq)
+        if not chosen:
+            return
+        c = np.array(chosen)
+        needs_permit = ~self.standard[m[c]]
+        delay = np.round(
+            self.catalogue.mat["permit_delay_months"][m[c]]
+            * (1.0 - self.sc.government.permit_support)
+        ).astype(int)
+        start = np.where(needs_permit, t + np.maximum(delay, 1), t)
+        L.add(s[c], u[c], m[c], np.array(qs), t, start, st.uid[s[c]], st.uid[u[c]], facil[c])
+        self.totals.links_formed += c.size
+
+    def _spread_trust(self) -> None:
+        """Partners pass on their opinions; plot neighbours grow familiar."""
+        st, L, tr = self.state, self.links, self.sc.trust
+        rows = L.rows(ACTIVE)
+        src = np.concatenate([L.s[rows], L.u[rows]])
+        dst = np.concatenate([L.u[rows], L.s[rows]])
+        self.trust.diffuse(src, dst, tr.diffusion)
+        a, b = self._neigh
+        occ = st.alive[a] & st.alive[b]
+        self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month)
+        st.known[a[occ], b[occ]] = True
+
+    def _exits_and_arrivals(self, t: int) -> None:
+        st = self.state
+        hazard = 1.0 - (1.0 - self.sc.firms.exit_rate_per_year) ** (1.0 / 12.0)
+        alive = np.flatnonzero(st.alive)
+        closing = alive[self.rng.random(alive.size) < hazard]
+        for slot in closing:
+            self.firm_at[slot].close()
+            self.totals.closures += 1
+        self.operator.recruit(t)

@@ -1,0 +1,429 @@
+"""Experiment files: a base scenario, a design and outputs, validated like scenarios.
+
+An experiment file is YAML; every key is checked (unknown keys are errors), every design key
+must exist in the scenario schema, and everything that decides the results is folded into a
+hash so that a sweep folder is never mixed with results of another experiment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from eipsim.errors import UserError
+from eipsim.scenario.schema import format_validation, read_yaml
+
+SAMPLED_KINDS = ("lhs", "sobol", "morris", "fast")
+SENSITIVITY_KINDS = ("sobol", "morris", "fast")
+DISTS = ("unif", "logunif", "triang", "norm", "truncnorm", "lognorm")
+DEFAULT_ADAPTER = "eipsim.experiments.framework.worker:EIPSIM"
+FORMAT = 1  # sweep-folder layout version; part of the experiment hash
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Parameter(_Strict):
+    """One sampled input: a range with a distribution, or a list of levels."""
+
+    low: float | None = None
+    high: float | None = None
+    dist: Literal["unif", "logunif", "triang", "norm", "truncnorm", "lognorm"] = "unif"
+    peak: float | None = Field(None, description="triang: the mode, between low and high")
+    mean: float | None = Field(None, description="norm/truncnorm; lognorm: mean of ln(x)")
+    sd: float | None = Field(None, gt=0, description="norm/truncnorm; lognorm: sd of ln(x)")
+    levels: list[Any] | None = Field(None, description="categorical: sampled uniformly")
+    integer: bool | None = Field(None, description="round to integers; None = as the base value")
+    group: str | None = Field(None, description="Sobol/Morris group name")
+
+    @model_validator(mode="after")
+    def _check(self) -> Parameter:
+        if self.levels is not None:
+            if len(self.levels) < 2:
+                raise ValueError("levels needs at least two values")
+            if self.low is not None or self.high is not None or self.dist != "unif":
+                raise ValueError("give either levels or a range (low/high/dist), not both")
+            return self
+        need = {
+            "unif": ("low", "high"),
+            "logunif": ("low", "high"),
+            "triang": ("low", "high", "peak"),
+            "norm": ("mean", "sd"),
+            "truncnorm": ("low", "high", "mean", "sd"),
+            "lognorm": ("mean", "sd"),
+        }[self.dist]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"dist {self.dist} needs {', '.join(missing)}")
+        if "low" in need:
+            if self.low > self.high:
+                raise ValueError(f"range low bound {self.low} is above its high bound {self.high}")
+            if self.low == self.high:
+                raise ValueError(f"range low bound equals high bound ({self.low}); use overrides")
+        if self.dist == "logunif" and self.low <= 0:
+            raise ValueError("logunif needs low > 0")
+        if self.dist == "triang" and not self.low <= self.peak <= self.high:
+            raise ValueError(
+                f"peak {self.peak} must lie between low {self.low} and high {self.high}"
+            )
+        return self
+
+
+GridValues = list[Any] | dict[str, Any]
+
+
+class Design(_Strict):
+    """What varies: a factorial grid, named policy packages, or a sampled design."""
+
+    kind: Literal["grid", "packages", "lhs", "sobol", "morris", "fast"]
+    packages: dict[str, dict[str, Any]] | None = Field(
+        None, description="named policy packages (name -> dotted overrides), crossed with the rest"
+    )
+    factors: dict[str, GridValues] = Field(
+        default_factory=dict, description="grid: key -> list of values, or label -> value"
+    )
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    samples: int | None = Field(
+        None, ge=1, description="lhs: points; sobol: base N; morris: trajectories; fast: N"
+    )
+    second_order: bool = Field(False, description="sobol: also second-order indices")
+    scramble: bool = Field(True, description="sobol: scrambled Sobol' sequence")
+    num_levels: int = Field(4, ge=2, description="morris: grid levels")
+    optimal_trajectories: int | None = Field(None, ge=2, description="morris: keep the best k")
+    interference: int = Field(4, ge=1, description="fast: interference factor M")
+
+    @field_validator("factors")
+    @classmethod
+    def _factors(cls, v: dict[str, GridValues]) -> dict[str, GridValues]:
+        for key, values in v.items():
+            if len(values) == 0:
+                raise ValueError(f"factor {key!r} has no values")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> Design:
+        k = self.kind
+        if k in ("grid", "packages"):
+            if self.parameters:
+                raise ValueError(f"a {k} design takes factors (lists of values), not parameters")
+            if not self.factors and not self.packages:
+                raise ValueError(f"a {k} design needs factors or packages")
+            if k == "packages" and not self.packages:
+                raise ValueError("a packages design needs packages")
+        else:
+            if self.factors:
+                raise ValueError(f"a {k} design takes parameters (ranges), not factors")
+            if not self.parameters:
+                raise ValueError(f"a {k} design needs parameters")
+            if self.samples is None:
+                raise ValueError(f"a {k} design needs samples")
+            if k in SENSITIVITY_KINDS and self.packages:
+                raise ValueError(
+                    f"a {k} design cannot be crossed with packages; put fixed settings under "
+                    "the experiment's overrides, or run one experiment per package"
+                )
+        if k != "sobol" and self.second_order:
+            raise ValueError("second_order applies to sobol designs only")
+        if k == "fast" and any(p.group for p in self.parameters.values()):
+            raise ValueError("fast designs do not support groups")
+        if k == "fast" and self.samples is not None:
+            need = 4 * self.interference**2
+            if self.samples <= need:
+                raise ValueError(
+                    f"fast needs samples > 4 * interference^2 = {need} (got {self.samples})"
+                )
+        if k == "morris" and self.samples is not None and self.samples < 2:
+            raise ValueError("morris needs at least 2 trajectories")
+        if (
+            self.optimal_trajectories is not None
+            and k == "morris"
+            and (self.samples is None or self.optimal_trajectories >= self.samples)
+        ):
+            raise ValueError("optimal_trajectories must be smaller than samples")
+        if self.packages:
+            for name, ov in self.packages.items():
+                clash = set(ov) & (set(self.factors) | set(self.parameters))
+                if clash:
+                    raise ValueError(
+                        f"package {name!r} sets {', '.join(sorted(clash))}, which the design "
+                        "also varies"
+                    )
+        both = set(self.factors) & set(self.parameters)
+        if both:
+            raise ValueError(f"keys both in factors and parameters: {', '.join(sorted(both))}")
+        return self
+
+    def varied_keys(self) -> list[str]:
+        """Dotted keys that get their own design column."""
+        return list(self.factors) + list(self.parameters)
+
+
+class Outputs(_Strict):
+    """Which indicators are stored; thinning keeps big sweeps small on disk."""
+
+    timeseries: list[str] | Literal["all", "none"] = "all"
+    every: int = Field(1, ge=1, description="keep every k-th step (the last step always)")
+    summary: list[str] | Literal["all"] = "all"
+
+
+class SensitivitySettings(_Strict):
+    """Analysis settings: they do not change the runs, so they are not part of the hash."""
+
+    outcomes: list[str] = Field(default_factory=lambda: ["adoption_share"])
+    num_resamples: int = Field(200, ge=10)
+    conf_level: float = Field(0.95, gt=0, lt=1)
+    wide_ci: float = Field(0.1, gt=0, description="warn when a CI half-width exceeds this")
+
+
+class ReportSettings(_Strict):
+    """What ``eipsim plot`` shows by default; not part of the hash either."""
+
+    outcomes: list[str] = Field(default_factory=lambda: ["adoption_share"])
+    by: str | None = Field(None, description="design column for lines (default: package)")
+
+
+class Experiment(_Strict):
+    """The experiment file's schema."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    scenario: str = Field(description="scenario YAML, relative to the experiment file")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="fixed for every run")
+    steps: int | None = Field(None, ge=1, le=2400)
+    seed: int = Field(0, ge=0, description="root seed; every run's seed is spawned from it")
+    replicates: int = Field(1, ge=1, le=100_000)
+    common_random_numbers: bool = Field(
+        False, description="replicate r uses the same seed at every design point"
+    )
+    chunk_size: int | None = Field(None, ge=1, le=100_000, description="runs per part file")
+    design: Design
+    outputs: Outputs = Field(default_factory=Outputs)
+    sensitivity: SensitivitySettings = Field(default_factory=SensitivitySettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+
+@dataclass
+class ResolvedExperiment:
+    """An experiment with its base scenario loaded and every key checked."""
+
+    spec: Experiment
+    path: Path | None
+    scenario_path: Path
+    base: Any  # eipsim.scenario.schema.Scenario (base scenario + fixed overrides)
+    base_dict: dict[str, Any]
+    adapter: str = DEFAULT_ADAPTER
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def steps(self) -> int:
+        return int(self.spec.steps or self.base.steps)
+
+    def hashed_content(self) -> dict[str, Any]:
+        """Everything that decides the results (not the name, description or analysis)."""
+        spec = self.spec.model_dump(mode="json")
+        for k in ("name", "description", "scenario", "overrides", "sensitivity", "report"):
+            spec.pop(k, None)
+        spec["steps"] = self.steps
+        return {
+            "experiment": spec,
+            "base_scenario": self.base_dict,
+            "adapter": self.adapter,
+            "model_version": _model_version(),
+            "store_format": FORMAT,
+        }
+
+    @property
+    def hash(self) -> str:
+        blob = json.dumps(self.hashed_content(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def resolved_dict(self) -> dict[str, Any]:
+        """The experiment as run: the file's content plus what was resolved from it."""
+        d = self.spec.model_dump(mode="json")
+        d["steps"] = self.steps
+        d["scenario"] = str(self.scenario_path)
+        d["base_scenario"] = self.base_dict
+        d["adapter"] = self.adapter
+        d["hash"] = self.hash
+        return d
+
+
+def _model_version() -> str:
+    import eipsim
+
+    return str(getattr(eipsim, "__version__", "unknown"))
+
+
+def _format_validation(err: ValidationError, source: str) -> str:
+    known = list(Experiment.model_fields) + list(Design.model_fields) + list(Parameter.model_fields)
+    return format_validation(err, source, known, match_last=True)
+
+
+def parse_experiment(data: Any, source: str = "<experiment>") -> Experiment:
+    """Validate an experiment mapping; errors name the file and key."""
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: an experiment must be a YAML mapping of keys to values")
+    try:
+        return Experiment.model_validate(data)
+    except ValidationError as err:
+        raise UserError(_format_validation(err, source)) from None
+
+
+def read_experiment_file(path: str | Path) -> tuple[Experiment, Path]:
+    data, p = read_yaml(path, "experiment")
+    return parse_experiment(data, source=str(p)), p
+
+
+def next_power_of_two(n: int) -> int:
+    return 1 << max(0, math.ceil(math.log2(n)))
+
+
+def load_experiment(
+    path: str | Path,
+    *,
+    overrides: dict[str, Any] | None = None,
+    steps: int | None = None,
+    replicates: int | None = None,
+    adapter: str | None = None,
+) -> ResolvedExperiment:
+    """Load an experiment file, its scenario, and check every key it names.
+
+    ``overrides``/``steps``/``replicates`` come from the command line; they change the
+    resolved experiment (and so its hash), as they change the results.
+    """
+    spec, p = read_experiment_file(path)
+    return resolve(
+        spec, p, overrides=overrides, steps=steps, replicates=replicates, adapter=adapter
+    )
+
+
+def resolve(
+    spec: Experiment,
+    path: Path | None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    steps: int | None = None,
+    replicates: int | None = None,
+    adapter: str | None = None,
+) -> ResolvedExperiment:
+    """Load the base scenario, apply fixed overrides and check the design against the schema."""
+    from eipsim.scenario.schema import known_keys, load_scenario
+
+    source = str(path) if path else "<experiment>"
+    notes: list[str] = []
+    upd: dict[str, Any] = {}
+    if overrides:
+        upd["overrides"] = {**spec.overrides, **overrides}
+    if steps is not None:
+        upd["steps"] = steps
+    if replicates is not None:
+        upd["replicates"] = replicates
+    d = spec.design
+    if d.kind == "sobol" and d.samples is not None and d.samples & (d.samples - 1):
+        n2 = next_power_of_two(d.samples)
+        notes.append(
+            f"{source}: design.samples = {d.samples} is not a power of 2, which Sobol' "
+            f"sequences need for their balance properties; rounded up to {n2}"
+        )
+        upd["design"] = d.model_copy(update={"samples": n2})
+    if upd:
+        spec = parse_experiment(spec.model_copy(update=upd).model_dump(mode="json"), source)
+
+    base_dir = path.resolve().parent if path else Path.cwd()
+    sc_path = Path(spec.scenario)
+    if not sc_path.is_absolute():
+        sc_path = (base_dir / sc_path).resolve()
+    if not sc_path.is_file():
+        raise UserError(f"{source}: scenario: file not found: {sc_path}")
+    base = load_scenario(sc_path)
+    keys = known_keys()
+    _check_keys(spec.overrides.keys(), keys, source, "overrides")
+    try:
+        base = base.with_overrides(spec.overrides)
+    except UserError as err:
+        raise UserError(f"{source}: overrides: {err}") from None
+    _check_design_keys(spec, base, keys, source)
+    res = ResolvedExperiment(
+        spec=spec,
+        path=path,
+        scenario_path=sc_path,
+        base=base,
+        base_dict=base.to_yaml_dict(),
+        notes=notes,
+    )
+    if adapter:
+        res.adapter = adapter
+    return res
+
+
+def _check_keys(names: Any, keys: list[str], source: str, where: str) -> None:
+    from eipsim.scenario.schema import _check_key
+
+    for k in names:
+        try:
+            _check_key(k, keys)
+        except UserError as err:
+            raise UserError(f"{source}: {where}: {err}") from None
+
+
+def _check_design_keys(spec: Experiment, base: Any, keys: list[str], source: str) -> None:
+    """Every key must exist, and every value must be valid on its own, before any run starts."""
+    d = spec.design
+    _check_keys(d.factors, keys, source, "design.factors")
+    _check_keys(d.parameters, keys, source, "design.parameters")
+    for name, ov in (d.packages or {}).items():
+        _check_keys(ov, keys, source, f"design.packages.{name}")
+        _try(base, ov, source, f"design.packages.{name}")
+    for key, values in d.factors.items():
+        vals = values.values() if isinstance(values, dict) else values
+        for v in vals:
+            _try(base, {key: v}, source, f"design.factors.{key}")
+    for key, par in d.parameters.items():
+        if par.levels is not None:
+            probe = par.levels
+        elif par.low is not None:
+            probe = [par.low, par.high]
+        else:
+            probe = [par.mean]
+        integer = par.integer if par.integer is not None else is_integer_key(base, key)
+        for v in probe:
+            _try(
+                base,
+                {key: int(math.floor(v)) if integer else v},
+                source,
+                f"design.parameters.{key}",
+            )
+
+
+def _try(base: Any, ov: dict[str, Any], source: str, where: str) -> None:
+    try:
+        base.with_overrides(ov)
+    except UserError as err:
+        msg = str(err).replace("\n", "; ")
+        raise UserError(f"{source}: {where}: {msg}") from None
+
+
+def get_dotted(data: dict[str, Any], key: str) -> Any:
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def is_integer_key(base: Any, key: str) -> bool:
+    """True when the scenario field is an integer (so sampled values are rounded)."""
+    v = get_dotted(base.to_yaml_dict(), key)
+    return isinstance(v, int) and not isinstance(v, bool)

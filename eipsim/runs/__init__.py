@@ -1,0 +1,1 @@
+"""Application: one run's results folder (tables, summary, provenance, plots)."""

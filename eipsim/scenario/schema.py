@@ -1,0 +1,507 @@
+"""Scenario schema, YAML loading and dotted overrides.
+
+The scenario file is the researchers' interface, so every key is validated on load and
+every error names the file and the dotted key.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from eipsim.errors import UserError
+from eipsim.scenario.catalogue import load_catalogue
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+FACILITY_KINDS = ("wastewater_treatment", "steam_network", "materials_recovery", "solar_microgrid")
+ROSTER_COLUMNS = ("name", "sector", "nationality", "size", "plot")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_mix(mix: dict[str, float], what: str) -> dict[str, float]:
+    if not mix:
+        raise ValueError(f"{what} must list at least one entry")
+    if any(v < 0 for v in mix.values()):
+        raise ValueError(f"{what} shares must be >= 0")
+    total = sum(mix.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ValueError(f"{what} shares must sum to 1 (they sum to {total:.6g})")
+    return mix
+
+
+class ParkConfig(_Strict):
+    """The plot grid. Its size follows from firms.count and initial_occupancy unless set."""
+
+    width: int | None = Field(None, ge=2, le=200, description="plots across; None = derived")
+    height: int | None = Field(None, ge=2, le=200, description="plots down; None = derived")
+    plot_size_m: float = Field(250.0, gt=0, description="plot pitch in metres (assumed)")
+    zones_x: int = Field(2, ge=1, le=10)
+    zones_y: int = Field(2, ge=1, le=10)
+    placement: Literal["random", "nationality_clusters", "sector_clusters"] = "random"
+    initial_occupancy: float = Field(
+        0.638, gt=0, le=1, description="Hai Phong parks were 63.8 % occupied in 2023 (brief)"
+    )
+    shared_land_share: Share = Field(
+        0.2, description="land for green space, roads, shared infrastructure (Decree 82 asks 25 %)"
+    )
+
+
+class FirmsConfig(_Strict):
+    count: int = Field(100, ge=2, le=5000)
+    sector_mix: dict[str, float]
+    nationality_mix: dict[str, float]
+    confidentiality_by_nationality: dict[str, Share] = Field(default_factory=dict)
+    confidentiality_default: Share = 0.4
+    confidentiality_spread: Share = Field(0.1, description="sd of firm-level noise")
+    size_sigma: NonNeg = Field(0.5, description="lognormal sigma of firm size (assumed)")
+    hurdle_mean: Share = Field(0.3, description="required expected margin over saving")
+    search_probability: Share = Field(
+        0.03, description="chance a firm looks for partners in a month"
+    )
+    recp_aware_initial: Share = Field(0.3, description="share aware of RECP at the start (assumed)")
+    recp_payback_years: float = Field(2.0, gt=0, description="typical acceptable payback")
+    exit_rate_per_year: Share = Field(0.02, description="closure hazard (assumed)")
+    roster: str | None = Field(
+        None, description="CSV of real firms: name,sector,nationality,size,plot"
+    )
+
+    @field_validator("sector_mix")
+    @classmethod
+    def _sectors(cls, v: dict[str, float]) -> dict[str, float]:
+        known = load_catalogue().sectors
+        for s in v:
+            if s not in known:
+                raise ValueError(f"unknown sector {s!r}; known sectors: {', '.join(known)}")
+        return _check_mix(v, "sector_mix")
+
+    @field_validator("nationality_mix")
+    @classmethod
+    def _nats(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_mix(v, "nationality_mix")
+
+
+class TrustConfig(_Strict):
+    initial_same_nationality: Share = 0.6
+    initial_cross_nationality: Share = 0.35
+    threshold: Share = Field(
+        0.5, description="below it a pair does not negotiate (Ghali et al. 2017)"
+    )
+    noise: Share = Field(0.05, description="sd of initial pairwise trust noise (assumed)")
+    delivery_gain: Share = Field(0.04, description="step toward 1 after a kept delivery")
+    shortfall_loss: Share = Field(0.3, description="loss per unit shortfall fraction")
+    break_penalty: Share = Field(0.2, description="loss when a link breaks")
+    break_below: Share = Field(0.3, description="a link breaks when trust falls below this")
+    diffusion: Share = Field(0.1, description="weight of partners' opinions each month")
+    familiarity_per_month: Share = Field(0.004, description="drift up between plot neighbours")
+    neighbour_radius: int = Field(1, ge=1, le=5)
+    introduction_boost: Share = Field(0.15, description="trust added by a broker's introduction")
+    event_boost: Share = Field(0.08, description="trust added by meeting at an event")
+    acquaintance_same_nationality: Share = Field(
+        0.08, description="chance two same-nationality firms know each other (chambers)"
+    )
+    acquaintance_cross_nationality: Share = 0.02
+    in_operator: Share = Field(0.4, description="firms' initial trust in shared infrastructure")
+
+
+class CostsConfig(_Strict):
+    transport_usd_per_t_km: NonNeg = Field(0.12, description="assumed: Vietnamese trucking")
+    transaction_usd: NonNeg = Field(
+        50000.0, description="one-off cost of setting up a link: study, contract, legal (assumed)"
+    )
+    horizon_months: int = Field(36, ge=1, description="contract horizon for amortising")
+    annual_interest: NonNeg = 0.08
+    pipe_usd_per_m: NonNeg = Field(180.0, description="assumed: industrial pipe laid")
+    min_distance_km: NonNeg = 0.2
+    bargaining: Literal["nash", "proportional"] = "nash"
+    trust_discount: Share = Field(0.5, description="transaction cost cut at full trust")
+    facilitation_discount: Share = Field(0.3, description="cut when the operator brokered")
+    emergency_premium: NonNeg = Field(
+        0.3, description="premium on virgin input after a failed delivery"
+    )
+    unprofitable_months: int = Field(3, ge=1, description="months of loss before a link breaks")
+    contract_months: int = Field(
+        0, ge=0, description="written contract length; 0 = informal links (Albino et al. 2016)"
+    )
+    contract_exposure_cut: Share = Field(0.5, description="share of exposure a contract covers")
+    contract_cost_markup: NonNeg = Field(0.2, description="extra transaction cost of a contract")
+
+
+class PlatformConfig(_Strict):
+    enabled: bool = False
+    launch_step: int = Field(0, ge=0)
+    anonymised: bool = False
+    shares_cost_data: bool = Field(
+        False, description="Fraccascia & Yazan (2018) third platform type"
+    )
+    listing_limit: Share = Field(0.5, description="max confidentiality that still lists openly")
+    anonymised_listing_limit: Share = Field(0.8, description="the same, anonymised platform")
+    min_usage_share: Share = Field(
+        0.15, description="below this listing share the platform adds nothing (Fraccascia 2020)"
+    )
+
+
+class FacilitySpec(_Strict):
+    kind: Literal["wastewater_treatment", "steam_network", "materials_recovery", "solar_microgrid"]
+    build_step: int = Field(0, ge=0)
+
+
+class OperatorConfig(_Strict):
+    platform: PlatformConfig = Field(default_factory=PlatformConfig)
+    matchmaking_events_per_year: int = Field(0, ge=0, le=12, description="at most one a month")
+    event_attendance: Share = 0.3
+    contacts_per_event: int = Field(3, ge=1, le=50)
+    tenant_selectivity: Share = Field(0.0, description="0 = fill fast, 1 = only symbiosis fits")
+    arrivals_per_year: NonNeg = Field(8.0, description="prospective tenants per year (assumed)")
+    rent_usd_per_plot_month: NonNeg = Field(3000.0, description="assumed")
+    recp_screening_per_year: int = Field(0, ge=0, description="firms screened (DEEP C: 26)")
+    shared_infrastructure: list[FacilitySpec] = Field(default_factory=list)
+
+    @field_validator("shared_infrastructure", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [{"kind": x} if isinstance(x, str) else x for x in v]
+        return v
+
+    @field_validator("shared_infrastructure")
+    @classmethod
+    def _unique(cls, v: list[FacilitySpec]) -> list[FacilitySpec]:
+        kinds = [f.kind for f in v]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each facility kind may appear once")
+        return v
+
+
+class StandardSpec(_Strict):
+    material: str
+    step: int = Field(0, ge=0)
+
+    @field_validator("material")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        known = load_catalogue().materials
+        if v not in known:
+            raise ValueError(f"unknown material {v!r}; known materials: {', '.join(known)}")
+        return v
+
+
+class Criterion(_Strict):
+    metric: Literal[
+        "recp_aware_share",
+        "recp_applied_share",
+        "shared_land_share",
+        "implemented_links",
+        "planning_share",
+        "years_compliant",
+        "wastewater_treatment",
+        "symbiosis_services",
+        "information_sharing",
+    ]
+    threshold: float
+    description: str = ""
+    source: str = ""
+
+
+def _default_criteria() -> list[Criterion]:
+    d82 = "Decree 82/2018/ND-CP, Art. 43"
+    d35 = "Decree 35/2022/ND-CP, Art. 37"
+    rows = [
+        ("recp_aware_share", 0.9, "firms aware of RECP", d82),
+        ("recp_applied_share", 0.2, "firms applying RECP", d82),
+        ("shared_land_share", 0.25, "land for green space, transport, shared infra", d82),
+        ("implemented_links", 1, "symbiosis links implemented", d82),
+        ("planning_share", 0.1, "firms in or planning a symbiosis", d82),
+        ("years_compliant", 3, "years of compliance with the law", d35),
+        ("wastewater_treatment", 1, "central wastewater treatment in place", d35),
+        ("symbiosis_services", 1, "services supporting symbiosis (platform/events)", d35),
+        ("information_sharing", 1, "cooperation and information-sharing mechanism", d35),
+    ]
+    return [Criterion(metric=m, threshold=t, description=d, source=s) for m, t, d, s in rows]
+
+
+class AssessmentConfig(_Strict):
+    every_months: int = Field(12, ge=1)
+    criteria: list[Criterion] = Field(default_factory=_default_criteria)
+
+
+class GovernmentConfig(_Strict):
+    landfill_tax_usd_per_t: NonNeg = 0.0
+    exchange_subsidy_usd_per_t: NonNeg = 0.0
+    capex_subsidy_share: Share = 0.0
+    recp_subsidy_share: Share = 0.0
+    reuse_standards: list[StandardSpec] = Field(default_factory=list)
+    brokering_per_year: int = Field(0, ge=0, le=200)
+    permit_support: Share = Field(0.0, description="cut in permit delay/refusal from coordination")
+    assessment: AssessmentConfig = Field(default_factory=AssessmentConfig)
+
+    @field_validator("reuse_standards", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [{"material": x} if isinstance(x, str) else x for x in v]
+        return v
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    steps: int = Field(120, ge=1, le=2400)
+    seed: int = Field(42, ge=0)
+    park: ParkConfig = Field(default_factory=ParkConfig)
+    firms: FirmsConfig
+    trust: TrustConfig = Field(default_factory=TrustConfig)
+    costs: CostsConfig = Field(default_factory=CostsConfig)
+    operator: OperatorConfig = Field(default_factory=OperatorConfig)
+    government: GovernmentConfig = Field(default_factory=GovernmentConfig)
+
+    _source_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _source: str = PrivateAttr(default="<scenario>")
+
+    @model_validator(mode="after")
+    def _park_fits(self) -> Scenario:
+        w, h = self.park.width, self.park.height
+        if w is not None and h is not None and w * h < self.firms.count:
+            raise ValueError(
+                f"park.width x park.height = {w * h} plots cannot hold firms.count = {self.firms.count}"
+            )
+        return self
+
+    # -- derived -------------------------------------------------------------------------
+    def grid_shape(self) -> tuple[int, int]:
+        """Plots across and down; derived from firms.count / initial_occupancy when unset."""
+        w, h = self.park.width, self.park.height
+        if w is not None and h is not None:
+            return w, h
+        plots = math.ceil(self.firms.count / self.park.initial_occupancy)
+        if w is None and h is None:
+            w = math.ceil(math.sqrt(plots * 1.25))
+        if w is None:
+            w = math.ceil(plots / h)
+        if h is None:
+            h = math.ceil(plots / w)
+        return max(w, 2), max(h, 2)
+
+    def roster_path(self) -> Path | None:
+        if self.firms.roster is None:
+            return None
+        p = Path(self.firms.roster)
+        return p if p.is_absolute() else self._source_dir / p
+
+    def load_roster(self) -> list[dict[str, Any]]:
+        """Read and check the roster CSV; errors name the file and the row."""
+        path = self.roster_path()
+        if path is None:
+            return []
+        return read_roster(path, self.grid_shape())
+
+    # -- editing ---------------------------------------------------------------------------
+    def to_yaml_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A new scenario with dotted keys replaced; unknown keys are a UserError."""
+        data = self.to_yaml_dict()
+        keys = known_keys()
+        for key, value in overrides.items():
+            _check_key(key, keys)
+            _set_dotted(data, key, value)
+        return scenario_from_dict(data, source=self._source, source_dir=self._source_dir)
+
+
+def _schema_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.extend(_schema_keys(ann, key + "."))
+        else:
+            out.append(key)
+    return out
+
+
+def known_keys() -> list[str]:
+    """Every dotted leaf key a scenario accepts (dict- and list-valued keys are leaves)."""
+    return _schema_keys(Scenario)
+
+
+def _check_key(key: str, keys: list[str]) -> None:
+    if key in keys:
+        return
+    # a key inside a dict-valued leaf, e.g. firms.sector_mix.steel
+    if any(key.startswith(k + ".") and k.endswith(("_mix", "_by_nationality")) for k in keys):
+        return
+    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise UserError(f"unknown scenario key {key!r}{hint}")
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = value
+
+
+def parse_value(text: str) -> Any:
+    """Parse a CLI value with YAML rules: 20 -> int, true -> bool, [a, b] -> list."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def format_validation(
+    err: ValidationError, source: str, known: list[str], match_last: bool = False
+) -> str:
+    """One line per problem, naming the file and the dotted key, with close matches for an
+    unknown key among ``known`` (whole dotted keys, or last parts with ``match_last``)."""
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            probe = str(e["loc"][-1]) if match_last else loc
+            close = difflib.get_close_matches(probe, known, n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            msg = f"unknown key{hint}"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif "input" in e and not isinstance(e["input"], dict | list):
+            msg = f"{msg} (got {e['input']!r})"
+        lines.append(f"{source}: {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def scenario_from_dict(
+    data: Any, source: str = "<scenario>", source_dir: Path | None = None
+) -> Scenario:
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: a scenario must be a YAML mapping of keys to values")
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise UserError(format_validation(err, source, known_keys())) from None
+    sc._source = source
+    sc._source_dir = source_dir or Path.cwd()
+    _cross_checks(sc, source)
+    return sc
+
+
+def _cross_checks(sc: Scenario, source: str) -> None:
+    nats = sc.firms.nationality_mix
+    for n in sc.firms.confidentiality_by_nationality:
+        if n not in nats:
+            raise UserError(
+                f"{source}: firms.confidentiality_by_nationality.{n}: nationality not in "
+                f"firms.nationality_mix ({', '.join(nats)})"
+            )
+    mats = [s.material for s in sc.government.reuse_standards]
+    if len(set(mats)) != len(mats):
+        raise UserError(f"{source}: government.reuse_standards: each material may appear once")
+    if sc.firms.roster is not None:
+        path = sc.roster_path()
+        if not path.is_file():
+            raise UserError(f"{source}: firms.roster: file not found: {path}")
+        rows = sc.load_roster()
+        if len(rows) > sc.firms.count:
+            raise UserError(
+                f"{source}: firms.count = {sc.firms.count} is smaller than the roster "
+                f"({len(rows)} firms in {path})"
+            )
+
+
+def read_roster(path: Path, grid: tuple[int, int]) -> list[dict[str, Any]]:
+    cat = load_catalogue()
+    try:
+        # utf-8-sig: spreadsheet programs save "CSV UTF-8" with a byte-order mark
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            missing = [c for c in ROSTER_COLUMNS if c not in header and c not in ("name", "plot")]
+            if missing:
+                raise UserError(
+                    f"{path}: missing column(s) {', '.join(missing)}; "
+                    f"expected columns: {', '.join(ROSTER_COLUMNS)} (name and plot optional)"
+                )
+            rows = []
+            plots_seen: set[int] = set()
+            for i, raw in enumerate(reader, start=2):
+                rows.append(_roster_row(path, i, raw, cat.sectors, grid, plots_seen))
+            return rows
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a UTF-8 text CSV file") from None
+
+
+def _roster_row(path, line, raw, sectors, grid, plots_seen) -> dict[str, Any]:
+    where = f"{path}, row {line}"
+    sector = (raw.get("sector") or "").strip()
+    if sector not in sectors:
+        raise UserError(f"{where}: unknown sector {sector!r}; known sectors: {', '.join(sectors)}")
+    nat = (raw.get("nationality") or "").strip()
+    if not nat:
+        raise UserError(f"{where}: nationality is empty")
+    try:
+        size = float(raw.get("size") or "")
+    except ValueError:
+        raise UserError(f"{where}: size must be a number (got {raw.get('size')!r})") from None
+    if not (size > 0 and math.isfinite(size)):
+        raise UserError(f"{where}: size must be > 0 (got {size})")
+    plot_txt = (raw.get("plot") or "").strip()
+    plot = None
+    if plot_txt:
+        try:
+            plot = int(plot_txt)
+        except ValueError:
+            raise UserError(f"{where}: plot must be an integer index (got {plot_txt!r})") from None
+        n = grid[0] * grid[1]
+        if not 0 <= plot < n:
+            raise UserError(f"{where}: plot {plot} outside the park's plots 0..{n - 1}")
+        if plot in plots_seen:
+            raise UserError(f"{where}: plot {plot} is used twice")
+        plots_seen.add(plot)
+    name = (raw.get("name") or "").strip() or f"{sector}-{line - 1}"
+    return {"name": name, "sector": sector, "nationality": nat, "size": size, "plot": plot}
+
+
+def read_yaml(path: str | Path, what: str) -> tuple[Any, Path]:
+    """Read a YAML file; a missing file or bad YAML is a UserError naming file and line."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{p}: {what} file not found")
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8")), p
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise UserError(f"{p}: malformed YAML{where}: {problem}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{p}: not a UTF-8 text file") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario YAML file."""
+    data, p = read_yaml(path, "scenario")
+    return scenario_from_dict(data, source=str(p), source_dir=p.resolve().parent)
