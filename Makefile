@@ -32,11 +32,15 @@ browser:
 	    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 	    echo "warning: could not install chromium; browser tests will be skipped"; }
 
+## ruff (lint and format), import-linter (the layer contracts in pyproject.toml), mypy
 lint: $(STAMP)
-	$(VENV)/bin/ruff check eipsim tests benchmarks && $(VENV)/bin/ruff format --check eipsim tests benchmarks
+	$(VENV)/bin/ruff check eipsim tests benchmarks scripts
+	$(VENV)/bin/ruff format --check eipsim tests benchmarks scripts
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy eipsim
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format eipsim tests benchmarks && $(VENV)/bin/ruff check --fix eipsim tests benchmarks
+	$(VENV)/bin/ruff format eipsim tests benchmarks scripts && $(VENV)/bin/ruff check --fix eipsim tests benchmarks scripts
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py

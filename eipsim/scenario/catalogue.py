@@ -34,6 +34,7 @@ class Catalogue:
     sectors: tuple[str, ...]
     sector_labels: dict[str, str]
     facilities: dict[str, dict[str, Any]]
+    criteria: dict[str, dict[str, Any]]
     # per-material arrays, shape (M,)
     mat: dict[str, np.ndarray]
     is_energy: np.ndarray
@@ -65,6 +66,7 @@ def load_catalogue() -> Catalogue:
     mats = _read("materials.yaml")["materials"]
     secs = _read("sectors.yaml")["sectors"]
     facs = _read("facilities.yaml")["facilities"]
+    crit = _read("criteria.yaml")["criteria"]
     names = tuple(mats)
     arr = {f: np.array([float(mats[m][f]) for m in names]) for f in _MATERIAL_FIELDS}
     flags = {
@@ -85,6 +87,7 @@ def load_catalogue() -> Catalogue:
         sectors=sector_names,
         sector_labels={s: secs[s].get("label", s) for s in sector_names},
         facilities=facs,
+        criteria=crit,
         mat=arr,
         is_energy=np.array([mats[m]["unit"] == "MWh" for m in names]),
         piped=flags["piped"],

@@ -28,7 +28,11 @@ from eipsim.scenario.catalogue import load_catalogue
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
-FACILITY_KINDS = ("wastewater_treatment", "steam_network", "materials_recovery", "solar_microgrid")
+# Facility kinds and EIP criteria are registries kept as data (data/facilities.yaml,
+# data/criteria.yaml): a new kind or criterion is one entry there (and its behaviour in
+# eipsim/domain), not an edit of this schema.
+FACILITY_KINDS: tuple[str, ...] = tuple(load_catalogue().facilities)
+CRITERIA: dict[str, dict[str, Any]] = load_catalogue().criteria
 ROSTER_COLUMNS = ("name", "sector", "nationality", "size", "plot")
 
 
@@ -159,8 +163,17 @@ class PlatformConfig(_Strict):
 
 
 class FacilitySpec(_Strict):
-    kind: Literal["wastewater_treatment", "steam_network", "materials_recovery", "solar_microgrid"]
+    kind: str = Field(description="a facility kind of data/facilities.yaml")
     build_step: int = Field(0, ge=0)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in FACILITY_KINDS:
+            raise ValueError(
+                f"unknown facility kind {v!r}; known kinds: {', '.join(FACILITY_KINDS)}"
+            )
+        return v
 
 
 class OperatorConfig(_Strict):
@@ -204,37 +217,26 @@ class StandardSpec(_Strict):
 
 
 class Criterion(_Strict):
-    metric: Literal[
-        "recp_aware_share",
-        "recp_applied_share",
-        "shared_land_share",
-        "implemented_links",
-        "planning_share",
-        "years_compliant",
-        "wastewater_treatment",
-        "symbiosis_services",
-        "information_sharing",
-    ]
+    metric: str = Field(description="a criterion of data/criteria.yaml")
     threshold: float
     description: str = ""
     source: str = ""
 
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, v: str) -> str:
+        if v not in CRITERIA:
+            raise ValueError(f"unknown criterion {v!r}; known criteria: {', '.join(CRITERIA)}")
+        return v
+
 
 def _default_criteria() -> list[Criterion]:
-    d82 = "Decree 82/2018/ND-CP, Art. 43"
-    d35 = "Decree 35/2022/ND-CP, Art. 37"
-    rows = [
-        ("recp_aware_share", 0.9, "firms aware of RECP", d82),
-        ("recp_applied_share", 0.2, "firms applying RECP", d82),
-        ("shared_land_share", 0.25, "land for green space, transport, shared infra", d82),
-        ("implemented_links", 1, "symbiosis links implemented", d82),
-        ("planning_share", 0.1, "firms in or planning a symbiosis", d82),
-        ("years_compliant", 3, "years of compliance with the law", d35),
-        ("wastewater_treatment", 1, "central wastewater treatment in place", d35),
-        ("symbiosis_services", 1, "services supporting symbiosis (platform/events)", d35),
-        ("information_sharing", 1, "cooperation and information-sharing mechanism", d35),
+    return [
+        Criterion(
+            metric=k, threshold=c["threshold"], description=c["description"], source=c["source"]
+        )
+        for k, c in CRITERIA.items()
     ]
-    return [Criterion(metric=m, threshold=t, description=d, source=s) for m, t, d, s in rows]
 
 
 class AssessmentConfig(_Strict):
@@ -245,6 +247,9 @@ class AssessmentConfig(_Strict):
 class GovernmentConfig(_Strict):
     landfill_tax_usd_per_t: NonNeg = 0.0
     exchange_subsidy_usd_per_t: NonNeg = 0.0
+    carbon_price_usd_per_t_co2: NonNeg = Field(
+        0.0, description="price on the CO2e of landfilled or discharged waste (0 = none)"
+    )
     capex_subsidy_share: Share = 0.0
     recp_subsidy_share: Share = 0.0
     reuse_standards: list[StandardSpec] = Field(default_factory=list)
