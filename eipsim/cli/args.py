@@ -1,19 +1,47 @@
-"""Argument parsing shared by every eipsim subcommand."""
+"""Argument parsing shared by every eipsim subcommand, and the exit codes.
+
+Exit codes (docs/GUARANTEES.md): 0 success; 2 a user error (bad file, key, value or
+argument), printed as one ``error: ...`` line; 3 a sweep that finished but some of its runs
+failed (their errors are in the sweep folder); 130 interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from collections.abc import Callable
 
 from eipsim.errors import UserError
+from eipsim.scenario.overrides import parse_overrides
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_RUNS_FAILED",
+    "EXIT_USER_ERROR",
+    "bounded_int",
+    "dispatch",
+    "nonneg_int",
+    "parse_overrides",
+    "pos_int",
+    "real",
+]
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+EXIT_RUNS_FAILED = 3
+EXIT_INTERRUPTED = 130
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 def nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    v = _whole(text)
     if v < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {v}")
     return v
@@ -26,11 +54,31 @@ def pos_int(text: str) -> int:
     return v
 
 
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type for a whole number in [low, high]; the bound is in the message."""
+
+    def parse(text: str) -> int:
+        v = _whole(text)
+        if not low <= v <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {low} to {high:,}, got {v:,}"
+                if abs(v) < 10**30
+                else f"expected a whole number from {low} to {high:,}, got a {len(str(v))}-digit number"
+            )
+        return v
+
+    parse.__name__ = "whole number"
+    return parse
+
+
 def real(text: str) -> float:
     try:
-        return float(text)
+        v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -39,22 +87,7 @@ def dispatch(args: argparse.Namespace) -> int:
         return int(args.func(args) or 0)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
-
-
-def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
-    """``--set KEY=VALUE`` pairs to a dict; values parsed with YAML rules."""
-    from eipsim.scenario.schema import parse_value
-
-    out: dict[str, Any] = {}
-    for p in pairs or []:
-        if "=" not in p:
-            raise UserError(
-                f"--set {p!r}: expected KEY=VALUE, e.g. government.landfill_tax_usd_per_t=20"
-            )
-        k, v = p.split("=", 1)
-        out[k.strip()] = parse_value(v)
-    return out
+        return EXIT_INTERRUPTED

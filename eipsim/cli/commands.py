@@ -5,12 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from eipsim.cli.args import dispatch, nonneg_int, parse_overrides, pos_int
+from eipsim.cli.args import bounded_int, dispatch, parse_overrides
 from eipsim.errors import UserError
+from eipsim.scenario.schema import MAX_SEED, MAX_STEPS
+
+if TYPE_CHECKING:
+    from eipsim.scenario.schema import Scenario
 
 
-def _load(path: str, sets: list[str]):
+def _note(msg: str) -> None:
+    print(f"note: {msg}", file=sys.stderr)
+
+
+def _load(path: str, sets: list[str] | None) -> Scenario:
     from eipsim.scenario.schema import load_scenario
 
     sc = load_scenario(path)
@@ -29,7 +38,7 @@ def cmd_validate(a: argparse.Namespace) -> int:
     return 0
 
 
-def _summary_table(summary: dict) -> str:
+def _summary_table(summary: dict[str, Any]) -> str:
     rows = [
         ("firms at end", f"{summary['firms']}"),
         ("adoption share (firms in symbiosis)", f"{summary['adoption_share']:.1%}"),
@@ -54,13 +63,18 @@ def _summary_table(summary: dict) -> str:
 
 def cmd_run(a: argparse.Namespace) -> int:
     from eipsim.domain.simulation import run
+    from eipsim.runs.files import check_out_dir, clean_leftovers
     from eipsim.runs.output import default_out_dir, write_run
 
     sc = _load(a.scenario, a.set)
     steps = sc.steps if a.steps is None else a.steps
-    out = Path(a.out) if a.out else default_out_dir(sc.name)
-    if out.exists() and any(out.iterdir()):
-        raise UserError(f"{out}: output folder exists and is not empty; choose another --out")
+    if a.out is not None and not a.out.strip():
+        raise UserError("--out is empty; give a folder name (or leave --out out)")
+    out = Path(a.out) if a.out is not None else default_out_dir(sc.name)
+    # every path is checked before the simulation runs, so a bad --out loses no work
+    check_out_dir(out)
+    for note in clean_leftovers(out.absolute().parent):
+        _note(note)
     bar = None
     try:
         from tqdm import tqdm
@@ -107,8 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a dotted key (repeatable)"
     )
-    r.add_argument("--seed", type=nonneg_int, help="random seed (default: the scenario's)")
-    r.add_argument("--steps", type=pos_int, help="months to run (default: the scenario's)")
+    r.add_argument(
+        "--seed", type=bounded_int(0, MAX_SEED), help="random seed (default: the scenario's)"
+    )
+    r.add_argument(
+        "--steps",
+        type=bounded_int(1, MAX_STEPS),
+        help=f"months to run, at most {MAX_STEPS} (default: the scenario's)",
+    )
     r.add_argument("--out", help="output folder (default: a new folder under results/)")
     r.set_defaults(func=cmd_run)
 
@@ -122,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument(
         "--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)"
     )
-    z.add_argument("--port", type=nonneg_int, default=None, help="port (default: a free one)")
+    z.add_argument(
+        "--port", type=bounded_int(0, 65535), default=None, help="port (default: a free one)"
+    )
     z.set_defaults(func=cmd_viz)
 
     try:

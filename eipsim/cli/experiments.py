@@ -11,8 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from eipsim.cli.args import dispatch, parse_overrides, pos_int, real
+from eipsim.cli.args import EXIT_RUNS_FAILED, bounded_int, dispatch, parse_overrides, pos_int, real
 from eipsim.errors import UserError
+from eipsim.experiments.framework.spec import MAX_REPLICATES
+from eipsim.scenario.schema import MAX_STEPS
+
+MAX_WORKERS = 4096
 
 
 def _err(msg: str) -> None:
@@ -21,7 +25,10 @@ def _err(msg: str) -> None:
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--workers", type=pos_int, metavar="N", help="worker processes (default: all cores)"
+        "--workers",
+        type=bounded_int(1, MAX_WORKERS),
+        metavar="N",
+        help="worker processes (default: all cores)",
     )
     p.add_argument(
         "--backend",
@@ -45,18 +52,27 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="fix a scenario key for every run (repeatable; changes the experiment)",
     )
     p.add_argument(
-        "--steps", type=pos_int, metavar="N", help="months per run (changes the experiment)"
+        "--steps",
+        type=bounded_int(1, MAX_STEPS),
+        metavar="N",
+        help=f"months per run, at most {MAX_STEPS} (changes the experiment)",
     )
     p.add_argument(
-        "--replicates", type=pos_int, metavar="N", help="runs per point (changes it too)"
+        "--replicates",
+        type=bounded_int(1, MAX_REPLICATES),
+        metavar="N",
+        help="runs per point (changes it too)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--no-fsync", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--adapter", help=argparse.SUPPRESS)  # tests: a stand-in model
 
 
-def _resolve(a: argparse.Namespace):
+def _resolve(a: argparse.Namespace) -> Any:
     from eipsim.experiments.framework.spec import load_experiment
+
+    if getattr(a, "out", None) is not None and not a.out.strip():
+        raise UserError("--out is empty; give a folder name (or leave --out out)")
 
     res = load_experiment(
         a.experiment,
@@ -109,6 +125,11 @@ def _sweep(a: argparse.Namespace, res: Any) -> Any:
             print(f"  failed run {e['run_id']} (seed {e['seed']}): {e['error']}")
         if rep.runs_failed > 5:
             print(f"  ... and {rep.runs_failed - 5} more (see {rep.out}/status/)")
+    if rep.failed_total:
+        _err(
+            f"warning: {rep.failed_total} run(s) of this sweep failed; their errors are in "
+            f"{rep.out}/status/ (exit code {EXIT_RUNS_FAILED})"
+        )
     print(f"results in {rep.out}/  (read with eipsim.experiments.load({str(rep.out)!r}))")
     return rep
 
@@ -122,7 +143,7 @@ def cmd_sweep(a: argparse.Namespace) -> int:
             f"next: eipsim discover {rep.out} --outcome adoption_share --threshold X, "
             f"then eipsim plot {rep.out} (the report includes the discovery results)"
         )
-    return 0
+    return EXIT_RUNS_FAILED if rep.failed_total else 0
 
 
 def cmd_sensitivity(a: argparse.Namespace) -> int:

@@ -1,21 +1,27 @@
-"""PNG plots of a single run: adoption, flows, trust and the EIP score over time."""
+"""PNG plots of a single run: adoption, flows, trust and the EIP score over time.
+
+Figures are built with ``matplotlib.figure.Figure`` directly: no pyplot state and no
+backend selection, so importing this module changes nothing for the caller.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+
+def _figure() -> Figure:
+    return Figure(figsize=(7, 4))
 
 
 def run_plots(ts: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
     months = ts["step"]
     figs = []
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = _figure()
+    ax = fig.add_subplot()
     ax.plot(months, ts["adoption_share"], label="adoption share (firms in symbiosis)")
     ax.set_ylabel("share of firms")
     ax2 = ax.twinx()
@@ -26,7 +32,8 @@ def run_plots(ts: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
     fig.legend(loc="upper left", bbox_to_anchor=(0.1, 0.9))
     figs.append(("adoption.png", fig))
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = _figure()
+    ax = fig.add_subplot()
     ax.stackplot(
         months,
         ts["exchanged_links_t"] / 1e3,
@@ -41,7 +48,8 @@ def run_plots(ts: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
     ax.legend(loc="upper left", fontsize=8)
     figs.append(("flows.png", fig))
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = _figure()
+    ax = fig.add_subplot()
     ax.plot(months, ts["mean_trust_same_nationality"], label="within nationality")
     ax.plot(months, ts["mean_trust_cross_nationality"], label="across nationalities")
     ax.plot(months, ts["mean_trust_in_operator"], label="in the operator", linestyle="--")
@@ -52,7 +60,8 @@ def run_plots(ts: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
     ax.legend()
     figs.append(("trust.png", fig))
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = _figure()
+    ax = fig.add_subplot()
     ax.step(months, ts["eip_score"], where="post", label="share of EIP criteria met")
     ax.axhline(1.0, color="grey", linestyle=":", label="certification (all criteria)")
     ax.set_ylim(0, 1.05)
@@ -66,6 +75,5 @@ def run_plots(ts: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
         f.tight_layout()
         p = out / name
         f.savefig(p, dpi=110)
-        plt.close(f)
         paths.append(p)
     return paths

@@ -1,21 +1,20 @@
-"""Scenario schema, YAML loading and dotted overrides.
+"""Scenario schema: the pydantic models of a scenario file, and loading one.
 
 The scenario file is the researchers' interface, so every key is validated on load and
-every error names the file and the dotted key.
+every error names the file and the dotted key. Every number must be finite and within a
+range the model can run. Roster CSVs live in ``roster``, dotted keys and ``--set`` in
+``overrides``, YAML reading in ``yamlio``; their names are re-exported here.
 """
 
 from __future__ import annotations
 
-import csv
 import difflib
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -25,19 +24,49 @@ from pydantic import (
 
 from eipsim.errors import UserError
 from eipsim.scenario.catalogue import load_catalogue
+from eipsim.scenario.overrides import check_key as _check_key
+from eipsim.scenario.overrides import parse_value
+from eipsim.scenario.overrides import set_dotted as _set_dotted
+from eipsim.scenario.roster import ROSTER_COLUMNS, _roster_row, read_roster
+from eipsim.scenario.strict import Strict as _Strict
+from eipsim.scenario.yamlio import read_yaml
+
+__all__ = [
+    "CRITERIA",
+    "FACILITY_KINDS",
+    "MAX_PLOTS",
+    "MAX_SEED",
+    "MAX_STEPS",
+    "ROSTER_COLUMNS",
+    "NAME_PATTERN",
+    "Scenario",
+    "_Strict",
+    "_check_key",
+    "_roster_row",
+    "_set_dotted",
+    "format_validation",
+    "known_keys",
+    "load_scenario",
+    "parse_value",
+    "read_roster",
+    "read_yaml",
+    "scenario_from_dict",
+]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
+MAX_STEPS = 2400  # months: 200 years
+MAX_SEED = 2**63 - 1  # seeds are stored as int64 in sweep tables
+MAX_SIDE = 200  # plots across or down
+MAX_PLOTS = MAX_SIDE * MAX_SIDE
+# a scenario's name becomes a folder name: one safe path component
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+PerTonne = Annotated[float, Field(ge=0.0, le=100_000.0, description="USD per tonne")]
 # Facility kinds and EIP criteria are registries kept as data (data/facilities.yaml,
 # data/criteria.yaml): a new kind or criterion is one entry there (and its behaviour in
 # eipsim/domain), not an edit of this schema.
 FACILITY_KINDS: tuple[str, ...] = tuple(load_catalogue().facilities)
 CRITERIA: dict[str, dict[str, Any]] = load_catalogue().criteria
-ROSTER_COLUMNS = ("name", "sector", "nationality", "size", "plot")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _check_mix(mix: dict[str, float], what: str) -> dict[str, float]:
@@ -54,9 +83,9 @@ def _check_mix(mix: dict[str, float], what: str) -> dict[str, float]:
 class ParkConfig(_Strict):
     """The plot grid. Its size follows from firms.count and initial_occupancy unless set."""
 
-    width: int | None = Field(None, ge=2, le=200, description="plots across; None = derived")
-    height: int | None = Field(None, ge=2, le=200, description="plots down; None = derived")
-    plot_size_m: float = Field(250.0, gt=0, description="plot pitch in metres (assumed)")
+    width: int | None = Field(None, ge=2, le=MAX_SIDE, description="plots across; None = derived")
+    height: int | None = Field(None, ge=2, le=MAX_SIDE, description="plots down; None = derived")
+    plot_size_m: float = Field(250.0, gt=0, le=10_000, description="plot pitch in metres (assumed)")
     zones_x: int = Field(2, ge=1, le=10)
     zones_y: int = Field(2, ge=1, le=10)
     placement: Literal["random", "nationality_clusters", "sector_clusters"] = "random"
@@ -75,16 +104,16 @@ class FirmsConfig(_Strict):
     confidentiality_by_nationality: dict[str, Share] = Field(default_factory=dict)
     confidentiality_default: Share = 0.4
     confidentiality_spread: Share = Field(0.1, description="sd of firm-level noise")
-    size_sigma: NonNeg = Field(0.5, description="lognormal sigma of firm size (assumed)")
+    size_sigma: float = Field(0.5, ge=0, le=3, description="lognormal sigma of firm size (assumed)")
     hurdle_mean: Share = Field(0.3, description="required expected margin over saving")
     search_probability: Share = Field(
         0.03, description="chance a firm looks for partners in a month"
     )
     recp_aware_initial: Share = Field(0.3, description="share aware of RECP at the start (assumed)")
-    recp_payback_years: float = Field(2.0, gt=0, description="typical acceptable payback")
+    recp_payback_years: float = Field(2.0, gt=0, le=100, description="typical acceptable payback")
     exit_rate_per_year: Share = Field(0.02, description="closure hazard (assumed)")
     roster: str | None = Field(
-        None, description="CSV of real firms: name,sector,nationality,size,plot"
+        None, max_length=4096, description="CSV of real firms: name,sector,nationality,size,plot"
     )
 
     @field_validator("sector_mix")
@@ -126,31 +155,43 @@ class TrustConfig(_Strict):
 
 
 class CostsConfig(_Strict):
-    transport_usd_per_t_km: NonNeg = Field(0.12, description="assumed: Vietnamese trucking")
-    transaction_usd: NonNeg = Field(
-        50000.0, description="one-off cost of setting up a link: study, contract, legal (assumed)"
+    transport_usd_per_t_km: float = Field(
+        0.12, ge=0, le=10_000, description="assumed: Vietnamese trucking"
     )
-    horizon_months: int = Field(36, ge=1, description="contract horizon for amortising")
-    annual_interest: NonNeg = 0.08
-    pipe_usd_per_m: NonNeg = Field(180.0, description="assumed: industrial pipe laid")
-    min_distance_km: NonNeg = 0.2
+    transaction_usd: float = Field(
+        50000.0,
+        ge=0,
+        le=1e10,
+        description="one-off cost of setting up a link: study, contract, legal (assumed)",
+    )
+    horizon_months: int = Field(36, ge=1, le=1200, description="contract horizon for amortising")
+    annual_interest: float = Field(0.08, ge=0, le=10)
+    pipe_usd_per_m: float = Field(180.0, ge=0, le=1e6, description="assumed: industrial pipe laid")
+    min_distance_km: float = Field(0.2, ge=0, le=1000)
     bargaining: Literal["nash", "proportional"] = "nash"
     trust_discount: Share = Field(0.5, description="transaction cost cut at full trust")
     facilitation_discount: Share = Field(0.3, description="cut when the operator brokered")
-    emergency_premium: NonNeg = Field(
-        0.3, description="premium on virgin input after a failed delivery"
+    emergency_premium: float = Field(
+        0.3, ge=0, le=100, description="premium on virgin input after a failed delivery"
     )
-    unprofitable_months: int = Field(3, ge=1, description="months of loss before a link breaks")
+    unprofitable_months: int = Field(
+        3, ge=1, le=1200, description="months of loss before a link breaks"
+    )
     contract_months: int = Field(
-        0, ge=0, description="written contract length; 0 = informal links (Albino et al. 2016)"
+        0,
+        ge=0,
+        le=1200,
+        description="written contract length; 0 = informal links (Albino et al. 2016)",
     )
     contract_exposure_cut: Share = Field(0.5, description="share of exposure a contract covers")
-    contract_cost_markup: NonNeg = Field(0.2, description="extra transaction cost of a contract")
+    contract_cost_markup: float = Field(
+        0.2, ge=0, le=100, description="extra transaction cost of a contract"
+    )
 
 
 class PlatformConfig(_Strict):
     enabled: bool = False
-    launch_step: int = Field(0, ge=0)
+    launch_step: int = Field(0, ge=0, le=MAX_STEPS)
     anonymised: bool = False
     shares_cost_data: bool = Field(
         False, description="Fraccascia & Yazan (2018) third platform type"
@@ -164,7 +205,7 @@ class PlatformConfig(_Strict):
 
 class FacilitySpec(_Strict):
     kind: str = Field(description="a facility kind of data/facilities.yaml")
-    build_step: int = Field(0, ge=0)
+    build_step: int = Field(0, ge=0, le=MAX_STEPS)
 
     @field_validator("kind")
     @classmethod
@@ -177,14 +218,18 @@ class FacilitySpec(_Strict):
 
 
 class OperatorConfig(_Strict):
-    platform: PlatformConfig = Field(default_factory=PlatformConfig)
+    platform: PlatformConfig = Field(default_factory=lambda: PlatformConfig.model_validate({}))
     matchmaking_events_per_year: int = Field(0, ge=0, le=12, description="at most one a month")
     event_attendance: Share = 0.3
     contacts_per_event: int = Field(3, ge=1, le=50)
     tenant_selectivity: Share = Field(0.0, description="0 = fill fast, 1 = only symbiosis fits")
-    arrivals_per_year: NonNeg = Field(8.0, description="prospective tenants per year (assumed)")
-    rent_usd_per_plot_month: NonNeg = Field(3000.0, description="assumed")
-    recp_screening_per_year: int = Field(0, ge=0, description="firms screened (DEEP C: 26)")
+    arrivals_per_year: float = Field(
+        8.0, ge=0, le=1200, description="prospective tenants per year (assumed)"
+    )
+    rent_usd_per_plot_month: float = Field(3000.0, ge=0, le=1e8, description="assumed")
+    recp_screening_per_year: int = Field(
+        0, ge=0, le=10_000, description="firms screened (DEEP C: 26)"
+    )
     shared_infrastructure: list[FacilitySpec] = Field(default_factory=list)
 
     @field_validator("shared_infrastructure", mode="before")
@@ -205,7 +250,7 @@ class OperatorConfig(_Strict):
 
 class StandardSpec(_Strict):
     material: str
-    step: int = Field(0, ge=0)
+    step: int = Field(0, ge=0, le=MAX_STEPS)
 
     @field_validator("material")
     @classmethod
@@ -240,22 +285,27 @@ def _default_criteria() -> list[Criterion]:
 
 
 class AssessmentConfig(_Strict):
-    every_months: int = Field(12, ge=1)
+    every_months: int = Field(12, ge=1, le=MAX_STEPS)
     criteria: list[Criterion] = Field(default_factory=_default_criteria)
 
 
 class GovernmentConfig(_Strict):
-    landfill_tax_usd_per_t: NonNeg = 0.0
-    exchange_subsidy_usd_per_t: NonNeg = 0.0
-    carbon_price_usd_per_t_co2: NonNeg = Field(
-        0.0, description="price on the CO2e of landfilled or discharged waste (0 = none)"
+    landfill_tax_usd_per_t: PerTonne = 0.0
+    exchange_subsidy_usd_per_t: PerTonne = 0.0
+    carbon_price_usd_per_t_co2: float = Field(
+        ge=0,
+        le=100_000,
+        default=0.0,
+        description="price on the CO2e of landfilled or discharged waste (0 = none)",
     )
     capex_subsidy_share: Share = 0.0
     recp_subsidy_share: Share = 0.0
     reuse_standards: list[StandardSpec] = Field(default_factory=list)
     brokering_per_year: int = Field(0, ge=0, le=200)
     permit_support: Share = Field(0.0, description="cut in permit delay/refusal from coordination")
-    assessment: AssessmentConfig = Field(default_factory=AssessmentConfig)
+    assessment: AssessmentConfig = Field(
+        default_factory=lambda: AssessmentConfig.model_validate({})
+    )
 
     @field_validator("reuse_standards", mode="before")
     @classmethod
@@ -266,16 +316,21 @@ class GovernmentConfig(_Strict):
 
 
 class Scenario(_Strict):
-    name: str
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        description="letters, digits, _ . - (it names the results folder)",
+    )
     description: str = ""
-    steps: int = Field(120, ge=1, le=2400)
-    seed: int = Field(42, ge=0)
-    park: ParkConfig = Field(default_factory=ParkConfig)
+    steps: int = Field(120, ge=1, le=MAX_STEPS)
+    seed: int = Field(42, ge=0, le=MAX_SEED)
+    park: ParkConfig = Field(default_factory=lambda: ParkConfig.model_validate({}))
     firms: FirmsConfig
-    trust: TrustConfig = Field(default_factory=TrustConfig)
-    costs: CostsConfig = Field(default_factory=CostsConfig)
-    operator: OperatorConfig = Field(default_factory=OperatorConfig)
-    government: GovernmentConfig = Field(default_factory=GovernmentConfig)
+    trust: TrustConfig = Field(default_factory=lambda: TrustConfig.model_validate({}))
+    costs: CostsConfig = Field(default_factory=lambda: CostsConfig.model_validate({}))
+    operator: OperatorConfig = Field(default_factory=lambda: OperatorConfig.model_validate({}))
+    government: GovernmentConfig = Field(
+        default_factory=lambda: GovernmentConfig.model_validate({})
+    )
 
     _source_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<scenario>")
@@ -286,6 +341,13 @@ class Scenario(_Strict):
         if w is not None and h is not None and w * h < self.firms.count:
             raise ValueError(
                 f"park.width x park.height = {w * h} plots cannot hold firms.count = {self.firms.count}"
+            )
+        gw, gh = self.grid_shape()
+        if gw > MAX_SIDE or gh > MAX_SIDE:
+            raise ValueError(
+                f"the park would be {gw} x {gh} plots (from firms.count = {self.firms.count}, "
+                f"park.initial_occupancy = {self.park.initial_occupancy:g} and park.width/height); "
+                f"the largest park is {MAX_SIDE} x {MAX_SIDE} plots"
             )
         return self
 
@@ -299,6 +361,7 @@ class Scenario(_Strict):
         if w is None and h is None:
             w = math.ceil(math.sqrt(plots * 1.25))
         if w is None:
+            assert h is not None
             w = math.ceil(plots / h)
         if h is None:
             h = math.ceil(plots / w)
@@ -315,7 +378,7 @@ class Scenario(_Strict):
         path = self.roster_path()
         if path is None:
             return []
-        return read_roster(path, self.grid_shape())
+        return read_roster(path, self.grid_shape(), list(self.firms.nationality_mix))
 
     # -- editing ---------------------------------------------------------------------------
     def to_yaml_dict(self) -> dict[str, Any]:
@@ -346,35 +409,6 @@ def _schema_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 def known_keys() -> list[str]:
     """Every dotted leaf key a scenario accepts (dict- and list-valued keys are leaves)."""
     return _schema_keys(Scenario)
-
-
-def _check_key(key: str, keys: list[str]) -> None:
-    if key in keys:
-        return
-    # a key inside a dict-valued leaf, e.g. firms.sector_mix.steel
-    if any(key.startswith(k + ".") and k.endswith(("_mix", "_by_nationality")) for k in keys):
-        return
-    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    raise UserError(f"unknown scenario key {key!r}{hint}")
-
-
-def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    parts = key.split(".")
-    node = data
-    for p in parts[:-1]:
-        if not isinstance(node.get(p), dict):
-            node[p] = {}
-        node = node[p]
-    node[parts[-1]] = value
-
-
-def parse_value(text: str) -> Any:
-    """Parse a CLI value with YAML rules: 20 -> int, true -> bool, [a, b] -> list."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
 
 
 def format_validation(
@@ -408,6 +442,8 @@ def scenario_from_dict(
         sc = Scenario.model_validate(data)
     except ValidationError as err:
         raise UserError(format_validation(err, source, known_keys())) from None
+    except RecursionError:
+        raise UserError(f"{source}: the scenario is nested too deeply") from None
     sc._source = source
     sc._source_dir = source_dir or Path.cwd()
     _cross_checks(sc, source)
@@ -427,6 +463,7 @@ def _cross_checks(sc: Scenario, source: str) -> None:
         raise UserError(f"{source}: government.reuse_standards: each material may appear once")
     if sc.firms.roster is not None:
         path = sc.roster_path()
+        assert path is not None
         if not path.is_file():
             raise UserError(f"{source}: firms.roster: file not found: {path}")
         rows = sc.load_roster()
@@ -435,75 +472,6 @@ def _cross_checks(sc: Scenario, source: str) -> None:
                 f"{source}: firms.count = {sc.firms.count} is smaller than the roster "
                 f"({len(rows)} firms in {path})"
             )
-
-
-def read_roster(path: Path, grid: tuple[int, int]) -> list[dict[str, Any]]:
-    cat = load_catalogue()
-    try:
-        # utf-8-sig: spreadsheet programs save "CSV UTF-8" with a byte-order mark
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            missing = [c for c in ROSTER_COLUMNS if c not in header and c not in ("name", "plot")]
-            if missing:
-                raise UserError(
-                    f"{path}: missing column(s) {', '.join(missing)}; "
-                    f"expected columns: {', '.join(ROSTER_COLUMNS)} (name and plot optional)"
-                )
-            rows = []
-            plots_seen: set[int] = set()
-            for i, raw in enumerate(reader, start=2):
-                rows.append(_roster_row(path, i, raw, cat.sectors, grid, plots_seen))
-            return rows
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not a UTF-8 text CSV file") from None
-
-
-def _roster_row(path, line, raw, sectors, grid, plots_seen) -> dict[str, Any]:
-    where = f"{path}, row {line}"
-    sector = (raw.get("sector") or "").strip()
-    if sector not in sectors:
-        raise UserError(f"{where}: unknown sector {sector!r}; known sectors: {', '.join(sectors)}")
-    nat = (raw.get("nationality") or "").strip()
-    if not nat:
-        raise UserError(f"{where}: nationality is empty")
-    try:
-        size = float(raw.get("size") or "")
-    except ValueError:
-        raise UserError(f"{where}: size must be a number (got {raw.get('size')!r})") from None
-    if not (size > 0 and math.isfinite(size)):
-        raise UserError(f"{where}: size must be > 0 (got {size})")
-    plot_txt = (raw.get("plot") or "").strip()
-    plot = None
-    if plot_txt:
-        try:
-            plot = int(plot_txt)
-        except ValueError:
-            raise UserError(f"{where}: plot must be an integer index (got {plot_txt!r})") from None
-        n = grid[0] * grid[1]
-        if not 0 <= plot < n:
-            raise UserError(f"{where}: plot {plot} outside the park's plots 0..{n - 1}")
-        if plot in plots_seen:
-            raise UserError(f"{where}: plot {plot} is used twice")
-        plots_seen.add(plot)
-    name = (raw.get("name") or "").strip() or f"{sector}-{line - 1}"
-    return {"name": name, "sector": sector, "nationality": nat, "size": size, "plot": plot}
-
-
-def read_yaml(path: str | Path, what: str) -> tuple[Any, Path]:
-    """Read a YAML file; a missing file or bad YAML is a UserError naming file and line."""
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"{p}: {what} file not found")
-    try:
-        return yaml.safe_load(p.read_text(encoding="utf-8")), p
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise UserError(f"{p}: malformed YAML{where}: {problem}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{p}: not a UTF-8 text file") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -20,7 +20,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from eipsim.errors import UserError
-from eipsim.experiments.framework.store import Sweep, atomic_write_bytes, load
+from eipsim.experiments.framework.store import Sweep, load
+from eipsim.runs.files import atomic_write_bytes
 
 
 @dataclass
@@ -262,8 +263,7 @@ def discover(
             )
     ok = yv.notna().to_numpy()
     x, yv = x[ok].reset_index(drop=True), yv[ok].reset_index(drop=True)
-    y = (yv < threshold) if below else (yv > threshold)
-    y = y.to_numpy(dtype=bool)
+    y = ((yv < threshold) if below else (yv > threshold)).to_numpy(dtype=bool)
     rule = f"{outcome} {'<' if below else '>'} {threshold:g}" + (
         ", replicates averaged per point" if per_point else ""
     )
@@ -313,8 +313,8 @@ def _write(res: DiscoveryResult, clf: Any, names: list[str]) -> None:
     sc = ax.scatter(tr["coverage"], tr["density"], c=tr["res_dim"], cmap="viridis", s=22)
     i = int(res.box_stats["box_index"])
     ax.scatter(
-        [tr.loc[i, "coverage"]],
-        [tr.loc[i, "density"]],
+        tr["coverage"].to_numpy()[[i]],
+        tr["density"].to_numpy()[[i]],
         s=140,
         facecolors="none",
         edgecolors="red",

@@ -6,12 +6,15 @@ pyplot's global state or needs a display.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+from eipsim.runs.files import atomic_write_bytes
 
 if TYPE_CHECKING:
     from eipsim.experiments.analysis.sensitivity import SensitivityResult
@@ -21,10 +24,9 @@ BAND = (0.1, 0.9)
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    tmp.replace(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    atomic_write_bytes(path, buf.getvalue(), fsync=False)
     return path
 
 

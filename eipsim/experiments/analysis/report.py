@@ -20,7 +20,8 @@ import pandas as pd
 from eipsim.errors import UserError
 from eipsim.experiments.analysis import plots
 from eipsim.experiments.framework.design import PACKAGE_COLUMN
-from eipsim.experiments.framework.store import Sweep, atomic_write_bytes, load
+from eipsim.experiments.framework.store import Sweep, load
+from eipsim.runs.files import atomic_write_bytes
 
 HEATMAP_OUTCOME = "adoption_share"
 
@@ -76,7 +77,7 @@ def group_table(runs: pd.DataFrame, y: pd.Series, by: str | None) -> pd.DataFram
     from scipy import stats
 
     n = g.size()
-    sem = g.std(ddof=1) / np.sqrt(n)
+    sem: pd.Series = g.std(ddof=1) / np.sqrt(n)
     half = sem * stats.t.ppf(0.975, np.maximum(n - 1, 1))
     t = pd.DataFrame(
         {
@@ -286,6 +287,7 @@ def make_report(
 
     hm = HEATMAP_OUTCOME if final_outcome(sweep, runs, HEATMAP_OUTCOME) is not None else outcomes[0]
     y = final_outcome(sweep, runs, hm)
+    assert y is not None
     var_levers = [lv for lv in levers if runs[lv].nunique() > 1]
     pairs = [
         (var_levers[i], var_levers[j])

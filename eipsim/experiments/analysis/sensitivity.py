@@ -21,7 +21,8 @@ from eipsim.errors import UserError
 from eipsim.experiments.framework.design import sample_unit, unit_problem
 from eipsim.experiments.framework.seeds import analysis_seed
 from eipsim.experiments.framework.spec import SENSITIVITY_KINDS, Experiment, parse_experiment
-from eipsim.experiments.framework.store import Sweep, atomic_write_bytes, load
+from eipsim.experiments.framework.store import Sweep, load
+from eipsim.runs.files import atomic_write_bytes
 
 NOISE_WARN = 0.2  # replicate noise share of the variance of point means
 
@@ -328,7 +329,7 @@ def analyse_sweep(
 def _write(res: SensitivityResult, conf_level: float, num_resamples: int) -> None:
     import pyarrow as pa
 
-    from eipsim.experiments.framework.worker import encode
+    from eipsim.experiments.framework.parquet import encode
 
     res.out.mkdir(parents=True, exist_ok=True)
     tables = {"indices": res.indices, "noise": res.noise}

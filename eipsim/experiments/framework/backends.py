@@ -58,7 +58,11 @@ class LocalBackend:
         self._pools: list[ProcessPoolExecutor] = []
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "workers": self.workers, "start_method": self._ctx._name}
+        return {
+            "backend": self.name,
+            "workers": self.workers,
+            "start_method": self._ctx.get_start_method(),
+        }
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(
@@ -191,6 +195,7 @@ class DaskBackend:
             self.start()
         dd = self.dd
         client = self.client
+        assert client is not None
         nworkers = max(1, len(client.scheduler_info().get("workers", {})) or (self.workers or 1))
         window = 2 * nworkers + 2
         queue = iter(tasks)

@@ -73,7 +73,9 @@ def _grid(res: ResolvedExperiment) -> tuple[list[dict[str, Any]], dict[str, list
             axes.append([(key, str(lbl), v) for lbl, v in values.items()])
         else:
             axes.append([(key, label_of(v), v) for v in values])
-    packages = list((d.packages or {}).items()) or [(None, {})]
+    packages: list[tuple[str | None, dict[str, Any]]] = list((d.packages or {}).items()) or [
+        (None, {})
+    ]
     overrides: list[dict[str, Any]] = []
     cols: dict[str, list[Any]] = {k: [] for k in d.factors}
     if d.packages:
@@ -149,24 +151,27 @@ def transform(par: Parameter, u: np.ndarray, integer: bool) -> list[Any]:
         idx = np.minimum(np.floor(u * k).astype(int), k - 1)
         return [par.levels[i] for i in idx]
     uc = np.clip(u, _EPS, 1 - _EPS)
+    # the schema guarantees the fields each distribution needs (Parameter._check)
+    low, high = float(par.low or 0.0), float(par.high or 0.0)
+    peak, mean, sd = float(par.peak or 0.0), float(par.mean or 0.0), float(par.sd or 1.0)
     if par.dist == "unif":
         if integer:
-            lo, hi = math.ceil(par.low), math.floor(par.high)
+            lo, hi = math.ceil(low), math.floor(high)
             x = np.minimum(np.floor(lo + u * (hi - lo + 1)), hi)
             return [int(v) for v in x]
-        x = par.low + u * (par.high - par.low)
+        x = low + u * (high - low)
     elif par.dist == "logunif":
-        x = stats.loguniform.ppf(uc, par.low, par.high)
+        x = stats.loguniform.ppf(uc, low, high)
     elif par.dist == "triang":
-        width = par.high - par.low
-        x = stats.triang.ppf(u, c=(par.peak - par.low) / width, loc=par.low, scale=width)
+        width = high - low
+        x = stats.triang.ppf(u, c=(peak - low) / width, loc=low, scale=width)
     elif par.dist == "norm":
-        x = stats.norm.ppf(uc, loc=par.mean, scale=par.sd)
+        x = stats.norm.ppf(uc, loc=mean, scale=sd)
     elif par.dist == "truncnorm":
-        a, b = (par.low - par.mean) / par.sd, (par.high - par.mean) / par.sd
-        x = stats.truncnorm.ppf(u, a, b, loc=par.mean, scale=par.sd)
+        a, b = (low - mean) / sd, (high - mean) / sd
+        x = stats.truncnorm.ppf(u, a, b, loc=mean, scale=sd)
     elif par.dist == "lognorm":
-        x = np.exp(stats.norm.ppf(uc, loc=par.mean, scale=par.sd))
+        x = np.exp(stats.norm.ppf(uc, loc=mean, scale=sd))
     else:  # pragma: no cover - the schema forbids it
         raise ValueError(par.dist)
     if integer:
@@ -182,7 +187,9 @@ def _sampled(res: ResolvedExperiment) -> tuple[list[dict[str, Any]], dict[str, l
         integer = par.integer if par.integer is not None else is_integer_key(res.base, key)
         values[key] = transform(par, unit[:, j], integer)
     n = unit.shape[0]
-    packages = list((d.packages or {}).items()) or [(None, {})]
+    packages: list[tuple[str | None, dict[str, Any]]] = list((d.packages or {}).items()) or [
+        (None, {})
+    ]
     overrides: list[dict[str, Any]] = []
     cols: dict[str, list[Any]] = {k: [] for k in d.parameters}
     if d.packages:

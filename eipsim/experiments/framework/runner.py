@@ -27,7 +27,13 @@ from eipsim.experiments.framework.backends import (
 )
 from eipsim.experiments.framework.design import Design, build_design, chunk_size_of, runs_table
 from eipsim.experiments.framework.spec import DEFAULT_ADAPTER, FORMAT, ResolvedExperiment
-from eipsim.experiments.framework.store import SweepStore, _now, environment
+from eipsim.experiments.framework.store import (
+    MANIFEST,
+    SweepStore,
+    _now,
+    environment,
+    failed_runs,
+)
 from eipsim.experiments.framework.worker import (
     SUMMARY_ID_COLUMNS,
     ChunkResult,
@@ -36,6 +42,7 @@ from eipsim.experiments.framework.worker import (
     summary_table,
     timeseries_table,
 )
+from eipsim.runs.files import check_out_dir
 
 MAX_REPORTED_ERRORS = 100
 
@@ -55,6 +62,7 @@ class SweepReport:
     resumed: bool
     complete: bool
     errors: list[dict[str, Any]] = field(default_factory=list)
+    failed_total: int = 0  # failed runs in the whole folder, this session and earlier ones
     warnings: list[str] = field(default_factory=list)
 
 
@@ -71,6 +79,20 @@ def _peak_rss_mb() -> float | None:
 def default_out(res: ResolvedExperiment) -> Path:
     """results/sweeps/<name>: fixed, so that re-running the same command resumes."""
     return Path("results") / "sweeps" / res.name
+
+
+def check_sweep_out(out: Path) -> None:
+    """Refuse a sweep folder that cannot be written, before any work starts: an existing
+    file, a non-empty folder that is not a sweep, a parent that is a file or read-only."""
+    if not str(out).strip():
+        raise UserError("--out is empty; give a folder name")
+    if (out / MANIFEST).is_file():
+        return  # an existing sweep: SweepStore checks it is this experiment's
+    if out.is_dir() and any(out.iterdir()):
+        raise UserError(
+            f"{out} exists and is not a sweep folder (no {MANIFEST}); choose another --out folder"
+        )
+    check_out_dir(out)
 
 
 def _columns(res: ResolvedExperiment, adapter: Any) -> tuple[list[str] | None, list[str]]:
@@ -160,7 +182,9 @@ def _split_runs(
     for run in task.runs:
         t, r = by_run[run[0]]
         if isinstance(r, WorkerDied):
-            row = dict(zip(("run_id", "point", "replicate", "seed"), run[:4], strict=True))
+            row: dict[str, Any] = dict(
+                zip(("run_id", "point", "replicate", "seed"), run[:4], strict=True)
+            )
             row |= {
                 "status": "failed",
                 "error": "WorkerDied: the worker process died during this run",
@@ -210,10 +234,11 @@ def run_sweep(
     t_start = time.perf_counter()
     adapter = get_adapter(res.adapter)
     ts_cols, sum_keys = _columns(res, adapter)
+    out = Path(out) if out is not None else default_out(res)
+    check_sweep_out(out)  # before the design is built or any worker started
     design, runs, cs = plan(res)
     n_runs = len(runs)
     n_chunks = math.ceil(n_runs / cs)
-    out = Path(out) if out else default_out(res)
     preload = [res.adapter.partition(":")[0]]
     if res.adapter == DEFAULT_ADAPTER:
         preload.append("eipsim.domain.simulation")
@@ -254,76 +279,82 @@ def run_sweep(
         scenario_yaml=res.base_dict,
         resume=resume,
     )
-    store.fsync = fsync
-    done = store.done_chunks()
-    todo = [c for c in range(n_chunks) if c not in done]
-    warns: list[str] = []
-    first_commit = store.manifest.get("git_commit")
-    if resumed and todo and first_commit != env["git_commit"]:
-        warns.append(
-            f"the code changed since this sweep started (git {first_commit} -> "
-            f"{env['git_commit']}); if the model changed, finished and new chunks may differ"
-        )
-    session = {
-        "started": _now(),
-        "command_line": shlex.join(cmd),
-        **be.describe(),
-        "chunks_before": len(done),
-        **({"git_commit": env["git_commit"]} if resumed else {}),
-    }
-    sessions = [*store.manifest.get("sessions", []), session]
-    store.update_manifest(status="running", sessions=sessions)
-    todo_runs = int(runs["chunk"].isin(todo).sum())
-    bar = None
-    if progress and todo:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=todo_runs, unit="run", desc=res.name, dynamic_ncols=True, smoothing=0.1)
-    ok = failed = 0
-    errors: list[dict[str, Any]] = []  # the first few, for the summary; all are on disk
     try:
-        if isinstance(be, DaskBackend) and todo:
-            be.start()
-            session.update(be.describe())
-        tasks = _tasks(res, runs, todo, ts_cols, sum_keys)
-        for task, r in be.run(tasks) if todo else ():
-            extra = None
-            if isinstance(r, WorkerDied):
-                r = _split_runs(task, be, sum_keys)
-                extra = {"isolated": True}
-            store.write_chunk(r, extra)
-            ok += r.ok
-            failed += r.failed
-            if len(errors) < MAX_REPORTED_ERRORS:
-                errors.extend(
-                    {k: e[k] for k in ("run_id", "seed", "error") if k in e} for e in r.errors
-                )
+        store.fsync = fsync
+        done = store.done_chunks()
+        todo = [c for c in range(n_chunks) if c not in done]
+        warns: list[str] = []
+        first_commit = store.manifest.get("git_commit")
+        if resumed and todo and first_commit != env["git_commit"]:
+            warns.append(
+                f"the code changed since this sweep started (git {first_commit} -> "
+                f"{env['git_commit']}); if the model changed, finished and new chunks may differ"
+            )
+        session = {
+            "started": _now(),
+            "command_line": shlex.join(cmd),
+            **be.describe(),
+            "chunks_before": len(done),
+            **({"git_commit": env["git_commit"]} if resumed else {}),
+        }
+        sessions = [*store.manifest.get("sessions", []), session]
+        store.update_manifest(status="running", sessions=sessions)
+        todo_runs = int(runs["chunk"].isin(todo).sum())
+        bar = None
+        if progress and todo:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=todo_runs, unit="run", desc=res.name, dynamic_ncols=True, smoothing=0.1
+            )
+        ok = failed = 0
+        errors: list[dict[str, Any]] = []  # the first few, for the summary; all are on disk
+        try:
+            if isinstance(be, DaskBackend) and todo:
+                be.start()
+                session.update(be.describe())
+            tasks = _tasks(res, runs, todo, ts_cols, sum_keys)
+            for task, r in be.run(tasks) if todo else ():
+                extra = None
+                if isinstance(r, WorkerDied):
+                    r = _split_runs(task, be, sum_keys)
+                    extra = {"isolated": True}
+                store.write_chunk(r, extra)
+                ok += r.ok
+                failed += r.failed
+                if len(errors) < MAX_REPORTED_ERRORS:
+                    errors.extend(
+                        {k: e[k] for k in ("run_id", "seed", "error") if k in e} for e in r.errors
+                    )
+                if bar is not None:
+                    bar.update(len(r.run_ids))
+                    if failed:
+                        bar.set_postfix(failed=failed, refresh=False)
+        finally:
             if bar is not None:
-                bar.update(len(r.run_ids))
-                if failed:
-                    bar.set_postfix(failed=failed, refresh=False)
+                bar.close()
+            be.close()
+            all_done = store.done_chunks()
+            complete = len(all_done) == n_chunks
+            status = "complete" if complete else "interrupted"
+            session.update(finished=_now(), chunks_run=len(all_done) - len(done), runs_ok=ok)
+            session.update(runs_failed=failed, wall_s=round(time.perf_counter() - t_start, 3))
+            session.update(parent_peak_rss_mb=_peak_rss_mb())
+            store.update_manifest(status=status, sessions=sessions, chunks_done=len(all_done))
+        return SweepReport(
+            out=out,
+            n_runs=n_runs,
+            n_chunks=n_chunks,
+            chunks_run=len(todo),
+            chunks_skipped=len(done),
+            runs_ok=ok,
+            runs_failed=failed,
+            wall_s=time.perf_counter() - t_start,
+            resumed=resumed,
+            complete=complete,
+            errors=errors,
+            warnings=warns,
+            failed_total=failed_runs(out),
+        )
     finally:
-        if bar is not None:
-            bar.close()
-        be.close()
-        all_done = store.done_chunks()
-        complete = len(all_done) == n_chunks
-        status = "complete" if complete else "interrupted"
-        session.update(finished=_now(), chunks_run=len(all_done) - len(done), runs_ok=ok)
-        session.update(runs_failed=failed, wall_s=round(time.perf_counter() - t_start, 3))
-        session.update(parent_peak_rss_mb=_peak_rss_mb())
-        store.update_manifest(status=status, sessions=sessions, chunks_done=len(all_done))
-    return SweepReport(
-        out=out,
-        n_runs=n_runs,
-        n_chunks=n_chunks,
-        chunks_run=len(todo),
-        chunks_skipped=len(done),
-        runs_ok=ok,
-        runs_failed=failed,
-        wall_s=time.perf_counter() - t_start,
-        resumed=resumed,
-        complete=complete,
-        errors=errors,
-        warnings=warns,
-    )
+        store.close()  # the lock; a killed process loses it to the kernel

@@ -14,20 +14,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from eipsim.errors import UserError
-from eipsim.scenario.schema import format_validation, read_yaml
+from eipsim.scenario.overrides import check_key, get_dotted
+from eipsim.scenario.schema import MAX_SEED, MAX_STEPS, NAME_PATTERN, format_validation
+from eipsim.scenario.strict import Strict as _Strict
+from eipsim.scenario.yamlio import read_yaml
+
+__all__ = ["get_dotted"]  # re-exported: it lived here before eipsim.scenario.overrides
 
 SAMPLED_KINDS = ("lhs", "sobol", "morris", "fast")
 SENSITIVITY_KINDS = ("sobol", "morris", "fast")
-DISTS = ("unif", "logunif", "triang", "norm", "truncnorm", "lognorm")
 DEFAULT_ADAPTER = "eipsim.experiments.framework.worker:EIPSIM"
 FORMAT = 1  # sweep-folder layout version; part of the experiment hash
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# The largest design and sweep eipsim will plan: a million runs is about a day on 12 cores
+# at 80 ms a run; larger studies are several experiments (e.g. one per package).
+MAX_RUNS = 1_000_000
+MAX_SAMPLES = 1_000_000
+MAX_REPLICATES = 100_000
+MAX_MORRIS_OPTIMISED = 5_000  # trajectories SALib's optimiser compares pairwise
 
 
 class Parameter(_Strict):
@@ -63,13 +69,16 @@ class Parameter(_Strict):
         if missing:
             raise ValueError(f"dist {self.dist} needs {', '.join(missing)}")
         if "low" in need:
+            assert self.low is not None and self.high is not None
             if self.low > self.high:
                 raise ValueError(f"range low bound {self.low} is above its high bound {self.high}")
             if self.low == self.high:
                 raise ValueError(f"range low bound equals high bound ({self.low}); use overrides")
-        if self.dist == "logunif" and self.low <= 0:
+        if self.dist == "logunif" and (self.low or 0.0) <= 0:
             raise ValueError("logunif needs low > 0")
-        if self.dist == "triang" and not self.low <= self.peak <= self.high:
+        if self.dist == "triang" and not (self.low or 0.0) <= (self.peak or 0.0) <= (
+            self.high or 0.0
+        ):
             raise ValueError(
                 f"peak {self.peak} must lie between low {self.low} and high {self.high}"
             )
@@ -91,13 +100,16 @@ class Design(_Strict):
     )
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     samples: int | None = Field(
-        None, ge=1, description="lhs: points; sobol: base N; morris: trajectories; fast: N"
+        None,
+        ge=1,
+        le=MAX_SAMPLES,
+        description="lhs: points; sobol: base N; morris: trajectories; fast: N",
     )
     second_order: bool = Field(False, description="sobol: also second-order indices")
     scramble: bool = Field(True, description="sobol: scrambled Sobol' sequence")
-    num_levels: int = Field(4, ge=2, description="morris: grid levels")
+    num_levels: int = Field(4, ge=2, le=1000, description="morris: grid levels")
     optimal_trajectories: int | None = Field(None, ge=2, description="morris: keep the best k")
-    interference: int = Field(4, ge=1, description="fast: interference factor M")
+    interference: int = Field(4, ge=1, le=100, description="fast: interference factor M")
 
     @field_validator("factors")
     @classmethod
@@ -147,6 +159,15 @@ class Design(_Strict):
             and (self.samples is None or self.optimal_trajectories >= self.samples)
         ):
             raise ValueError("optimal_trajectories must be smaller than samples")
+        if (
+            self.optimal_trajectories is not None
+            and self.samples is not None
+            and self.samples > MAX_MORRIS_OPTIMISED
+        ):
+            raise ValueError(
+                f"with optimal_trajectories, samples may be at most {MAX_MORRIS_OPTIMISED:,} "
+                f"(got {self.samples:,}): the optimiser compares every pair of trajectories"
+            )
         if self.packages:
             for name, ov in self.packages.items():
                 clash = set(ov) & (set(self.factors) | set(self.parameters))
@@ -169,7 +190,9 @@ class Outputs(_Strict):
     """Which indicators are stored; thinning keeps big sweeps small on disk."""
 
     timeseries: list[str] | Literal["all", "none"] = "all"
-    every: int = Field(1, ge=1, description="keep every k-th step (the last step always)")
+    every: int = Field(
+        1, ge=1, le=MAX_STEPS, description="keep every k-th step (the last step always)"
+    )
     summary: list[str] | Literal["all"] = "all"
 
 
@@ -177,7 +200,7 @@ class SensitivitySettings(_Strict):
     """Analysis settings: they do not change the runs, so they are not part of the hash."""
 
     outcomes: list[str] = Field(default_factory=lambda: ["adoption_share"])
-    num_resamples: int = Field(200, ge=10)
+    num_resamples: int = Field(200, ge=10, le=100_000)
     conf_level: float = Field(0.95, gt=0, lt=1)
     wide_ci: float = Field(0.1, gt=0, description="warn when a CI half-width exceeds this")
 
@@ -192,21 +215,57 @@ class ReportSettings(_Strict):
 class Experiment(_Strict):
     """The experiment file's schema."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
     scenario: str = Field(description="scenario YAML, relative to the experiment file")
     overrides: dict[str, Any] = Field(default_factory=dict, description="fixed for every run")
-    steps: int | None = Field(None, ge=1, le=2400)
-    seed: int = Field(0, ge=0, description="root seed; every run's seed is spawned from it")
-    replicates: int = Field(1, ge=1, le=100_000)
+    steps: int | None = Field(None, ge=1, le=MAX_STEPS)
+    seed: int = Field(
+        0, ge=0, le=MAX_SEED, description="root seed; every run's seed is spawned from it"
+    )
+    replicates: int = Field(1, ge=1, le=MAX_REPLICATES)
     common_random_numbers: bool = Field(
         False, description="replicate r uses the same seed at every design point"
     )
     chunk_size: int | None = Field(None, ge=1, le=100_000, description="runs per part file")
     design: Design
-    outputs: Outputs = Field(default_factory=Outputs)
-    sensitivity: SensitivitySettings = Field(default_factory=SensitivitySettings)
-    report: ReportSettings = Field(default_factory=ReportSettings)
+    outputs: Outputs = Field(default_factory=lambda: Outputs.model_validate({}))
+    sensitivity: SensitivitySettings = Field(
+        default_factory=lambda: SensitivitySettings.model_validate({})
+    )
+    report: ReportSettings = Field(default_factory=lambda: ReportSettings.model_validate({}))
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Experiment:
+        points = design_points(self.design)
+        runs = points * self.replicates
+        if runs > MAX_RUNS:
+            raise ValueError(
+                f"the design has {points:,} points x {self.replicates:,} replicates = "
+                f"{runs:,} runs; the largest sweep is {MAX_RUNS:,} runs "
+                "(split it into several experiments)"
+            )
+        return self
+
+
+def design_points(d: Design) -> int:
+    """How many points a design has, computed without building it."""
+    packages = max(1, len(d.packages or {}))
+    if d.kind in ("grid", "packages"):
+        return packages * math.prod(len(v) for v in d.factors.values())
+    n = int(d.samples or 0)
+    dims = len(d.parameters)
+    groups = len({p.group or name for name, p in d.parameters.items()})
+    if d.kind == "lhs":
+        per = n
+    elif d.kind == "sobol":
+        n = next_power_of_two(n) if n else 0
+        per = n * (2 * groups + 2 if d.second_order else groups + 2)
+    elif d.kind == "morris":
+        per = (d.optimal_trajectories or n) * (groups + 1)
+    else:  # fast
+        per = n * dims
+    return packages * per
 
 
 @dataclass
@@ -368,11 +427,9 @@ def resolve(
 
 
 def _check_keys(names: Any, keys: list[str], source: str, where: str) -> None:
-    from eipsim.scenario.schema import _check_key
-
     for k in names:
         try:
-            _check_key(k, keys)
+            check_key(k, keys)
         except UserError as err:
             raise UserError(f"{source}: {where}: {err}") from None
 
@@ -390,20 +447,43 @@ def _check_design_keys(spec: Experiment, base: Any, keys: list[str], source: str
         for v in vals:
             _try(base, {key: v}, source, f"design.factors.{key}")
     for key, par in d.parameters.items():
-        if par.levels is not None:
-            probe = par.levels
-        elif par.low is not None:
-            probe = [par.low, par.high]
-        else:
-            probe = [par.mean]
-        integer = par.integer if par.integer is not None else is_integer_key(base, key)
-        for v in probe:
-            _try(
-                base,
-                {key: int(math.floor(v)) if integer else v},
-                source,
-                f"design.parameters.{key}",
+        _check_parameter(base, key, par, source)
+
+
+def _check_parameter(base: Any, key: str, par: Parameter, source: str) -> None:
+    """Try the values the sampler can draw at the very ends of the distribution (and the
+    middle), so an unbounded ``norm`` over a key that must be >= 0 is refused before any
+    run rather than failing some of them."""
+    import numpy as np
+
+    from eipsim.experiments.framework.design import transform
+
+    integer = par.integer if par.integer is not None else is_integer_key(base, key)
+    where = f"design.parameters.{key}"
+    if par.levels is not None:
+        for v in par.levels:
+            _try(base, {key: v}, source, where)
+        return
+    lo, mid, hi = transform(par, np.array([0.0, 0.5, 1.0]), integer)
+    for v, end in ((lo, "lowest"), (hi, "highest"), (mid, "median")):
+        if isinstance(v, float) and not math.isfinite(v):
+            raise UserError(
+                f"{source}: {where}: dist {par.dist} can draw {v} (its {end} value); "
+                "give a distribution with finite values"
             )
+        try:
+            base.with_overrides({key: v})
+        except UserError as err:
+            msg = str(err).replace("\n", "; ")
+            hint = (
+                "; bound it: use truncnorm with low/high, or unif/triang"
+                if par.dist in ("norm", "lognorm") and end != "median"
+                else ""
+            )
+            raise UserError(
+                f"{source}: {where}: dist {par.dist} can draw {v:g} (its {end} value), "
+                f"which the scenario refuses: {msg}{hint}"
+            ) from None
 
 
 def _try(base: Any, ov: dict[str, Any], source: str, where: str) -> None:
@@ -412,15 +492,6 @@ def _try(base: Any, ov: dict[str, Any], source: str, where: str) -> None:
     except UserError as err:
         msg = str(err).replace("\n", "; ")
         raise UserError(f"{source}: {where}: {msg}") from None
-
-
-def get_dotted(data: dict[str, Any], key: str) -> Any:
-    node: Any = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def is_integer_key(base: Any, key: str) -> bool:

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
+from eipsim.experiments.framework.parquet import PARQUET_OPTIONS as PARQUET_OPTIONS
+from eipsim.experiments.framework.parquet import encode
+
 SUMMARY_ID_COLUMNS = ("run_id", "point", "replicate", "seed", "status", "error")
 
 
@@ -136,12 +137,6 @@ def _watch_parent(pid: int, every: float = 0.5) -> None:
             os._exit(1)
 
 
-def encode(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, **PARQUET_OPTIONS)
-    return sink.getvalue().to_pybytes()
-
-
 def summary_table(rows: list[dict[str, Any]], keys: list[str]) -> pa.Table:
     """Fixed schema for every chunk: ids, status, error, then each summary key as float64."""
     cols: dict[str, pa.Array] = {
@@ -233,7 +228,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     except Exception as exc:  # noqa: BLE001 - recorded per run below
         base, base_err = None, f"{type(exc).__name__}: {exc}"
     else:
-        base_err = None
+        base_err = ""
     for run in task.runs:
         if base is None:
             rows.append(
