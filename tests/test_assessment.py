@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from eipsim import run
+from eipsim.domain.assessment import CRITERIA, criteria_values
 from eipsim.domain.model import EIPModel
 from eipsim.scenario.schema import _default_criteria
 
@@ -43,14 +44,14 @@ def situation(sc, **over):
         st.uid[[u]],
         np.array([False]),
     )
-    m._planning = np.zeros(st.alive.size, bool)
-    m._planning[alive[2:5]] = True
+    st.planning[:] = False
+    st.planning[alive[2:5]] = True
     return m
 
 
 def test_criteria_values_by_hand(small):
     m = situation(small)
-    v = m.government.criteria_values(36)
+    v = criteria_values(m.view(step=36))
     assert v == pytest.approx(
         {
             "recp_aware_share": 1.0,
@@ -68,7 +69,7 @@ def test_criteria_values_by_hand(small):
 
 def test_one_criterion_short_means_no_certification(small):
     m = situation(small)
-    res = m.government.assess(36)
+    res = m.government.assess(m.view(step=36))
     unmet = [k for k, (_, _, met, _) in res.items() if not met]
     assert unmet == ["shared_land_share"]  # 0.22 < 0.25 (Decree 82)
     assert res["shared_land_share"][:3] == pytest.approx((0.22, 0.25, False))
@@ -78,11 +79,11 @@ def test_one_criterion_short_means_no_certification(small):
 
 def test_certified_only_when_all_met(small):
     m = situation(small, **{"park.shared_land_share": 0.25})
-    res = m.government.assess(36)
+    res = m.government.assess(m.view(step=36))
     assert all(met for _, _, met, _ in res.values())
     assert m.government.score == 1.0 and m.government.certified
     # a year earlier the park has not been compliant for 3 years (Decree 35)
-    res = m.government.assess(24)
+    res = m.government.assess(m.view(step=24))
     assert not res["years_compliant"][2]
     assert not m.government.certified and m.government.score == pytest.approx(8 / 9)
 
@@ -91,28 +92,28 @@ def test_services_without_information_sharing(small):
     """Matchmaking events are a symbiosis service but not an information-sharing mechanism."""
     m = situation(small, **{"operator.platform.enabled": False})
     m.operator.hold_event()
-    v = m.government.criteria_values(36)
+    v = criteria_values(m.view(step=36))
     assert v["symbiosis_services"] == 1.0 and v["information_sharing"] == 0.0
     m = situation(small, **{"operator.platform.enabled": False})
-    assert m.government.criteria_values(36)["symbiosis_services"] == 0.0
+    assert criteria_values(m.view(step=36))["symbiosis_services"] == 0.0
 
 
 def test_planning_share_counts_pending_and_exploring_firms(small):
     m = situation(small)
-    m._planning[:] = False
-    assert m.government.criteria_values(36)["planning_share"] == pytest.approx(2 / 30)
-    res = m.government.assess(36)
+    m.state.planning[:] = False
+    assert criteria_values(m.view(step=36))["planning_share"] == pytest.approx(2 / 30)
+    res = m.government.assess(m.view(step=36))
     assert not res["planning_share"][2]  # 0.067 < 0.1
 
 
 def test_thresholds_and_sources_come_from_config(small):
     rule = {"metric": "implemented_links", "threshold": 2, "source": "Test rule 1/2025"}
     m = situation(small, **{"government.assessment.criteria": [rule]})
-    res = m.government.assess(36)
+    res = m.government.assess(m.view(step=36))
     assert res == {"implemented_links": (1.0, 2.0, False, "Test rule 1/2025")}
     assert m.government.score == 0.0 and not m.government.certified
     m = situation(small, **{"government.assessment.criteria": [{**rule, "threshold": 1}]})
-    assert m.government.assess(36)["implemented_links"][2]
+    assert m.government.assess(m.view(step=36))["implemented_links"][2]
     assert m.government.certified
 
 
@@ -146,3 +147,10 @@ def test_run_result_carries_the_assessment(small):
     ts = res.timeseries
     assert (ts.loc[ts.step < 12, "eip_score"] == 0).all()  # before the first assessment
     assert ts["eip_certified"].sum() == 0  # baseline: no platform, no plant, 1 year
+
+
+def test_every_criterion_in_the_data_has_a_measurement():
+    """The registry of data/criteria.yaml and the domain's measurements are the same set."""
+    from eipsim.scenario.schema import CRITERIA as DECLARED
+
+    assert set(DECLARED) == set(CRITERIA)

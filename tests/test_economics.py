@@ -15,52 +15,84 @@ with landfill tax 10 USD/t, exchange subsidy 5 USD/t, capital subsidy 25 %, tran
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
+from eipsim.domain.behaviour import accepts_link
 from eipsim.domain.economics import (
+    Candidates,
     EconParams,
-    acceptable,
     candidate_pairs,
     pair_economics,
     space_of_cooperation,
 )
 from eipsim.scenario.catalogue import load_catalogue
+from eipsim.scenario.schema import CostsConfig, GovernmentConfig
 
 SLAG, WATER, SCRAP = 0, 1, 2
 NO_NETWORK = np.full(3, np.nan)
 
+# The made-up catalogue of the module docstring, as the material columns EconParams reads.
+MATERIALS = {
+    "unit": np.array(["t", "t", "t"], dtype=object),
+    "disposal_usd": np.array([20.0, 0.45, -100.0]),
+    "virgin_price_usd": np.array([50.0, 0.6, 300.0]),
+    "substitution_ratio": np.array([0.8, 1.0, 1.0]),
+    "treatment_usd": np.array([5.0, 0.25, 10.0]),
+    "transport_factor": np.array([1.0, 0.0, 1.0]),
+    "piped": np.array([False, True, False]),
+    "needs_cost_disclosure": np.array([False, True, False]),
+    "permit_cost_usd": np.array([3600.0, 4000.0, 0.0]),
+    "landfill_co2e_t_per_t": np.array([0.0, 0.0, 0.0]),
+}
+COSTS = {
+    "transport_usd_per_t_km": 0.12,
+    "transaction_usd": 36000.0,
+    "horizon_months": 36,
+    "annual_interest": 0.0,
+    "pipe_usd_per_m": 180.0,
+    "trust_discount": 0.5,
+    "facilitation_discount": 0.3,
+    "emergency_premium": 0.3,
+    "bargaining": "nash",
+}
+GOVERNMENT = {
+    "landfill_tax_usd_per_t": 10.0,
+    "exchange_subsidy_usd_per_t": 5.0,
+    "capex_subsidy_share": 0.25,
+}
 
-def params(**kw) -> EconParams:
-    p = EconParams(
-        disposal=np.array([20.0, 0.45, -100.0]),
-        virgin_price=np.array([50.0, 0.6, 300.0]),
-        gamma=np.array([0.8, 1.0, 1.0]),
-        treatment=np.array([5.0, 0.25, 10.0]),
-        transport_factor=np.array([1.0, 0.0, 1.0]),
-        piped=np.array([False, True, False]),
-        taxable=np.array([True, False, False]),
-        needs_disclosure=np.array([False, True, False]),
-        permit_cost=np.array([3600.0, 4000.0, 0.0]),
-        landfill_tax=10.0,
-        subsidy_per_unit=5.0,
-        capex_subsidy=0.25,
-        transport_per_t_km=0.12,
-        transaction_usd=36000.0,
-        horizon_months=36,
-        annuity=1.0 / 36.0,
-        pipe_usd_per_m=180.0,
-        trust_discount=0.5,
-        facilitation_discount=0.3,
-        emergency_premium=0.3,
-        nash=True,
-        contract=False,
-        contract_exposure_cut=0.5,
-        contract_cost_markup=0.2,
+
+def params(materials=None, **kw) -> EconParams:
+    """EconParams of the made-up catalogue; keywords override scenario keys of the costs
+    or government section (by name)."""
+    costs = {**COSTS, **{k: v for k, v in kw.items() if k in CostsConfig.model_fields}}
+    gov = {**GOVERNMENT, **{k: v for k, v in kw.items() if k in GovernmentConfig.model_fields}}
+    unknown = set(kw) - set(costs) - set(gov)
+    assert not unknown, unknown
+    mat = {**MATERIALS, **(materials or {})}
+    return EconParams.build(mat, CostsConfig(**costs), GovernmentConfig(**gov))
+
+
+def cand(m, q, d, tsu, tus, conf_s=0.2, conf_u=0.4, facilitated=False) -> Candidates:
+    """A single candidate (arrays of length one)."""
+
+    def a(x, dtype=float):
+        return np.array([x], dtype=dtype)
+
+    zero = a(0, np.int64)
+    return Candidates(
+        zero,
+        zero,
+        a(m, np.int64),
+        a(q),
+        a(d),
+        a(tsu),
+        a(tus),
+        a(conf_s),
+        a(conf_u),
+        a(facilitated, bool),
     )
-    return replace(p, **kw)
 
 
 def one(
@@ -77,43 +109,19 @@ def one(
     connection=NO_NETWORK,
     paid_off=None,
 ):
-    """Economics of a single candidate (arrays of length one)."""
-
-    def a(x, dtype=float):
-        return np.array([x], dtype=dtype)
-
+    """Economics of a single candidate."""
     return pair_economics(
         p,
-        a(m, int),
-        a(q),
-        a(d),
-        a(tsu),
-        a(tus),
-        a(conf_s),
-        a(conf_u),
+        cand(m, q, d, tsu, tus, conf_s, conf_u, facilitated),
         np.array(standard),
-        a(facilitated, bool),
         connection,
-        None if paid_off is None else a(paid_off, bool),
+        None if paid_off is None else np.array([paid_off], dtype=bool),
     )
 
 
 def accept(e, p, m, tsu, tus, conf_s=0.2, conf_u=0.4, hurdle_s=0.3, hurdle_u=0.3, thr=0.5):
-    a = np.array
-    return bool(
-        acceptable(
-            e,
-            p,
-            a([m]),
-            a([tsu]),
-            a([tus]),
-            a([conf_s]),
-            a([conf_u]),
-            a([hurdle_s]),
-            a([hurdle_u]),
-            thr,
-        )[0]
-    )
+    c = cand(m, e.q[0], 1.0, tsu, tus, conf_s, conf_u)
+    return bool(accepts_link(e, p, c, np.array([hurdle_s]), np.array([hurdle_u]), thr)[0])
 
 
 # -- case A: 100 t/month of slag over 2 km, no standard (permit), Nash split -------------------
@@ -158,7 +166,7 @@ def test_case_a_nash_split_alpha_and_expected_gains():
 
 def test_case_a_proportional_split():
     # B_i = 6096 x 3000 / 7000 = 2612.571...; B_j = 6096 x 4000 / 7000 = 3483.428...
-    e = case_a(params(nash=False))
+    e = case_a(params(bargaining="proportional"))
     assert e.benefit_s[0] == pytest.approx(6096.0 * 3.0 / 7.0)
     assert e.benefit_u[0] == pytest.approx(6096.0 * 4.0 / 7.0)
     # same total; alpha = (3000 - 2612.571) / 904
@@ -175,10 +183,10 @@ def test_reuse_standard_removes_the_permit_cost():
 
 def test_landfill_tax_and_subsidy_enter_one_for_one():
     # No tax: S_i = 2000, B = 5096; no subsidy either: C = 1404, B = 4596.
-    e = case_a(params(landfill_tax=0.0))
+    e = case_a(params(landfill_tax_usd_per_t=0.0))
     assert e.saving_s[0] == pytest.approx(2000.0)
     assert e.benefit[0] == pytest.approx(5096.0)
-    e = case_a(params(landfill_tax=0.0, subsidy_per_unit=0.0))
+    e = case_a(params(landfill_tax_usd_per_t=0.0, exchange_subsidy_usd_per_t=0.0))
     assert e.cost[0] == pytest.approx(1404.0)
     assert e.benefit[0] == pytest.approx(4596.0)
 
@@ -195,7 +203,7 @@ def test_written_contract_raises_set_up_cost_and_cuts_exposure():
     # transaction = 780 x 1.2 = 936; C = 24 + 500 + 936 + 100 - 500 = 1060; B = 5940
     # X_i = 0.5 x 936 / 2 = 234; X_j = 0.5 (1200 + 468) = 834
     # E_i = 0.8 x 2970 - 0.2 x 234 = 2329.2; E_j = 0.6 x 2970 - 0.4 x 834 = 1448.4
-    e = case_a(params(contract=True))
+    e = case_a(params(contract_months=12))
     assert e.transaction[0] == pytest.approx(936.0)
     assert e.benefit[0] == pytest.approx(5940.0)
     assert e.expected_s[0] == pytest.approx(2329.2)
@@ -251,7 +259,7 @@ def test_case_b_operator_network_replaces_the_private_pipe():
 
 def test_case_b_annuity_with_interest():
     # 1% a month over 12 months: a = 0.01 / (1 - 1.01^-12) = 0.0888487887
-    e = case_b(params(annuity=0.0888487887, horizon_months=12))
+    e = case_b(params(annual_interest=0.12, horizon_months=12))
     assert e.capital[0] == pytest.approx(90000.0 * 0.75 * 0.0888487887)
 
 
@@ -272,7 +280,7 @@ def test_cost_disclosure_refused_under_confidentiality():
     assert e.expected_s[0] >= 0.3 * e.benefit_s[0]
     assert e.expected_u[0] >= 0.3 * e.benefit_u[0]
     assert not accept(e, p, WATER, 0.9, 0.9, conf_s=0.95, conf_u=0.2)
-    open_p = replace(p, needs_disclosure=np.array([False, False, False]))
+    open_p = params(materials={"needs_cost_disclosure": np.array([False, False, False])})
     assert accept(e, open_p, WATER, 0.9, 0.9, conf_s=0.95, conf_u=0.2)
     # ... and trust above the confidentiality lifts the refusal
     assert accept(case_b(p, conf_s=0.95, tsu=0.96), p, WATER, 0.96, 0.9, conf_s=0.95, conf_u=0.2)
@@ -286,7 +294,7 @@ def test_cost_disclosure_refused_under_confidentiality():
 
 
 def test_case_c_negative_saving_weighs_zero_in_proportional_split():
-    e = one(params(nash=False), SCRAP, 10.0, 1.0, 0.8, 0.8, conf_s=0.0, conf_u=0.0)
+    e = one(params(bargaining="proportional"), SCRAP, 10.0, 1.0, 0.8, 0.8, conf_s=0.0, conf_u=0.0)
     assert e.saving_s[0] == pytest.approx(-1000.0)
     assert e.cost[0] == pytest.approx(701.2)
     assert e.benefit[0] == pytest.approx(1298.8)
@@ -319,13 +327,13 @@ def test_hurdle_binds_on_trust_weighted_gain():
 
 def test_no_deal_without_joint_benefit():
     # 100 km of trucking at 500 USD/t-km: transport = 100 x 500 x 100 = 5,000,000
-    e = one(params(transport_per_t_km=500.0), SLAG, 100.0, 100.0, 0.8, 0.6)
+    e = one(params(transport_usd_per_t_km=500.0), SLAG, 100.0, 100.0, 0.8, 0.6)
     assert e.benefit[0] < 0
     assert not accept(e, params(), SLAG, 0.8, 0.6, hurdle_s=0.0, hurdle_u=0.0)
 
 
 def test_zero_quantity_is_never_a_link():
-    e = one(params(transport_per_t_km=0.0, transaction_usd=0.0), SLAG, 0.0, 1.0, 1.0, 1.0)
+    e = one(params(transport_usd_per_t_km=0.0, transaction_usd=0.0), SLAG, 0.0, 1.0, 1.0, 1.0)
     assert not accept(e, params(), SLAG, 1.0, 1.0, hurdle_s=0.0, hurdle_u=0.0)
 
 
@@ -339,12 +347,12 @@ def test_space_of_cooperation_case_a_and_nash_midpoint():
     assert lo[0] == pytest.approx((904.0 - 4000.0) / 904.0)
     assert hi[0] == pytest.approx(3000.0 / 904.0)
     assert e.alpha[0] == pytest.approx(0.5 * (lo[0] + hi[0]))
-    prop = case_a(params(nash=False))
+    prop = case_a(params(bargaining="proportional"))
     assert lo[0] < prop.alpha[0] < hi[0]
 
 
 def test_space_of_cooperation_empty_when_no_gain():
-    e = one(params(transport_per_t_km=500.0), SLAG, 100.0, 100.0, 0.8, 0.6)
+    e = one(params(transport_usd_per_t_km=500.0), SLAG, 100.0, 100.0, 0.8, 0.6)
     lo, hi = space_of_cooperation(e)
     assert lo[0] > hi[0]
 
@@ -355,8 +363,10 @@ def test_space_of_cooperation_empty_when_no_gain():
 def test_vectorised_call_matches_single_calls():
     p = params()
     a, b = case_a(p), case_b(p)
-    v = pair_economics(
-        p,
+    zero = np.zeros(2, dtype=np.int64)
+    c = Candidates(
+        zero,
+        zero,
         np.array([SLAG, WATER]),
         np.array([100.0, 10000.0]),
         np.array([2.0, 0.5]),
@@ -364,10 +374,9 @@ def test_vectorised_call_matches_single_calls():
         np.array([0.6, 0.9]),
         np.array([0.2, 0.6]),
         np.array([0.4, 0.2]),
-        np.array([False, False, True]),
         np.array([False, True]),
-        NO_NETWORK,
     )
+    v = pair_economics(p, c, np.array([False, False, True]), NO_NETWORK)
     for f in ("cost", "benefit", "benefit_s", "expected_s", "expected_u", "capital"):
         assert getattr(v, f)[0] == pytest.approx(getattr(a, f)[0])
         assert getattr(v, f)[1] == pytest.approx(getattr(b, f)[0])
@@ -375,11 +384,11 @@ def test_vectorised_call_matches_single_calls():
 
 def test_build_from_catalogue_and_scenario(baseline):
     cat = load_catalogue()
-    p = EconParams.build(cat, baseline)
+    p = EconParams.build(cat.mat, baseline.costs, baseline.government)
     # default: 8 % a year over 36 months -> r = 0.08/12, a = r / (1 - (1 + r)^-36) = 0.0313364
     assert p.annuity == pytest.approx(0.0313363655, rel=1e-8)
     sc = baseline.with_overrides({"costs.annual_interest": 0.0, "costs.horizon_months": 24})
-    assert EconParams.build(cat, sc).annuity == pytest.approx(1.0 / 24.0)
+    assert EconParams.build(cat.mat, sc.costs, sc.government).annuity == pytest.approx(1.0 / 24.0)
     taxable = dict(zip(cat.materials, p.taxable, strict=True))
     assert taxable["steel_slag"] and taxable["combustible_waste"]
     assert not taxable["scrap_metal"]  # sold, not landfilled
@@ -392,8 +401,11 @@ def test_build_from_catalogue_and_scenario(baseline):
             "costs.bargaining": "proportional",
         }
     )
-    p = EconParams.build(cat, sc)
-    assert (p.landfill_tax, p.subsidy_per_unit, p.nash) == (20.0, 3.0, False)
+    p = EconParams.build(cat.mat, sc.costs, sc.government)
+    g = p.government
+    assert (g.landfill_tax_usd_per_t, g.exchange_subsidy_usd_per_t, p.nash) == (20.0, 3.0, False)
+    slag = cat.material_index("steel_slag")
+    assert p.avoided[slag] == pytest.approx(cat.mat["disposal_usd"][slag] + 20.0)
 
 
 def test_catalogue_slag_case_by_hand(baseline):
@@ -402,7 +414,7 @@ def test_catalogue_slag_case_by_hand(baseline):
     sc = baseline.with_overrides(
         {"government.landfill_tax_usd_per_t": 20, "government.exchange_subsidy_usd_per_t": 3}
     )
-    p = EconParams.build(cat, sc)
+    p = EconParams.build(cat.mat, sc.costs, sc.government)
     m = cat.material_index("steel_slag")
     d, dv, g, tr, pc = (
         cat.mat[k][m]
@@ -417,15 +429,8 @@ def test_catalogue_slag_case_by_hand(baseline):
     q, dist = 1000.0, 1.5
     e = pair_economics(
         p,
-        np.array([m]),
-        np.array([q]),
-        np.array([dist]),
-        np.array([0.6]),
-        np.array([0.6]),
-        np.array([0.3]),
-        np.array([0.3]),
+        cand(m, q, dist, 0.6, 0.6, 0.3, 0.3),
         np.zeros(len(cat.materials), dtype=bool),
-        np.array([False]),
         np.full(len(cat.materials), np.nan),
     )
     S_i = q * (d + 20.0)
@@ -501,4 +506,6 @@ def test_annuity_with_a_vanishing_interest_rate(baseline):
     cat = load_catalogue()
     for rate in (1e-300, 1e-17, 2.2e-311):
         sc = baseline.with_overrides({"costs.annual_interest": rate, "costs.horizon_months": 36})
-        assert EconParams.build(cat, sc).annuity == pytest.approx(1.0 / 36.0)
+        assert EconParams.build(cat.mat, sc.costs, sc.government).annuity == pytest.approx(
+            1.0 / 36.0
+        )

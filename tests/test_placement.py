@@ -181,7 +181,12 @@ def test_roster_plots_are_honoured(tmp_path, baseline, placement):
         ],
     )
     sc = baseline.with_overrides(
-        {"firms.count": 30, "firms.roster": str(roster), "park.placement": placement}
+        {
+            "firms.count": 30,
+            "firms.roster": str(roster),
+            "park.placement": placement,
+            "firms.nationality_mix.DE": 0.0,  # a roster nationality must be in the mix
+        }
     )
     m = EIPModel(sc, seed=3)
     for slot, name, sector, nat, size in [
@@ -192,7 +197,7 @@ def test_roster_plots_are_honoured(tmp_path, baseline, placement):
         f = m.firm_at[slot]
         assert (f.name, f.sector, f.nationality, f.size) == (name, sector, nat, size)
     floating = [f for f in m.firms if f.name == "Floating"]
-    assert len(floating) == 1 and floating[0].nationality == "DE"  # a nationality off the mix
+    assert len(floating) == 1 and floating[0].nationality == "DE"  # drawn with share 0
     assert floating[0].slot not in (0, 1, 40)
     assert len(m.firms) == 30
 

@@ -2,52 +2,79 @@
 
 A facility takes what is left of its materials after firm-to-firm links, from the firms
 connected to it, and turns a share into reuse. Firms connect only if it pays and if they
-trust the operator enough (and, where cost data must be disclosed, more than their
-parent company's confidentiality).
+trust the operator enough (``behaviour.connects_to_facility``).
+
+Each kind is a class registered under the key it has in data/facilities.yaml, carrying
+its own behaviour: a new kind is one class here plus one YAML entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from eipsim.domain import behaviour
+from eipsim.domain.economics import EconParams
+from eipsim.domain.types import BoolArray, FloatArray, IntArray
+
 
 @dataclass
-class FacilityContext:
-    """What a facility needs to see of the park this month."""
+class ParkNow:
+    """What a facility sees of the park this month (residuals are reduced in place)."""
 
-    alive: np.ndarray
-    res_supply: np.ndarray  # (N, M), reduced in place by intake
-    res_demand: np.ndarray  # (N, M), reduced in place by deliveries
-    trust_op: np.ndarray
-    conf: np.ndarray
-    size: np.ndarray
-    standard: np.ndarray  # (M,) bool
-    threshold: float
-    annuity: float
-    capex_subsidy: float
-    landfill_tax: float
-    taxable: np.ndarray  # (M,)
-    disposal: np.ndarray  # (M,)
-    virgin: np.ndarray  # (M,)
-    gamma: np.ndarray  # (M,)
+    alive: BoolArray
+    res_supply: FloatArray  # (N, M) left after links; facility intake is taken from it
+    res_demand: FloatArray  # (N, M) left after links; facility deliveries are taken from it
+    trust_op: FloatArray
+    conf: FloatArray
+    size: FloatArray
+    standard: BoolArray  # (M,) a reuse standard is in force
+    threshold: float  # trust a firm needs to deal with the operator
 
 
 @dataclass
 class Flows:
-    recovered: np.ndarray  # (M,) units reused (t or MWh)
-    intake: np.ndarray  # (M,) units taken in
+    """What facilities moved this month, and who paid whom."""
+
+    recovered: FloatArray  # (M,) units reused (t or MWh)
+    intake: FloatArray  # (M,) units taken in
     solar_mwh: float = 0.0
     benefit_usd: float = 0.0  # firms' net saving this month
     revenue_usd: float = 0.0  # operator's fees this month
     opex_usd: float = 0.0
 
+    @classmethod
+    def empty(cls, n_mat: int) -> Flows:
+        return cls(recovered=np.zeros(n_mat), intake=np.zeros(n_mat))
+
+
+FACILITY_TYPES: dict[str, type[Facility]] = {}
+
+
+def facility_kind(name: str) -> Callable[[type[Facility]], type[Facility]]:
+    """Register a facility class under its key in data/facilities.yaml."""
+
+    def register(cls: type[Facility]) -> type[Facility]:
+        cls.kind = name
+        FACILITY_TYPES[name] = cls
+        return cls
+
+    return register
+
 
 @dataclass
 class Facility:
-    kind: str
+    """A shared facility of one kind: its spec (data/facilities.yaml), its materials, the
+    month it is due, its plot, and the firms connected to it."""
+
+    kind: ClassVar[str] = ""
+    symbiosis: ClassVar[bool] = False  # shared production infrastructure (Circular 05/2025 b)
+    needs_disclosure: ClassVar[bool] = False  # connecting reveals cost data to the operator
+    network: ClassVar[bool] = False  # a piped network: links may connect for a fee
+
     spec: dict[str, Any]
     materials: tuple[int, ...]
     build_step: int
@@ -55,116 +82,200 @@ class Facility:
     built: bool = False
     users: set[int] = field(default_factory=set)
     throughput_last: float = 0.0
-    needs_disclosure: bool = False
 
     @property
     def label(self) -> str:
-        return self.spec.get("label", self.kind)
+        return str(self.spec.get("label", self.kind))
 
-    def _monthly_connection(self, ctx: FacilityContext) -> float:
-        return self.spec["connection_usd"] * (1.0 - ctx.capex_subsidy) * ctx.annuity
+    @property
+    def land_share(self) -> float:
+        return float(self.spec.get("land_share", 0.0))
 
-    def _willing(self, ctx: FacilityContext, saving: np.ndarray) -> np.ndarray:
-        """Alive, unconnected firms for which connecting pays and the operator is trusted."""
-        ok = ctx.alive & (saving > self._monthly_connection(ctx)) & (ctx.trust_op >= ctx.threshold)
-        if self.needs_disclosure:
-            ok &= ctx.trust_op >= ctx.conf
-        return ok
+    @property
+    def capex_usd(self) -> float:
+        return float(self.spec.get("capex_usd", 0.0))
 
-    def connect(self, ctx: FacilityContext) -> None:
-        saving = self._expected_saving(ctx)
-        new = np.flatnonzero(self._willing(ctx, saving))
-        self.users.update(int(i) for i in new)
+    def user_slots(self) -> IntArray:
+        return np.fromiter(self.users, dtype=np.int64, count=len(self.users))
+
+    def monthly_connection(self, econ: EconParams) -> float:
+        """A user's monthly charge for its connection, net of the capital subsidy."""
+        share = econ.government.capex_subsidy_share
+        return float(self.spec["connection_usd"] * (1.0 - share) * econ.annuity)
+
+    def expected_saving(self, park: ParkNow, econ: EconParams) -> FloatArray:
+        """Each firm's monthly saving if it used the facility."""
+        raise NotImplementedError
+
+    def connect(self, park: ParkNow, econ: EconParams) -> None:
+        saving = self.expected_saving(park, econ)
+        willing = behaviour.connects_to_facility(
+            saving,
+            self.monthly_connection(econ),
+            park.alive,
+            park.trust_op,
+            park.conf,
+            park.threshold,
+            self.needs_disclosure,
+        )
+        self.users.update(int(i) for i in np.flatnonzero(willing))
 
     def drop(self, slot: int) -> None:
         self.users.discard(slot)
 
-    def _expected_saving(self, ctx: FacilityContext) -> np.ndarray:
-        k, sp = self.kind, self.spec
-        if k == "solar_microgrid":
-            kwh = sp["kwp_per_firm"] * sp["kwh_per_kwp_month"] * ctx.size
-            return kwh * (sp["grid_price_usd_per_kwh"] - sp["solar_price_usd_per_kwh"])
-        m = np.array(self.materials)
-        fee = sp["opex_usd_per_unit"]
-        if k == "wastewater_treatment":  # reuse users: buy treated water instead of mains water
-            if not ctx.standard[m[0]]:
-                return np.zeros(ctx.alive.size)
-            return ctx.res_demand[:, m[0]] * (ctx.virgin[m[0]] * ctx.gamma[m[0]] - fee)
-        if k == "steam_network":
-            price = ctx.virgin[m[0]] * ctx.gamma[m[0]]
-            as_user = ctx.res_demand[:, m[0]] * (price - fee)
-            as_supplier = (
-                ctx.res_supply[:, m[0]] * 0.3 * price
-            )  # assumed: heat sold at 30 % of value
-            return np.maximum(as_user, as_supplier)
-        # materials recovery: cheaper than disposal plus tax
-        unit = ctx.disposal[m] + ctx.landfill_tax * ctx.taxable[m] - fee
-        return ctx.res_supply[:, m] @ unit
-
-    def step(self, ctx: FacilityContext) -> Flows:
-        M = ctx.res_supply.shape[1]
-        fl = Flows(recovered=np.zeros(M), intake=np.zeros(M))
+    def step(self, park: ParkNow, econ: EconParams) -> Flows:
+        """Connect willing firms, then operate for a month."""
+        fl = Flows.empty(park.res_supply.shape[1])
         if not self.built:
             return fl
-        self.connect(ctx)
-        users = np.fromiter(self.users, dtype=int) if self.users else np.zeros(0, dtype=int)
-        users = users[ctx.alive[users]] if users.size else users
-        takers = users
-        if self.kind == "wastewater_treatment":
-            # Dischargers must connect to the central plant (treatment is disposal, not
-            # symbiosis); ``users`` are the firms that opted in to take reuse water.
-            takers = np.flatnonzero(ctx.alive & (ctx.res_supply[:, self.materials[0]] > 0))
-        sp = self.spec
-        if self.kind == "solar_microgrid":
-            kwh = sp["kwp_per_firm"] * sp["kwh_per_kwp_month"] * ctx.size[users]
-            fl.solar_mwh = float(kwh.sum() / 1000.0)
-            fl.benefit_usd = float(
-                kwh.sum() * (sp["grid_price_usd_per_kwh"] - sp["solar_price_usd_per_kwh"])
-            )
-            fl.revenue_usd = users.size * self._monthly_connection(ctx)
-            self.throughput_last = fl.solar_mwh
-            return fl
-        cap, rec, fee = sp["capacity_per_month"], sp["recovery_share"], sp["opex_usd_per_unit"]
+        self.connect(park, econ)
+        users = self.user_slots()
+        users = users[park.alive[users]] if users.size else users
+        self.operate(park, econ, users, fl)
+        return fl
+
+    def operate(self, park: ParkNow, econ: EconParams, users: IntArray, fl: Flows) -> None:
+        raise NotImplementedError
+
+    # -- shared by the kinds that take in a stream ------------------------------------------
+    def take_in(self, park: ParkNow, takers: IntArray, fl: Flows) -> tuple[FloatArray, IntArray]:
+        """Take residual supply from ``takers`` up to capacity, in proportion."""
+        cap = self.spec["capacity_per_month"]
         m = np.array(self.materials)
-        offered = ctx.res_supply[np.ix_(takers, m)]
+        offered = park.res_supply[np.ix_(takers, m)]
         total = offered.sum()
         take = min(1.0, cap / total) if total > 0 else 0.0
         intake = offered * take
-        ctx.res_supply[np.ix_(takers, m)] -= intake
+        park.res_supply[np.ix_(takers, m)] -= intake
         fl.intake[m] = intake.sum(axis=0)
-        if self.kind == "materials_recovery":
-            fl.recovered[m] = rec * fl.intake[m]
-            unit = ctx.disposal[m] + ctx.landfill_tax * ctx.taxable[m] - fee
-            fl.benefit_usd = float(intake.sum(axis=0) @ unit)
-        else:
-            w = m[0]
-            reusable = rec * fl.intake[w]
-            if self.kind == "wastewater_treatment" and not ctx.standard[w]:
-                reusable = 0.0
-            demand = ctx.res_demand[users, w]
-            greening = 0.1 * fl.intake[w] if self.kind == "wastewater_treatment" else 0.0
-            delivered = min(reusable, demand.sum() + greening)
-            to_firms = min(delivered, demand.sum())
-            if demand.sum() > 0:
-                ctx.res_demand[users, w] -= demand * (to_firms / demand.sum())
-            fl.recovered[w] = delivered
-            fl.benefit_usd = float(to_firms * (ctx.virgin[w] * ctx.gamma[w] - fee))
+        return intake, m
+
+    def settle(self, econ: EconParams, users: IntArray, fl: Flows) -> None:
+        fee = self.spec["opex_usd_per_unit"]
         fl.opex_usd = float(fl.intake.sum() * fee)
-        fl.revenue_usd = float(users.size * self._monthly_connection(ctx) + fl.intake.sum() * fee)
+        fl.revenue_usd = float(users.size * self.monthly_connection(econ) + fl.intake.sum() * fee)
         self.throughput_last = float(fl.intake.sum())
-        return fl
+
+    def deliver_reuse(
+        self, park: ParkNow, econ: EconParams, users: IntArray, fl: Flows, extra_outlet: float
+    ) -> None:
+        """Deliver the reusable share of intake to connected users (and ``extra_outlet``
+        units to uses outside the firms), the users' saving being virgin input avoided."""
+        w = self.materials[0]
+        fee = self.spec["opex_usd_per_unit"]
+        reusable = self.spec["recovery_share"] * fl.intake[w]
+        if not self.reuse_allowed(park):
+            reusable = 0.0
+        demand = park.res_demand[users, w]
+        delivered = min(reusable, demand.sum() + extra_outlet)
+        to_firms = min(delivered, demand.sum())
+        if demand.sum() > 0:
+            park.res_demand[users, w] -= demand * (to_firms / demand.sum())
+        fl.recovered[w] = delivered
+        fl.benefit_usd = float(
+            to_firms * (econ.mat["virgin_price_usd"][w] * econ.mat["substitution_ratio"][w] - fee)
+        )
+
+    def reuse_allowed(self, park: ParkNow) -> bool:
+        return True
+
+
+@facility_kind("wastewater_treatment")
+class WastewaterTreatment(Facility):
+    """Central treatment with reuse. Dischargers must connect (treatment is disposal, not
+    symbiosis); ``users`` are the firms that opted in to take reuse water, which needs a
+    reuse standard for treated wastewater."""
+
+    symbiosis = True
+    network = True
+    GREENING_SHARE: ClassVar[float] = 0.1  # assumed: share of intake reused for greening
+
+    def reuse_allowed(self, park: ParkNow) -> bool:
+        return bool(park.standard[self.materials[0]])
+
+    def expected_saving(self, park: ParkNow, econ: EconParams) -> FloatArray:
+        w = self.materials[0]
+        if not park.standard[w]:
+            return np.zeros(park.alive.size)
+        fee = self.spec["opex_usd_per_unit"]
+        value = econ.mat["virgin_price_usd"][w] * econ.mat["substitution_ratio"][w]
+        return park.res_demand[:, w] * (value - fee)
+
+    def operate(self, park: ParkNow, econ: EconParams, users: IntArray, fl: Flows) -> None:
+        w = self.materials[0]
+        takers = np.flatnonzero(park.alive & (park.res_supply[:, w] > 0))
+        self.take_in(park, takers, fl)
+        self.deliver_reuse(park, econ, users, fl, self.GREENING_SHARE * fl.intake[w])
+        self.settle(econ, users, fl)
+
+
+@facility_kind("steam_network")
+class SteamNetwork(Facility):
+    """A steam/heat network: suppliers of surplus heat feed it, users draw from it.
+    Connecting means disclosing cost data to the operator."""
+
+    symbiosis = True
+    needs_disclosure = True
+    network = True
+    SUPPLIER_VALUE_SHARE: ClassVar[float] = 0.3  # assumed: heat sold at 30 % of its value
+
+    def expected_saving(self, park: ParkNow, econ: EconParams) -> FloatArray:
+        w = self.materials[0]
+        price = econ.mat["virgin_price_usd"][w] * econ.mat["substitution_ratio"][w]
+        as_user = park.res_demand[:, w] * (price - self.spec["opex_usd_per_unit"])
+        as_supplier = park.res_supply[:, w] * self.SUPPLIER_VALUE_SHARE * price
+        return np.maximum(as_user, as_supplier)
+
+    def operate(self, park: ParkNow, econ: EconParams, users: IntArray, fl: Flows) -> None:
+        self.take_in(park, users, fl)
+        self.deliver_reuse(park, econ, users, fl, 0.0)
+        self.settle(econ, users, fl)
+
+
+@facility_kind("materials_recovery")
+class MaterialsRecovery(Facility):
+    """Takes mixed residues from connected firms for a gate fee cheaper than landfill."""
+
+    def expected_saving(self, park: ParkNow, econ: EconParams) -> FloatArray:
+        m = np.array(self.materials)
+        unit = econ.avoided[m] - self.spec["opex_usd_per_unit"]
+        saving: FloatArray = park.res_supply[:, m] @ unit
+        return saving
+
+    def operate(self, park: ParkNow, econ: EconParams, users: IntArray, fl: Flows) -> None:
+        intake, m = self.take_in(park, users, fl)
+        fl.recovered[m] = self.spec["recovery_share"] * fl.intake[m]
+        unit = econ.avoided[m] - self.spec["opex_usd_per_unit"]
+        fl.benefit_usd = float(intake.sum(axis=0) @ unit)
+        self.settle(econ, users, fl)
+
+
+@facility_kind("solar_microgrid")
+class SolarMicrogrid(Facility):
+    """Rooftop solar on connected firms' roofs, sold to them below the grid price."""
+
+    def _kwh(self, size: FloatArray) -> FloatArray:
+        return self.spec["kwp_per_firm"] * self.spec["kwh_per_kwp_month"] * size
+
+    def _margin(self) -> float:
+        sp = self.spec
+        return float(sp["grid_price_usd_per_kwh"] - sp["solar_price_usd_per_kwh"])
+
+    def expected_saving(self, park: ParkNow, econ: EconParams) -> FloatArray:
+        return self._kwh(park.size) * self._margin()
+
+    def operate(self, park: ParkNow, econ: EconParams, users: IntArray, fl: Flows) -> None:
+        kwh = self._kwh(park.size[users])
+        fl.solar_mwh = float(kwh.sum() / 1000.0)
+        fl.benefit_usd = float(kwh.sum() * self._margin())
+        fl.revenue_usd = users.size * self.monthly_connection(econ)
+        self.throughput_last = fl.solar_mwh
 
 
 def make_facility(
     kind: str, spec: dict[str, Any], materials: tuple[str, ...], build_step: int, slot: int
 ) -> Facility:
+    """A facility of a registered kind, its materials resolved to catalogue indices."""
     names = spec.get("materials") or [spec["material"]]
     idx = tuple(materials.index(n) for n in names if n in materials)
-    return Facility(
-        kind=kind,
-        spec=spec,
-        materials=idx,
-        build_step=build_step,
-        slot=slot,
-        needs_disclosure=kind == "steam_network",
-    )
+    return FACILITY_TYPES[kind](spec=spec, materials=idx, build_step=build_step, slot=slot)

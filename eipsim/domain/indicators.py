@@ -1,268 +1,408 @@
-"""Per-month indicators, their totals, the run summary, and the DataCollector reporters."""
+"""Indicators: one registry of what a run reports each month and in its summary.
+
+Each ``Indicator`` names a timeseries column, its unit, how it is computed from a
+read-only ``MonthView`` of the park (arrays, link table, facility state, this month's
+flows), and how it enters the run summary (last value, run total, mean, first month a
+condition holds). ``TIMESERIES_COLUMNS``, ``SUMMARY_KEYS``, the DataCollector reporters and
+docs/INDICATORS.md are all derived from ``INDICATORS``: a new indicator is one entry here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from eipsim.domain.economics import PairEconomics
-    from eipsim.domain.facilities import Flows
-    from eipsim.domain.model import EIPModel
+from eipsim.domain.facilities import Facility, Flows
+from eipsim.domain.links import ACTIVE, ENDED, PENDING, LinkFlows, LinkTable
+from eipsim.domain.state import FirmState
+from eipsim.domain.trust import TrustMatrix
+from eipsim.domain.types import BoolArray, FloatArray
+from eipsim.scenario.catalogue import Catalogue
 
 # Viet Nam grid emission factor 2022, 0.6766 t CO2/MWh (MONRE, Department of Climate Change).
 GRID_CO2_T_PER_MWH = 0.6766
 
-TIMESERIES_COLUMNS = (
-    "step",
-    "firms",
-    "occupancy",
-    "firms_in_symbiosis",
-    "firms_in_links",
-    "adoption_share",
-    "active_links",
-    "pending_links",
-    "links_formed_total",
-    "links_ended_total",
-    "waste_generated_t",
-    "exchanged_t",
-    "exchanged_links_t",
-    "exchanged_facilities_t",
-    "landfilled_t",
-    "diversion_rate",
-    "heat_exchanged_mwh",
-    "solar_mwh",
-    "co2_avoided_t",
-    "net_benefit_usd",
-    "mean_trust_same_nationality",
-    "mean_trust_cross_nationality",
-    "mean_trust_in_operator",
-    "platform_listings",
-    "recp_aware_share",
-    "recp_applied_share",
-    "facilities_built",
-    "facility_users",
-    "operator_cash_usd",
-    "government_budget_usd",
-    "eip_score",
-    "eip_certified",
-)
 
-SUMMARY_KEYS = (
-    "steps",
-    "seed",
-    "firms",
-    "occupancy",
-    "adoption_share",
-    "firms_in_symbiosis",
-    "active_links",
-    "links_formed",
-    "links_ended",
-    "diversion_rate",
-    "total_waste_generated_t",
-    "total_exchanged_t",
-    "total_landfilled_t",
-    "total_heat_exchanged_mwh",
-    "total_solar_mwh",
-    "total_co2_avoided_t",
-    "total_net_benefit_usd",
-    "mean_adoption_share",
-    "first_link_step",
-    "step_adoption_10pct",
-    "eip_score",
-    "eip_certified",
-    "first_certified_step",
-    "mean_trust_same_nationality",
-    "mean_trust_cross_nationality",
-    "operator_cash_usd",
-    "government_budget_usd",
-)
+@dataclass(frozen=True)
+class MonthView:
+    """A read-only view of the park at the end of a month: what indicators and the EIP
+    assessment are computed from (never the model object itself)."""
+
+    step: int
+    n_plots: int
+    catalogue: Catalogue
+    state: FirmState
+    links: LinkTable
+    trust: TrustMatrix
+    facilities: Sequence[Facility]
+    supply: FloatArray  # (N, M) realised supply this month
+    res_supply: FloatArray  # (N, M) left after links and facilities: landfilled
+    link_flows: LinkFlows
+    fac_flows: Flows
+    base_shared_land: float  # the park plan's land for green space, roads, shared services
+    operator_cash_usd: float
+    platform_active: bool
+    events_held: int
+    government_budget_usd: float
+    eip_score: float
+    eip_certified: bool
+
+    @cached_property
+    def alive(self) -> BoolArray:
+        return self.state.alive
+
+    @cached_property
+    def firms(self) -> int:
+        return int(self.alive.sum())
+
+    @cached_property
+    def members(self) -> tuple[BoolArray, BoolArray]:
+        """Firms in symbiosis in the sense of Circular 05/2025: (a) exchanging with another
+        firm, or (b) using shared production infrastructure. Returns (in any, in links)."""
+        L = self.links
+        rows = L.rows(ACTIVE)
+        in_links = np.zeros(self.n_plots, dtype=bool)
+        in_links[L.s[rows]] = True
+        in_links[L.u[rows]] = True
+        members = in_links.copy()
+        for fac in symbiosis_facilities(self.facilities):
+            members[fac.user_slots()] = True
+        return members & self.alive, in_links & self.alive
+
+    @cached_property
+    def trust_by_nationality(self) -> tuple[float, float]:
+        return self.trust.mean_by_group(self.alive, self.state.nat)
+
+    @cached_property
+    def tonnage(self) -> BoolArray:
+        """Materials counted in tonnes (energy, in MWh, is reported apart)."""
+        return ~self.catalogue.is_energy
+
+    def share_of_firms(self, flags: BoolArray) -> float:
+        return float(flags[self.alive].mean()) if self.firms else 0.0
 
 
-def metric(model: EIPModel, key: str) -> Any:
-    """DataCollector reporter: this month's value of one indicator."""
-    return model.metrics[key]
-
-
-@dataclass
-class LinkView:
-    supplier: Any
-    user: Any
-    material: str
-    tonnes_last: float
-    start_step: int
-
-
-@dataclass
-class LinkFlows:
-    """What the active links moved this month."""
-
-    out: np.ndarray  # (N, M) delivered by supplier
-    inn: np.ndarray  # (N, M) received by user
-    by_material: np.ndarray  # (M,)
-    benefit_usd: float = 0.0
-
-    @classmethod
-    def empty(cls, n: int, m: int) -> LinkFlows:
-        return cls(np.zeros((n, m)), np.zeros((n, m)), np.zeros(m))
-
-    def add(self, s, u, m, delivered, e: PairEconomics) -> None:
-        n, M = self.out.shape
-        self.out += np.bincount(s * M + m, delivered, n * M).reshape(n, M)
-        self.inn += np.bincount(u * M + m, delivered, n * M).reshape(n, M)
-        self.by_material += np.bincount(m, delivered, M)
-        self.benefit_usd += float(e.benefit.sum())
-
-
-@dataclass
-class Totals:
-    """Running totals over the run."""
-
-    links_formed: int = 0
-    closures: int = 0
-    arrivals: int = 0
-    rejected_prospects: int = 0
-    sums: dict[str, float] = field(default_factory=dict)
-
-    def add(self, metrics: dict[str, Any]) -> None:
-        for k in (
-            "waste_generated_t",
-            "exchanged_t",
-            "landfilled_t",
-            "heat_exchanged_mwh",
-            "solar_mwh",
-            "co2_avoided_t",
-            "net_benefit_usd",
-        ):
-            self.sums[k] = self.sums.get(k, 0.0) + float(metrics[k])
-
-
-def symbiosis_facilities(model: EIPModel) -> list:
+def symbiosis_facilities(facilities: Sequence[Facility]) -> list[Facility]:
     """Built facilities that carry a symbiosis (Circular 05/2025 (b), shared production
     infrastructure) and have users: the steam network, and the central wastewater plant
     whose users are the firms taking reuse water. Sending residues to the materials-recovery
     facility is waste management (it counts in exchanged_t, not in adoption), and the solar
     micro-grid is energy self-supply (reported as solar_mwh)."""
-    return [
-        f
-        for f in model.operator.facilities
-        if f.built and f.users and f.kind in ("steam_network", "wastewater_treatment")
-    ]
+    return [f for f in facilities if f.built and f.users and f.symbiosis]
 
 
-def symbiosis_members(model: EIPModel) -> tuple[np.ndarray, np.ndarray]:
-    """Firms in symbiosis in the sense of Circular 05/2025: (a) exchanging with another firm,
-    or (b) using shared production infrastructure. Returns (in any, in links)."""
-    n = model.park.n_plots
-    L = model.links
-    rows = L.rows(1)
-    in_links = np.zeros(n, dtype=bool)
-    in_links[L.s[rows]] = True
-    in_links[L.u[rows]] = True
-    members = in_links.copy()
-    for fac in symbiosis_facilities(model):
-        members[np.fromiter(fac.users, dtype=int)] = True
-    alive = model.state.alive
-    return members & alive, in_links & alive
+# -- summary reducers: (timeseries, the indicator's column name) -> summary value -----------
+Reducer = Callable[[pd.DataFrame, str], Any]
 
 
-def compute(
-    model: EIPModel,
-    supply: np.ndarray,
-    links: LinkFlows,
-    fac: Flows,
-    res_supply: np.ndarray,
-) -> dict[str, Any]:
-    cat, st = model.catalogue, model.state
-    ton = ~cat.is_energy
-    generated = float(supply[:, ton].sum())
-    ex_links = float(links.by_material[ton].sum())
-    ex_fac = float(fac.recovered[ton].sum())
-    exchanged = ex_links + ex_fac
-    landfilled = float(res_supply[:, ton].sum() + (fac.intake - fac.recovered)[ton].sum())
-    heat = float(links.by_material[~ton].sum() + fac.recovered[~ton].sum())
-    co2 = float((links.by_material + fac.recovered) @ cat.mat["co2_t_per_unit"])
-    co2 += fac.solar_mwh * GRID_CO2_T_PER_MWH
-    firms = int(st.alive.sum())
-    members, in_links = symbiosis_members(model)
-    same, cross = model.trust.mean_by_group(st.alive, st.nat)
-    alive = st.alive
-    L = model.links
-    return {
-        "step": model.month,
-        "firms": firms,
-        "occupancy": firms / model.park.n_plots,
-        "firms_in_symbiosis": int(members.sum()),
-        "firms_in_links": int(in_links.sum()),
-        "adoption_share": float(members.sum() / firms) if firms else 0.0,
-        "active_links": int(L.rows(1).size),
-        "pending_links": int(L.rows(0).size),
-        "links_formed_total": int(model.totals.links_formed),
-        "links_ended_total": int(L.rows(2).size),
-        "waste_generated_t": generated,
-        "exchanged_t": exchanged,
-        "exchanged_links_t": ex_links,
-        "exchanged_facilities_t": ex_fac,
-        "landfilled_t": landfilled,
-        "diversion_rate": exchanged / generated if generated > 0 else 0.0,
-        "heat_exchanged_mwh": heat,
-        "solar_mwh": float(fac.solar_mwh),
-        "co2_avoided_t": co2,
-        "net_benefit_usd": float(links.benefit_usd + fac.benefit_usd),
-        "mean_trust_same_nationality": same,
-        "mean_trust_cross_nationality": cross,
-        "mean_trust_in_operator": float(st.trust_op[alive].mean()) if firms else float("nan"),
-        "platform_listings": int(st.listed[alive].sum()),
-        "recp_aware_share": float(st.recp_aware[alive].mean()) if firms else 0.0,
-        "recp_applied_share": float(st.recp_applied[alive].mean()) if firms else 0.0,
-        "facilities_built": sum(f.built for f in model.operator.facilities),
-        "facility_users": sum(len(f.users) for f in model.operator.facilities if f.built),
-        "operator_cash_usd": float(model.operator.cash_usd),
-        "government_budget_usd": float(model.government.budget_usd),
-        "eip_score": float(model.government.score),
-        "eip_certified": bool(model.government.certified),
-    }
+def last(ts: pd.DataFrame, col: str) -> Any:
+    return ts[col].iloc[-1]
 
 
-def _first_step(ts: pd.DataFrame, mask: pd.Series) -> int:
-    hit = ts.loc[mask, "step"]
-    return int(hit.iloc[0]) if len(hit) else -1
+def total(ts: pd.DataFrame, col: str) -> float:
+    """Run total, summed month by month in order."""
+    s = 0.0
+    for v in ts[col].tolist():
+        s += float(v)
+    return s
 
 
-def summarise(model: EIPModel, ts: pd.DataFrame) -> dict[str, Any]:
+def mean(ts: pd.DataFrame, col: str) -> float:
+    return float(ts[col].mean())
+
+
+def first_step(condition: Callable[[pd.Series], pd.Series]) -> Reducer:
+    """The first month the condition holds, -1 if never."""
+
+    def reduce(ts: pd.DataFrame, col: str) -> int:
+        hit = ts.loc[condition(ts[col]), "step"]
+        return int(hit.iloc[0]) if len(hit) else -1
+
+    return reduce
+
+
+def ratio_of_totals(numerator: str, denominator: str) -> Reducer:
+    def reduce(ts: pd.DataFrame, col: str) -> float:
+        den = total(ts, denominator)
+        return total(ts, numerator) / den if den > 0 else 0.0
+
+    return reduce
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A monthly indicator: its column, unit, kind of value, how it is computed, and the
+    summary keys it yields."""
+
+    name: str
+    unit: str  # "count", "share", "t", "MWh", "t CO2", "USD", "trust 0-1", "month", "0-1 score"
+    label: str
+    compute: Callable[[MonthView], Any]
+    dtype: type = float  # int for counts, bool for yes/no; the summary casts to it
+    summary: dict[str, Reducer] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """What a chart needs to know: "count" (integer axis), "share", or the unit."""
+        return "count" if self.dtype is int else self.unit
+
+
+def _links(status: int) -> Callable[[MonthView], int]:
+    return lambda v: int(v.links.rows(status).size)
+
+
+def _generated(v: MonthView) -> float:
+    return float(v.supply[:, v.tonnage].sum())
+
+
+def _ex_links(v: MonthView) -> float:
+    return float(v.link_flows.by_material[v.tonnage].sum())
+
+
+def _ex_fac(v: MonthView) -> float:
+    return float(v.fac_flows.recovered[v.tonnage].sum())
+
+
+def _landfilled(v: MonthView) -> float:
+    fl, ton = v.fac_flows, v.tonnage
+    return float(v.res_supply[:, ton].sum() + (fl.intake - fl.recovered)[ton].sum())
+
+
+def _diversion(v: MonthView) -> float:
+    gen = _generated(v)
+    return (_ex_links(v) + _ex_fac(v)) / gen if gen > 0 else 0.0
+
+
+def _heat(v: MonthView) -> float:
+    ton = v.tonnage
+    return float(v.link_flows.by_material[~ton].sum() + v.fac_flows.recovered[~ton].sum())
+
+
+def _co2(v: MonthView) -> float:
+    moved = v.link_flows.by_material + v.fac_flows.recovered
+    co2 = float(moved @ v.catalogue.mat["co2_t_per_unit"])
+    return co2 + v.fac_flows.solar_mwh * GRID_CO2_T_PER_MWH
+
+
+LAST = last
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("step", "month", "month", lambda v: v.step, int, {"steps": LAST}),
+    Indicator("firms", "count", "firms in the park", lambda v: v.firms, int, {"firms": LAST}),
+    Indicator(
+        "occupancy",
+        "share",
+        "share of plots occupied",
+        lambda v: v.firms / v.n_plots,
+        summary={"occupancy": LAST},
+    ),
+    Indicator(
+        "firms_in_symbiosis",
+        "count",
+        "firms in symbiosis (links or shared infrastructure)",
+        lambda v: int(v.members[0].sum()),
+        int,
+        {"firms_in_symbiosis": LAST},
+    ),
+    Indicator("firms_in_links", "count", "firms in links", lambda v: int(v.members[1].sum()), int),
+    Indicator(
+        "adoption_share",
+        "share",
+        "adoption share (firms in symbiosis)",
+        lambda v: float(v.members[0].sum() / v.firms) if v.firms else 0.0,
+        summary={
+            "adoption_share": LAST,
+            "mean_adoption_share": mean,
+            "step_adoption_10pct": first_step(lambda s: s >= 0.10),
+        },
+    ),
+    Indicator(
+        "active_links",
+        "count",
+        "active links",
+        _links(ACTIVE),
+        int,
+        {"active_links": LAST, "first_link_step": first_step(lambda s: s > 0)},
+    ),
+    Indicator("pending_links", "count", "links awaiting a permit", _links(PENDING), int),
+    Indicator(
+        "links_formed_total",
+        "count",
+        "links formed so far",
+        lambda v: int(v.links.n),
+        int,
+        {"links_formed": LAST},
+    ),
+    Indicator(
+        "links_ended_total",
+        "count",
+        "links ended so far",
+        _links(ENDED),
+        int,
+        {"links_ended": LAST},
+    ),
+    Indicator(
+        "waste_generated_t",
+        "t",
+        "waste generated, all tonnage streams (water m3 ~ t)",
+        _generated,
+        summary={"total_waste_generated_t": total},
+    ),
+    Indicator(
+        "exchanged_t",
+        "t",
+        "exchanged or reused, all tonnage streams",
+        lambda v: _ex_links(v) + _ex_fac(v),
+        summary={"total_exchanged_t": total},
+    ),
+    Indicator("exchanged_links_t", "t", "exchanged by firm-to-firm links", _ex_links),
+    Indicator("exchanged_facilities_t", "t", "reused via shared facilities", _ex_fac),
+    Indicator(
+        "landfilled_t",
+        "t",
+        "landfilled or discharged",
+        _landfilled,
+        summary={"total_landfilled_t": total},
+    ),
+    Indicator(
+        "diversion_rate",
+        "share",
+        "diversion rate (exchanged / generated)",
+        _diversion,
+        summary={"diversion_rate": ratio_of_totals("exchanged_t", "waste_generated_t")},
+    ),
+    Indicator(
+        "heat_exchanged_mwh",
+        "MWh",
+        "heat exchanged",
+        _heat,
+        summary={"total_heat_exchanged_mwh": total},
+    ),
+    Indicator(
+        "solar_mwh",
+        "MWh",
+        "solar micro-grid output",
+        lambda v: float(v.fac_flows.solar_mwh),
+        summary={"total_solar_mwh": total},
+    ),
+    Indicator(
+        "co2_avoided_t",
+        "t CO2",
+        "CO2 avoided",
+        _co2,
+        summary={"total_co2_avoided_t": total},
+    ),
+    Indicator(
+        "net_benefit_usd",
+        "USD",
+        "firms' net benefit from links and facilities",
+        lambda v: float(v.link_flows.benefit_usd + v.fac_flows.benefit_usd),
+        summary={"total_net_benefit_usd": total},
+    ),
+    Indicator(
+        "mean_trust_same_nationality",
+        "trust 0-1",
+        "mean trust within a nationality",
+        lambda v: v.trust_by_nationality[0],
+        summary={"mean_trust_same_nationality": LAST},
+    ),
+    Indicator(
+        "mean_trust_cross_nationality",
+        "trust 0-1",
+        "mean trust across nationalities",
+        lambda v: v.trust_by_nationality[1],
+        summary={"mean_trust_cross_nationality": LAST},
+    ),
+    Indicator(
+        "mean_trust_in_operator",
+        "trust 0-1",
+        "mean trust in the operator",
+        lambda v: float(v.state.trust_op[v.alive].mean()) if v.firms else float("nan"),
+    ),
+    Indicator(
+        "platform_listings",
+        "count",
+        "firms listed on the platform",
+        lambda v: int(v.state.listed[v.alive].sum()),
+        int,
+    ),
+    Indicator(
+        "recp_aware_share",
+        "share",
+        "firms aware of RECP",
+        lambda v: v.share_of_firms(v.state.recp_aware),
+    ),
+    Indicator(
+        "recp_applied_share",
+        "share",
+        "firms applying RECP",
+        lambda v: v.share_of_firms(v.state.recp_applied),
+    ),
+    Indicator(
+        "facilities_built",
+        "count",
+        "shared facilities built",
+        lambda v: sum(f.built for f in v.facilities),
+        int,
+    ),
+    Indicator(
+        "facility_users",
+        "count",
+        "firms connected to shared facilities",
+        lambda v: sum(len(f.users) for f in v.facilities if f.built),
+        int,
+    ),
+    Indicator(
+        "operator_cash_usd",
+        "USD",
+        "operator's cash",
+        lambda v: float(v.operator_cash_usd),
+        summary={"operator_cash_usd": LAST},
+    ),
+    Indicator(
+        "government_budget_usd",
+        "USD",
+        "net public spending (subsidies paid minus levies collected)",
+        lambda v: float(v.government_budget_usd),
+        summary={"government_budget_usd": LAST},
+    ),
+    Indicator(
+        "eip_score",
+        "0-1 score",
+        "share of EIP criteria met",
+        lambda v: float(v.eip_score),
+        summary={"eip_score": LAST},
+    ),
+    Indicator(
+        "eip_certified",
+        "yes/no",
+        "EIP certified",
+        lambda v: bool(v.eip_certified),
+        bool,
+        {"eip_certified": LAST, "first_certified_step": first_step(lambda s: s.astype(bool))},
+    ),
+)
+
+BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
+TIMESERIES_COLUMNS: tuple[str, ...] = tuple(i.name for i in INDICATORS)
+RUN_KEYS = ("seed",)  # summary keys that describe the run, not an indicator
+SUMMARY_KEYS: tuple[str, ...] = RUN_KEYS + tuple(k for i in INDICATORS for k in i.summary)
+
+
+def compute(view: MonthView) -> dict[str, Any]:
+    """This month's value of every indicator."""
+    return {i.name: i.compute(view) for i in INDICATORS}
+
+
+def summarise(ts: pd.DataFrame, seed: int) -> dict[str, Any]:
     """Final indicators of a run; -1 marks 'never happened' for first-step keys."""
-    last = ts.iloc[-1]
-    sums = model.totals.sums
-    gen = sums.get("waste_generated_t", 0.0)
-    return {
-        "steps": int(last["step"]),
-        "seed": int(model.seed_used),
-        "firms": int(last["firms"]),
-        "occupancy": float(last["occupancy"]),
-        "adoption_share": float(last["adoption_share"]),
-        "firms_in_symbiosis": int(last["firms_in_symbiosis"]),
-        "active_links": int(last["active_links"]),
-        "links_formed": int(model.totals.links_formed),
-        "links_ended": int(last["links_ended_total"]),
-        "diversion_rate": float(sums.get("exchanged_t", 0.0) / gen) if gen > 0 else 0.0,
-        "total_waste_generated_t": gen,
-        "total_exchanged_t": sums.get("exchanged_t", 0.0),
-        "total_landfilled_t": sums.get("landfilled_t", 0.0),
-        "total_heat_exchanged_mwh": sums.get("heat_exchanged_mwh", 0.0),
-        "total_solar_mwh": sums.get("solar_mwh", 0.0),
-        "total_co2_avoided_t": sums.get("co2_avoided_t", 0.0),
-        "total_net_benefit_usd": sums.get("net_benefit_usd", 0.0),
-        "mean_adoption_share": float(ts["adoption_share"].mean()),
-        "first_link_step": _first_step(ts, ts["active_links"] > 0),
-        "step_adoption_10pct": _first_step(ts, ts["adoption_share"] >= 0.10),
-        "eip_score": float(last["eip_score"]),
-        "eip_certified": bool(last["eip_certified"]),
-        "first_certified_step": _first_step(ts, ts["eip_certified"].astype(bool)),
-        "mean_trust_same_nationality": float(last["mean_trust_same_nationality"]),
-        "mean_trust_cross_nationality": float(last["mean_trust_cross_nationality"]),
-        "operator_cash_usd": float(last["operator_cash_usd"]),
-        "government_budget_usd": float(last["government_budget_usd"]),
-    }
+    out: dict[str, Any] = {"seed": int(seed)}
+    for ind in INDICATORS:
+        for key, reduce in ind.summary.items():
+            value = reduce(ts, ind.name)
+            out[key] = ind.dtype(value) if reduce is LAST else value
+    return out

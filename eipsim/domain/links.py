@@ -1,15 +1,24 @@
 """The table of symbiosis links: formation records, monthly deliveries, endings.
 
 Links are stored column-wise in growable numpy arrays so that the monthly delivery of all
-active links is one vectorised allocation.
+active links is one vectorised allocation. Every column is declared below with its type,
+so that mypy and an editor see them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+
 import numpy as np
 import pandas as pd
 
+from eipsim.domain.state import FirmRegistry
+from eipsim.domain.types import BoolArray, FloatArray, IntArray
+
+# Link status codes, stored in ``LinkTable.status``.
 PENDING, ACTIVE, ENDED = 0, 1, 2
+STATUS_NAMES = ("pending", "active", "ended")
 REASONS = (
     "",
     "unprofitable",
@@ -19,35 +28,58 @@ REASONS = (
 )
 
 
-class LinkTable:
-    _INT = ("s", "u", "m", "status", "formed", "start", "end", "loss_months", "reason")
-    _INT += ("s_uid", "u_uid")
-    _FLOAT = ("q", "tonnes", "benefit_total")
-    _BOOL = ("facilitated",)
+def _ints() -> IntArray:
+    return np.zeros(0, dtype=np.int64)
 
-    def __init__(self, capacity: int = 64):
-        self.n = 0
-        self._cap = capacity
-        for k in self._INT:
-            setattr(self, k, np.zeros(capacity, dtype=np.int64))
-        for k in self._FLOAT:
-            setattr(self, k, np.zeros(capacity))
-        for k in self._BOOL:
-            setattr(self, k, np.zeros(capacity, dtype=bool))
+
+@dataclass
+class LinkTable:
+    """One row per link ever formed; rows are never removed (an ended link keeps its row)."""
+
+    s: IntArray = field(default_factory=_ints)  # supplier's plot slot
+    u: IntArray = field(default_factory=_ints)  # user's plot slot
+    m: IntArray = field(default_factory=_ints)  # material index
+    status: IntArray = field(default_factory=_ints)  # PENDING, ACTIVE or ENDED
+    formed: IntArray = field(default_factory=_ints)  # month agreed
+    start: IntArray = field(default_factory=_ints)  # month deliveries start (after a permit)
+    end: IntArray = field(default_factory=_ints)  # month ended, -1 while not ended
+    loss_months: IntArray = field(default_factory=_ints)  # consecutive months at a loss
+    reason: IntArray = field(default_factory=_ints)  # index into REASONS
+    s_uid: IntArray = field(default_factory=_ints)  # supplier's agent id (outlives the slot)
+    u_uid: IntArray = field(default_factory=_ints)
+    q: FloatArray = field(default_factory=lambda: np.zeros(0))  # contracted units per month
+    tonnes: FloatArray = field(default_factory=lambda: np.zeros(0))  # delivered, cumulative
+    benefit_total: FloatArray = field(default_factory=lambda: np.zeros(0))  # USD, cumulative
+    facilitated: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    n: int = 0  # rows in use; the arrays hold spare capacity beyond it
+
+    def __post_init__(self) -> None:
+        self._columns = tuple(f.name for f in fields(self) if f.name != "n")
+        self._grow(64)
 
     def _grow(self, need: int) -> None:
-        cap = max(self._cap * 2, need)
-        for k in self._INT + self._FLOAT + self._BOOL:
+        cap = max(2 * len(self.s), need)
+        for k in self._columns:
             old = getattr(self, k)
             new = np.zeros(cap, dtype=old.dtype)
             new[: self.n] = old[: self.n]
             setattr(self, k, new)
-        self._cap = cap
 
-    def add(self, s, u, m, q, step, start, s_uid, u_uid, facilitated) -> np.ndarray:
+    def add(
+        self,
+        s: IntArray,
+        u: IntArray,
+        m: IntArray,
+        q: FloatArray,
+        step: int,
+        start: IntArray,
+        s_uid: IntArray,
+        u_uid: IntArray,
+        facilitated: BoolArray,
+    ) -> IntArray:
         """Append links (arrays); returns their row ids."""
         k = len(s)
-        if self.n + k > self._cap:
+        if self.n + k > len(self.s):
             self._grow(self.n + k)
         sl = slice(self.n, self.n + k)
         self.s[sl], self.u[sl], self.m[sl], self.q[sl] = s, u, m, q
@@ -58,28 +90,40 @@ class LinkTable:
         self.s_uid[sl], self.u_uid[sl] = s_uid, u_uid
         self.facilitated[sl] = facilitated
         self.n += k
-        return np.arange(sl.start, sl.stop)
+        return np.arange(self.n - k, self.n)
 
-    def rows(self, status: int) -> np.ndarray:
+    def rows(self, status: int) -> IntArray:
+        """Row ids of the links with this status."""
         return np.flatnonzero(self.status[: self.n] == status)
 
-    def end_links(self, rows: np.ndarray, step: int, reason: str) -> None:
+    def live_rows(self) -> IntArray:
+        """Active and pending links: the ones that hold a contract."""
+        return np.flatnonzero(self.status[: self.n] != ENDED)
+
+    def touching(self, slot: int) -> IntArray:
+        """Live links of which the firm on ``slot`` is a partner."""
+        n = self.n
+        return np.flatnonzero(
+            (self.status[:n] != ENDED) & ((self.s[:n] == slot) | (self.u[:n] == slot))
+        )
+
+    def end_links(self, rows: IntArray, step: int, reason: str) -> None:
         rows = rows[self.status[rows] != ENDED]
         self.status[rows] = ENDED
         self.end[rows] = step
         self.reason[rows] = REASONS.index(reason)
 
-    def committed(self, n_slots: int, n_mat: int) -> tuple[np.ndarray, np.ndarray]:
+    def committed(self, n_slots: int, n_mat: int) -> tuple[FloatArray, FloatArray]:
         """Contracted monthly quantity per (supplier, material) and (user, material)
         over active and pending links."""
-        r = np.flatnonzero(self.status[: self.n] != ENDED)
+        r = self.live_rows()
         out = np.bincount(self.s[r] * n_mat + self.m[r], self.q[r], n_slots * n_mat)
         inn = np.bincount(self.u[r] * n_mat + self.m[r], self.q[r], n_slots * n_mat)
         return out.reshape(n_slots, n_mat), inn.reshape(n_slots, n_mat)
 
     def deliver(
-        self, supply: np.ndarray, demand_factor: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        self, supply: FloatArray, demand_factor: FloatArray
+    ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
         """Allocate this month's realised supply to active links.
 
         Each link wants its contracted q scaled by the user's demand factor this month;
@@ -101,29 +145,53 @@ class LinkTable:
         self.tonnes[rows] += delivered
         return rows, delivered, want, short
 
-    def to_frame(self, uid_names: dict[int, tuple[str, str]], materials) -> pd.DataFrame:
+    def to_frame(self, firms: FirmRegistry, materials: Sequence[str]) -> pd.DataFrame:
         """One row per link (partners, material, start, end, tonnes, reason ended)."""
         n = self.n
         s_uid, u_uid = self.s_uid[:n], self.u_uid[:n]
-        status = np.array(["pending", "active", "ended"])[self.status[:n]]
+        sup = [firms.identity(i) for i in s_uid]
+        use = [firms.identity(i) for i in u_uid]
         return pd.DataFrame(
             {
                 "link_id": np.arange(n),
                 "supplier_id": s_uid,
                 "user_id": u_uid,
-                "supplier_name": [uid_names[i][0] for i in s_uid],
-                "user_name": [uid_names[i][0] for i in u_uid],
-                "supplier_sector": [uid_names[i][1] for i in s_uid],
-                "user_sector": [uid_names[i][1] for i in u_uid],
+                "supplier_name": [f.name for f in sup],
+                "user_name": [f.name for f in use],
+                "supplier_sector": [f.sector for f in sup],
+                "user_sector": [f.sector for f in use],
                 "material": np.asarray(materials, dtype=object)[self.m[:n]],
                 "contracted_per_month": self.q[:n],
                 "formed_step": self.formed[:n],
                 "start_step": self.start[:n],
                 "end_step": np.where(self.end[:n] >= 0, self.end[:n], -1),
-                "status": status,
+                "status": np.array(STATUS_NAMES)[self.status[:n]],
                 "tonnes": self.tonnes[:n],
                 "benefit_usd": self.benefit_total[:n],
                 "facilitated": self.facilitated[:n],
                 "reason_ended": np.asarray(REASONS, dtype=object)[self.reason[:n]],
             }
         )
+
+
+@dataclass
+class LinkFlows:
+    """What the active links moved this month."""
+
+    out: FloatArray  # (N, M) delivered by supplier
+    inn: FloatArray  # (N, M) received by user
+    by_material: FloatArray  # (M,)
+    benefit_usd: float = 0.0
+
+    @classmethod
+    def empty(cls, n: int, m: int) -> LinkFlows:
+        return cls(np.zeros((n, m)), np.zeros((n, m)), np.zeros(m))
+
+    def add(
+        self, s: IntArray, u: IntArray, m: IntArray, delivered: FloatArray, benefit: FloatArray
+    ) -> None:
+        n, M = self.out.shape
+        self.out += np.bincount(s * M + m, delivered, n * M).reshape(n, M)
+        self.inn += np.bincount(u * M + m, delivered, n * M).reshape(n, M)
+        self.by_material += np.bincount(m, delivered, M)
+        self.benefit_usd += float(benefit.sum())

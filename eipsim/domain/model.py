@@ -1,35 +1,58 @@
 """EIPModel: builds the park, orders a month, collects the data.
 
-One step is one month. The order of a month (docs/ODD.md, "Process overview"):
-government and operator act; firms produce; links deliver and trust updates; permits
-resolve; shared facilities take residual streams; firms search for and form new links;
-the rest is landfilled; trust spreads; RECP decisions; firms leave and tenants arrive;
-the yearly EIP assessment; indicators are collected.
+One step is one month; ``model.steps`` (Mesa's counter) is the month. The order of a month
+(docs/ODD.md, "Process overview"): government and operator act; firms produce; links
+deliver and trust updates; permits resolve; shared facilities take residual streams; firms
+search for and form new links; the rest is landfilled; trust spreads; RECP decisions;
+firms leave and tenants arrive; levies and subsidies are booked; the yearly EIP assessment;
+indicators are collected.
+
+State lives in numpy arrays (``FirmState``, ``TrustMatrix``, ``LinkTable``); the agents are
+identities and views of it. Decisions are in ``behaviour``; indicators and the assessment
+read a ``MonthView``, never the model.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 import mesa
 import numpy as np
 from mesa.datacollection import DataCollector
-from mesa.discrete_space import OrthogonalMooreGrid
 
-from eipsim.domain import indicators
+from eipsim.domain import behaviour, indicators
 from eipsim.domain.agents import Firm, Government, Operator
-from eipsim.domain.economics import EconParams, acceptable, candidate_pairs, pair_economics
-from eipsim.domain.facilities import FacilityContext
-from eipsim.domain.links import ACTIVE, ENDED, PENDING, LinkTable
-from eipsim.domain.park import Park, choose_plot
-from eipsim.domain.state import FirmState
+from eipsim.domain.economics import Candidates, EconParams, candidate_pairs, pair_economics
+from eipsim.domain.facilities import Flows, ParkNow
+from eipsim.domain.indicators import MonthView
+from eipsim.domain.links import ACTIVE, PENDING, LinkFlows, LinkTable
+from eipsim.domain.park import CLUSTER_BY, Park, choose_plot
+from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState
 from eipsim.domain.trust import TrustMatrix
+from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.catalogue import load_catalogue
 from eipsim.scenario.schema import Scenario
 
 MIN_Q = 1.0  # smallest monthly quantity worth a link (t or MWh); assumed
 SHORTFALL_TOLERANCE = 0.05  # a delivery within 5 % of what was wanted counts as kept
+
+
+@dataclass
+class LinkView:
+    """An active link as a small record for display."""
+
+    supplier: Firm | None
+    user: Firm | None
+    material: str
+    tonnes_last: float
+    start_step: int
+
+
+def _metric(model: EIPModel, key: str) -> Any:
+    """DataCollector reporter: this month's value of one indicator."""
+    return model.metrics[key]
 
 
 class EIPModel(mesa.Model):
@@ -41,20 +64,19 @@ class EIPModel(mesa.Model):
         self.catalogue = cat = load_catalogue()
         w, h = scenario.grid_shape()
         p = scenario.park
-        self.park = Park(w, h, p.zones_x, p.zones_y, p.plot_size_m)
-        self.grid = OrthogonalMooreGrid((w, h), torus=False, random=self.random)
+        self.park = Park(w, h, p.zones_x, p.zones_y, p.plot_size_m, rand=self.random)
         n, M = self.park.n_plots, len(cat.materials)
         self.n_mat = M
         self.state = FirmState(n, M)
         self.trust = TrustMatrix(n)
         self.links = LinkTable()
-        self.econ = EconParams.build(cat, scenario)
+        self.econ = EconParams.build(cat.mat, scenario.costs, scenario.government)
         self.firm_at: list[Firm | None] = [None] * n
-        self.uid_names: dict[int, tuple[str, str]] = {}
-        self.month = 0
-        self.standard = ~cat.needs_standard.copy()  # materials needing none count as covered
+        self.firm_registry = FirmRegistry()
+        self.standard: BoolArray = ~cat.needs_standard.copy()  # none needed counts as covered
         self._sunk_permits = np.ones(M, dtype=bool)
-        self.connection_usd = np.full(M, np.nan)  # set when an operator network serves a material
+        # set when an operator network serves a material: its connection fee
+        self.connection_usd: FloatArray = np.full(M, np.nan)
         self.sigma = np.log1p(cat.mat["variability"] ** 2) ** 0.5  # lognormal sd from CV
         self._neigh = self.park.neighbour_pairs(scenario.trust.neighbour_radius)
         self.nationalities = list(scenario.firms.nationality_mix)
@@ -67,25 +89,23 @@ class EIPModel(mesa.Model):
         self.government = Government(self)
         self.metrics: dict[str, Any] = {}
         self.assessment: dict[str, tuple[float, float, bool, str]] = {}
-        self.totals = indicators.Totals()
-        self._planning: np.ndarray = np.zeros(n, dtype=bool)
+        self.rejected_prospects = 0
+        self._last_delivered: dict[int, float] = {}
         self._populate(roster)
         self.datacollector = DataCollector(
-            model_reporters={
-                c: partial(indicators.metric, key=c) for c in indicators.TIMESERIES_COLUMNS
-            }
+            model_reporters={c: partial(_metric, key=c) for c in indicators.TIMESERIES_COLUMNS}
         )
 
     # -- building ----------------------------------------------------------------------------
-    def _blocks(self) -> dict[str, np.ndarray] | None:
+    def _blocks(self) -> dict[str, IntArray] | None:
+        by = CLUSTER_BY[self.sc.park.placement]
+        if by is None:
+            return None
         f = self.sc.firms
-        if self.sc.park.placement == "nationality_clusters":
-            return self.park.cluster_blocks(f.nationality_mix)
-        if self.sc.park.placement == "sector_clusters":
-            return self.park.cluster_blocks(f.sector_mix)
-        return None
+        return self.park.cluster_blocks(f.nationality_mix if by == "nationality" else f.sector_mix)
 
-    def _draw_profile(self) -> tuple[str, str, float]:
+    def draw_profile(self) -> tuple[str, str, float]:
+        """A prospective tenant's sector, nationality and size, from the scenario's mixes."""
         f = self.sc.firms
         sectors, nats = list(f.sector_mix), list(f.nationality_mix)
         sector = sectors[self.rng.choice(len(sectors), p=np.array(list(f.sector_mix.values())))]
@@ -100,10 +120,7 @@ class EIPModel(mesa.Model):
         for r in fixed + floating:
             self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
         for _ in range(self.sc.firms.count - len(roster)):
-            self.add_firm(*self._draw_profile())
-
-    def placement_key(self, sector: str, nationality: str) -> str:
-        return sector if self.sc.park.placement == "sector_clusters" else nationality
+            self.add_firm(*self.draw_profile())
 
     def add_firm(
         self,
@@ -117,7 +134,7 @@ class EIPModel(mesa.Model):
         st, cat, f, rng = self.state, self.catalogue, self.sc.firms, self.rng
         vacant = ~st.alive
         if plot is None:
-            key = self.placement_key(sector, nationality)
+            key = sector if CLUSTER_BY[self.sc.park.placement] == "sector" else nationality
             plot = choose_plot(self.park, vacant, self.sc.park.placement, key, self.blocks, rng)
         slot = int(plot)
         s_idx = cat.sector_index(sector)
@@ -133,7 +150,7 @@ class EIPModel(mesa.Model):
         st.recp_applied[slot] = False
         st.recp_payback[slot] = f.recp_payback_years * np.exp(0.4 * rng.standard_normal())
         st.recp_cost_factor[slot] = np.exp(0.3 * rng.standard_normal())
-        st.entered[slot] = self.month
+        st.entered[slot] = self.steps
         het = np.exp(0.3 * rng.standard_normal(self.n_mat))  # firm-specific stream intensity
         st.raw_supply[slot] = cat.supply[s_idx] * size * het
         st.base_supply[slot] = st.raw_supply[slot]
@@ -151,10 +168,12 @@ class EIPModel(mesa.Model):
             rng,
         )
         self._init_acquaintances(slot)
-        firm = Firm(self, slot, name or f"{sector}-{slot}", sector, nationality)
+        firm = Firm(self, slot)
+        self.firm_registry.add(
+            FirmIdentity(firm.unique_id, name or f"{sector}-{slot}", sector, nationality)
+        )
         st.uid[slot] = firm.unique_id
         self.firm_at[slot] = firm
-        self.uid_names[firm.unique_id] = (firm.name, sector)
         return firm
 
     def _init_acquaintances(self, slot: int) -> None:
@@ -175,12 +194,9 @@ class EIPModel(mesa.Model):
         st.known[knows, slot] = True
 
     def vacate(self, firm: Firm) -> None:
+        """A firm leaves: its links end, facilities drop it, its plot is emptied."""
         slot = firm.slot
-        L = self.links
-        rows = np.flatnonzero(
-            (L.status[: L.n] != ENDED) & ((L.s[: L.n] == slot) | (L.u[: L.n] == slot))
-        )
-        L.end_links(rows, self.month, "partner_closed")
+        self.links.end_links(self.links.touching(slot), self.steps, "partner_closed")
         for fac in self.operator.facilities:
             fac.drop(slot)
         self.state.clear(slot)
@@ -194,33 +210,25 @@ class EIPModel(mesa.Model):
         return self.agents_by_type.get(Firm) or mesa.agent.AgentSet([], random=self.random)
 
     # -- queries -------------------------------------------------------------------------------
-    def active_links(self) -> list[Any]:
+    def distance_km(self, s: IntArray, u: IntArray) -> FloatArray:
+        """Haulage distance between plots, at least the scenario's minimum."""
+        return self.park.distance_km(s, u, self.sc.costs.min_distance_km)
+
+    def active_links(self) -> list[LinkView]:
         """Active links as small records for display."""
         L = self.links
-        out = []
-        for r in L.rows(ACTIVE):
-            out.append(
-                indicators.LinkView(
-                    supplier=self.firm_at[L.s[r]],
-                    user=self.firm_at[L.u[r]],
-                    material=self.catalogue.materials[L.m[r]],
-                    tonnes_last=float(self._last_delivered.get(int(r), 0.0)),
-                    start_step=int(L.start[r]),
-                )
+        return [
+            LinkView(
+                supplier=self.firm_at[L.s[r]],
+                user=self.firm_at[L.u[r]],
+                material=self.catalogue.materials[L.m[r]],
+                tonnes_last=float(self._last_delivered.get(int(r), 0.0)),
+                start_step=int(L.start[r]),
             )
-        return out
+            for r in L.rows(ACTIVE)
+        ]
 
-    def metrics_members(self) -> np.ndarray:
-        return indicators.symbiosis_members(self)[0]
-
-    def pending_members(self) -> np.ndarray:
-        L, mask = self.links, np.zeros(self.park.n_plots, dtype=bool)
-        rows = L.rows(PENDING)
-        mask[L.s[rows]] = True
-        mask[L.u[rows]] = True
-        return mask
-
-    def uncommitted(self) -> tuple[np.ndarray, np.ndarray]:
+    def uncommitted(self) -> tuple[FloatArray, FloatArray]:
         """Expected monthly supply and demand (N, M) of alive firms not yet contracted to
         active or pending links: what new links, brokers and the tenant fit can draw on."""
         st = self.state
@@ -231,13 +239,30 @@ class EIPModel(mesa.Model):
             np.maximum(st.base_demand - inn, 0.0) * alive,
         )
 
+    def candidates(
+        self, s: IntArray, u: IntArray, m: IntArray, q: FloatArray, facilitated: BoolArray
+    ) -> Candidates:
+        """Candidate links between plots as each side sees them now."""
+        T, st = self.trust.T, self.state
+        return Candidates(
+            s,
+            u,
+            m,
+            q,
+            self.distance_km(s, u),
+            T[s, u],
+            T[u, s],
+            st.conf[s],
+            st.conf[u],
+            facilitated,
+        )
+
     # -- the month -------------------------------------------------------------------------------
     def step(self) -> None:
-        self.month += 1
-        t, st = self.month, self.state
+        t, st = self.steps, self.state
         self.government.begin_month(t)
         self.operator.begin_month(t)
-        self.government.broker(t)
+        self.government.broker()
 
         alive = st.alive
         noise = np.exp(
@@ -254,24 +279,7 @@ class EIPModel(mesa.Model):
 
         res_supply = np.maximum(supply - link_flows.out, 0.0)
         res_demand = np.maximum(demand - link_flows.inn, 0.0)
-        fac = self.operator.run_facilities(self._facility_context(res_supply, res_demand))
-
-        self._search_and_form(t)
-        self._spread_trust()
-        self.operator.recp_round(t)
-        self._exits_and_arrivals(t)
-        if t % self.sc.government.assessment.every_months == 0:
-            self.assessment = self.government.assess(t)
-        tax = self.econ.taxable
-        landfilled_taxable = res_supply[:, tax].sum() + (fac.intake - fac.recovered)[tax].sum()
-        self.government.account(float(link_flows.by_material[tax].sum()), float(landfilled_taxable))
-        self.metrics = indicators.compute(self, supply, link_flows, fac, res_supply)
-        self.totals.add(self.metrics)
-        self.datacollector.collect(self)
-
-    def _facility_context(self, res_supply: np.ndarray, res_demand: np.ndarray) -> FacilityContext:
-        st, e = self.state, self.econ
-        return FacilityContext(
+        park_now = ParkNow(
             alive=st.alive,
             res_supply=res_supply,
             res_demand=res_demand,
@@ -280,38 +288,71 @@ class EIPModel(mesa.Model):
             size=st.size,
             standard=self.standard,
             threshold=self.sc.trust.threshold,
-            annuity=e.annuity,
-            capex_subsidy=e.capex_subsidy,
-            landfill_tax=e.landfill_tax,
-            taxable=e.taxable,
-            disposal=e.disposal,
-            virgin=e.virgin_price,
-            gamma=e.gamma,
+        )
+        fac = self.operator.run_facilities(park_now)
+
+        self._search_and_form(t)
+        self._spread_trust()
+        self._review_recp()
+        self._exits_and_arrivals()
+        self.government.account(link_flows, res_supply, fac)
+        view = self._month_view(supply, res_supply, link_flows, fac)
+        if t % self.sc.government.assessment.every_months == 0:
+            self.assessment = self.government.assess(view)
+            view = replace(
+                view, eip_score=self.government.score, eip_certified=self.government.certified
+            )
+        self.metrics = indicators.compute(view)
+        self.datacollector.collect(self)
+
+    def view(self, step: int | None = None) -> MonthView:
+        """A read-only view of the park now, with no flows (for inspection and tests);
+        ``step`` overrides the month it is taken as."""
+        zero = np.zeros((self.park.n_plots, self.n_mat))
+        v = self._month_view(
+            zero, zero, LinkFlows.empty(self.park.n_plots, self.n_mat), Flows.empty(self.n_mat)
+        )
+        return v if step is None else replace(v, step=step)
+
+    def _month_view(
+        self, supply: FloatArray, res_supply: FloatArray, flows: LinkFlows, fac: Flows
+    ) -> MonthView:
+        return MonthView(
+            step=self.steps,
+            n_plots=self.park.n_plots,
+            catalogue=self.catalogue,
+            state=self.state,
+            links=self.links,
+            trust=self.trust,
+            facilities=self.operator.facilities,
+            supply=supply,
+            res_supply=res_supply,
+            link_flows=flows,
+            fac_flows=fac,
+            base_shared_land=self.sc.park.shared_land_share,
+            operator_cash_usd=self.operator.cash_usd,
+            platform_active=self.operator.platform_active,
+            events_held=self.operator.events_held,
+            government_budget_usd=self.government.budget_usd,
+            eip_score=self.government.score,
+            eip_certified=self.government.certified,
         )
 
-    def _deliver(self, supply: np.ndarray, demand_factor: np.ndarray) -> indicators.LinkFlows:
+    def _deliver(self, supply: FloatArray, demand_factor: FloatArray) -> LinkFlows:
         """Active links carry this month's quantities; trust and link survival follow."""
         L, n, M, tr = self.links, self.park.n_plots, self.n_mat, self.sc.trust
         rows, delivered, want, short = L.deliver(supply, demand_factor)
         self._last_delivered = dict(zip(rows.tolist(), delivered.tolist(), strict=True))
-        flows = indicators.LinkFlows.empty(n, M)
+        flows = LinkFlows.empty(n, M)
         if rows.size == 0:
             return flows
         s, u, m = L.s[rows], L.u[rows], L.m[rows]
-        T = self.trust.T
         e = pair_economics(
             self.econ,
-            m,
-            delivered,
-            self.park.distance_km(s, u, self.sc.costs.min_distance_km),
-            T[s, u],
-            T[u, s],
-            self.state.conf[s],
-            self.state.conf[u],
+            self.candidates(s, u, m, delivered, L.facilitated[rows]),
             self._sunk_permits,  # a running link's permit is paid: no permit cost
-            L.facilitated[rows],
             self.connection_usd,
-            paid_off=(self.month - L.start[rows]) >= self.sc.costs.horizon_months,
+            paid_off=(self.steps - L.start[rows]) >= self.sc.costs.horizon_months,
         )
         L.benefit_total[rows] += e.benefit
         # Trust: the user judges deliveries, the supplier judges uptake.
@@ -325,17 +366,25 @@ class EIPModel(mesa.Model):
         # Survival: losses for too long, or trust collapsed on either side.
         losing = (e.benefit_s < 0) | (e.benefit_u < 0)
         L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
-        # A link under a written contract is honoured until the contract runs out.
-        free = (self.month - L.start[rows]) >= self.sc.costs.contract_months
-        unprofitable = rows[free & (L.loss_months[rows] >= self.sc.costs.unprofitable_months)]
-        collapsed = rows[free & ((T[u, s] < tr.break_below) | (T[s, u] < tr.break_below))]
-        collapsed = np.setdiff1d(collapsed, unprofitable)
-        for ended, why in ((unprofitable, "unprofitable"), (collapsed, "trust_collapse")):
+        T, c = self.trust.T, self.sc.costs
+        unprofitable, collapsed = behaviour.keeps_link(
+            L.loss_months[rows],
+            self.steps - L.start[rows],
+            T[u, s],
+            T[s, u],
+            c.contract_months,
+            c.unprofitable_months,
+            tr.break_below,
+        )
+        for ended, why in (
+            (rows[unprofitable], "unprofitable"),
+            (rows[collapsed], "trust_collapse"),
+        ):
             if ended.size:
-                L.end_links(ended, self.month, why)
+                L.end_links(ended, self.steps, why)
                 self.trust.lower(L.s[ended], L.u[ended], tr.break_penalty)
                 self.trust.lower(L.u[ended], L.s[ended], tr.break_penalty)
-        flows.add(s, u, m, delivered, e)
+        flows.add(s, u, m, delivered, e.benefit)
         return flows
 
     def _start_pending(self, t: int) -> None:
@@ -357,15 +406,14 @@ class EIPModel(mesa.Model):
         res_s, res_d = self.uncommitted()
         searching = st.alive & (self.rng.random(n) < self.sc.firms.search_probability)
         platform = self.operator.platform_view()
-
         T = self.trust.T
 
-        def allowed(sup: np.ndarray, use: np.ndarray) -> np.ndarray:
-            # Acquaintances talk about their streams only where each trusts the other more
-            # than its parent company's confidentiality; the platform and brokers bypass this.
+        def allowed(sup: IntArray, use: IntArray) -> BoolArray:
             ix = np.ix_(sup, use)
-            talk = (st.conf[sup][:, None] <= T[ix]) & (st.conf[use][None, :] <= T.T[ix])
-            block = (st.known[ix] & talk) | st.facilitated[ix]
+            talk = behaviour.tells_about_streams(
+                T[ix], T.T[ix], st.conf[sup][:, None], st.conf[use][None, :]
+            )
+            block: BoolArray = (st.known[ix] & talk) | st.facilitated[ix]
             if platform is not None:
                 listed, browsing = platform
                 block = block | (
@@ -375,47 +423,25 @@ class EIPModel(mesa.Model):
             return block
 
         s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q, active=searching)
-        self._planning = np.zeros(n, dtype=bool)
+        st.planning[:] = False
         if s.size == 0:
             return
-        live = L.rows(ACTIVE) if L.n else np.zeros(0, dtype=int)
-        live = np.concatenate([live, L.rows(PENDING)])
+        live = L.live_rows()
         if live.size:
             key = (s * n + u) * M + m
             existing = (L.s[live] * n + L.u[live]) * M + L.m[live]
             fresh = ~np.isin(key, existing)
             s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
-        tsu, tus = T[s, u], T[u, s]
         facil = st.facilitated[s, u]
         if self.operator.shares_cost_data():
             facil = facil | (st.listed[s] & st.listed[u])
-        e = pair_economics(
-            self.econ,
-            m,
-            q,
-            self.park.distance_km(s, u, self.sc.costs.min_distance_km),
-            tsu,
-            tus,
-            st.conf[s],
-            st.conf[u],
-            self.standard,
-            facil,
-            self.connection_usd,
+        c = self.candidates(s, u, m, q, facil)
+        e = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        ok = behaviour.accepts_link(
+            e, self.econ, c, st.hurdle[s], st.hurdle[u], self.sc.trust.threshold
         )
-        ok = acceptable(
-            e,
-            self.econ,
-            m,
-            tsu,
-            tus,
-            st.conf[s],
-            st.conf[u],
-            st.hurdle[s],
-            st.hurdle[u],
-            self.sc.trust.threshold,
-        )
-        self._planning[s[e.benefit > 0]] = True
-        self._planning[u[e.benefit > 0]] = True
+        st.planning[s[e.benefit > 0]] = True
+        st.planning[u[e.benefit > 0]] = True
         idx = np.flatnonzero(ok)
         if idx.size == 0:
             return
@@ -432,15 +458,14 @@ class EIPModel(mesa.Model):
             qs.append(qq)
         if not chosen:
             return
-        c = np.array(chosen)
-        needs_permit = ~self.standard[m[c]]
+        ci = np.array(chosen)
+        needs_permit = ~self.standard[m[ci]]
         delay = np.round(
-            self.catalogue.mat["permit_delay_months"][m[c]]
+            self.catalogue.mat["permit_delay_months"][m[ci]]
             * (1.0 - self.sc.government.permit_support)
         ).astype(int)
         start = np.where(needs_permit, t + np.maximum(delay, 1), t)
-        L.add(s[c], u[c], m[c], np.array(qs), t, start, st.uid[s[c]], st.uid[u[c]], facil[c])
-        self.totals.links_formed += c.size
+        L.add(s[ci], u[ci], m[ci], np.array(qs), t, start, st.uid[s[ci]], st.uid[u[ci]], facil[ci])
 
     def _spread_trust(self) -> None:
         """Partners pass on their opinions; plot neighbours grow familiar."""
@@ -454,12 +479,37 @@ class EIPModel(mesa.Model):
         self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month)
         st.known[a[occ], b[occ]] = True
 
-    def _exits_and_arrivals(self, t: int) -> None:
+    def _review_recp(self) -> None:
+        """Partners of RECP adopters become aware; aware firms review RECP about once a year
+        and adopt it when the payback suits them (``behaviour.adopts_recp``)."""
+        st, cat, L = self.state, self.catalogue, self.links
+        rows = L.rows(ACTIVE)
+        adopters = st.recp_applied
+        st.recp_aware[L.u[rows][adopters[L.s[rows]]]] = True
+        st.recp_aware[L.s[rows][adopters[L.u[rows]]]] = True
+        st.recp_aware &= st.alive
+        cand = np.flatnonzero(st.alive & st.recp_aware & ~st.recp_applied)
+        cand = cand[self.rng.random(cand.size) < 1.0 / 12.0]
+        if cand.size == 0:
+            return
+        sec = st.sector[cand]
+        capex = cat.recp_capex[sec] * st.recp_cost_factor[cand] * st.size[cand]
+        saving = cat.recp_saving[sec] * st.size[cand]
+        subsidy = self.sc.government.recp_subsidy_share
+        adopts = behaviour.adopts_recp(capex, saving, subsidy, st.recp_payback[cand])
+        adopt = cand[adopts]
+        st.recp_applied[adopt] = True
+        red = cat.recp_reduction[st.sector[adopt]]
+        st.base_supply[adopt] = st.raw_supply[adopt] * (1.0 - red)[:, None]
+        self.government.pay_recp_subsidy(capex[adopts])
+
+    def _exits_and_arrivals(self) -> None:
         st = self.state
         hazard = 1.0 - (1.0 - self.sc.firms.exit_rate_per_year) ** (1.0 / 12.0)
         alive = np.flatnonzero(st.alive)
         closing = alive[self.rng.random(alive.size) < hazard]
         for slot in closing:
-            self.firm_at[slot].close()
-            self.totals.closures += 1
-        self.operator.recruit(t)
+            firm = self.firm_at[slot]
+            if firm is not None:
+                firm.close()
+        self.operator.recruit()

@@ -1,18 +1,47 @@
-"""The park: a grid of plots grouped in zones, distances, and placement policies."""
+"""The park: a grid of plots grouped in zones, distances, and placement policies.
+
+``Park`` is the one home of the geometry: it builds the Mesa grid the firms sit on, and
+computes distances and neighbourhoods as vectorised arrays over plot slots.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import random
 
-PLACEMENTS = ("random", "nationality_clusters", "sector_clusters")
+import numpy as np
+from mesa.discrete_space import OrthogonalMooreGrid
+
+from eipsim.domain.types import FloatArray, IntArray
+
+# Placement policy (scenario key park.placement) -> the tenant attribute its clusters are
+# keyed by; None places tenants anywhere.
+CLUSTER_BY: dict[str, str | None] = {
+    "random": None,
+    "nationality_clusters": "nationality",
+    "sector_clusters": "sector",
+}
 
 
 class Park:
     """Plot geometry. A plot's slot index is ``y * width + x`` and is also the row of every
     per-firm array in the model, so a firm's state is addressed by its plot."""
 
-    def __init__(self, width: int, height: int, zones_x: int, zones_y: int, plot_size_m: float):
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        zones_x: int,
+        zones_y: int,
+        plot_size_m: float,
+        rand: random.Random | None = None,
+    ):
         self.width, self.height = width, height
+        # The grid is the firms' Mesa home (firm.cell); its own random draws are never used
+        # (placement draws go through the model's rng), so a fixed one stands in when the
+        # model does not pass its own.
+        self.grid = OrthogonalMooreGrid(
+            (width, height), torus=False, random=rand or random.Random(0)
+        )
         self.n_plots = width * height
         self.plot_size_km = plot_size_m / 1000.0
         ys, xs = np.divmod(np.arange(self.n_plots), width)
@@ -27,12 +56,12 @@ class Park:
     def xy(self, slot: int) -> tuple[int, int]:
         return int(self.x[slot]), int(self.y[slot])
 
-    def distance_km(self, a: np.ndarray, b: np.ndarray, minimum: float = 0.0) -> np.ndarray:
+    def distance_km(self, a: IntArray, b: IntArray, minimum: float = 0.0) -> FloatArray:
         """Euclidean distance between plot centres, vectorised over slot arrays."""
         d = np.hypot(self.x[a] - self.x[b], self.y[a] - self.y[b]) * self.plot_size_km
         return np.maximum(d, minimum)
 
-    def neighbour_pairs(self, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    def neighbour_pairs(self, radius: int) -> tuple[IntArray, IntArray]:
         """All ordered pairs of distinct plots within Chebyshev distance ``radius``."""
         src, dst = [], []
         for dx in range(-radius, radius + 1):
@@ -45,7 +74,7 @@ class Park:
                 dst.append((ny * self.width + nx)[ok])
         return np.concatenate(src), np.concatenate(dst)
 
-    def cluster_blocks(self, shares: dict[str, float]) -> dict[str, np.ndarray]:
+    def cluster_blocks(self, shares: dict[str, float]) -> dict[str, IntArray]:
         """Split the plots into contiguous blocks, one per key, sized by its share.
 
         This is how nationality (or sector) clusters get "their own zone"."""
@@ -63,7 +92,7 @@ def choose_plot(
     vacant: np.ndarray,
     policy: str,
     key: str,
-    blocks: dict[str, np.ndarray] | None,
+    blocks: dict[str, IntArray] | None,
     rng: np.random.Generator,
 ) -> int:
     """Pick a vacant plot for a new tenant.

@@ -43,16 +43,15 @@ def run(
         if progress is not None:
             progress(i + 1, n)
     ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    links = model.links.to_frame(model.uid_names, model.catalogue.materials)
-    units = model.catalogue.is_energy
-    links["unit"] = [
-        "MWh" if units[model.catalogue.material_index(m)] else "t" for m in links["material"]
-    ]
+    cat = model.catalogue
+    links = model.links.to_frame(model.firm_registry, cat.materials)
+    units = dict(zip(cat.materials, cat.mat["unit"], strict=True))
+    links["unit"] = [units[m] for m in links["material"]]
     return RunResult(
         scenario=scenario,
         seed=model.seed_used,
         timeseries=ts,
         links=links,
-        summary=summarise(model, ts),
+        summary=summarise(ts, model.seed_used),
         assessment=model.assessment,
     )

@@ -1,39 +1,76 @@
-"""Per-plot arrays of firm state (structure of arrays, indexed by plot slot)."""
+"""Firm state: per-plot arrays (structure of arrays, indexed by plot slot) and identities.
+
+The pair economics and trust updates are vectorised over slots, so a firm's numbers live
+here; the Mesa ``Firm`` agent is its identity and a readable view of these arrays.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
+
+from eipsim.domain.types import BoolArray, FloatArray, IntArray
 
 
 class FirmState:
     def __init__(self, n_slots: int, n_mat: int):
         n = n_slots
-        self.alive = np.zeros(n, dtype=bool)
-        self.uid = np.full(n, -1, dtype=np.int64)
-        self.sector = np.full(n, -1, dtype=np.int64)
-        self.nat = np.full(n, -1, dtype=np.int64)
-        self.size = np.zeros(n)
-        self.conf = np.zeros(n)
-        self.hurdle = np.zeros(n)
-        self.trust_op = np.zeros(n)
-        self.listed = np.zeros(n, dtype=bool)
-        self.recp_aware = np.zeros(n, dtype=bool)
-        self.recp_applied = np.zeros(n, dtype=bool)
-        self.recp_payback = np.zeros(n)  # this firm's acceptable payback, years
-        self.recp_cost_factor = np.ones(n)
-        self.entered = np.zeros(n, dtype=np.int64)
-        self.raw_supply = np.zeros((n, n_mat))  # before RECP
-        self.base_supply = np.zeros((n, n_mat))  # expected monthly supply after RECP
-        self.base_demand = np.zeros((n, n_mat))
-        self.known = np.zeros((n, n), dtype=bool)
-        self.facilitated = np.zeros((n, n), dtype=bool)
+        self.alive: BoolArray = np.zeros(n, dtype=bool)
+        self.uid: IntArray = np.full(n, -1, dtype=np.int64)
+        self.sector: IntArray = np.full(n, -1, dtype=np.int64)
+        self.nat: IntArray = np.full(n, -1, dtype=np.int64)
+        self.size: FloatArray = np.zeros(n)
+        self.conf: FloatArray = np.zeros(n)  # parent-company confidentiality, 0..1
+        self.hurdle: FloatArray = np.zeros(n)  # required expected margin over the gain
+        self.trust_op: FloatArray = np.zeros(n)  # trust in the operator's infrastructure
+        self.listed: BoolArray = np.zeros(n, dtype=bool)  # on the waste-information platform
+        self.planning: BoolArray = np.zeros(n, dtype=bool)  # saw a paying candidate this month
+        self.recp_aware: BoolArray = np.zeros(n, dtype=bool)
+        self.recp_applied: BoolArray = np.zeros(n, dtype=bool)
+        self.recp_payback: FloatArray = np.zeros(n)  # this firm's acceptable payback, years
+        self.recp_cost_factor: FloatArray = np.ones(n)
+        self.entered: IntArray = np.zeros(n, dtype=np.int64)
+        self.raw_supply: FloatArray = np.zeros((n, n_mat))  # before RECP
+        self.base_supply: FloatArray = np.zeros((n, n_mat))  # expected monthly supply after RECP
+        self.base_demand: FloatArray = np.zeros((n, n_mat))
+        self.known: BoolArray = np.zeros((n, n), dtype=bool)  # knows of the other's streams
+        self.facilitated: BoolArray = np.zeros((n, n), dtype=bool)  # introduced by a broker
 
     def clear(self, slot: int) -> None:
-        for name in ("alive", "listed", "recp_aware", "recp_applied"):
-            getattr(self, name)[slot] = False
-        for name in ("size", "conf", "hurdle", "trust_op", "recp_payback"):
-            getattr(self, name)[slot] = 0.0
+        """Empty a plot when its firm leaves."""
+        for flag in (self.alive, self.listed, self.recp_aware, self.recp_applied):
+            flag[slot] = False
+        for value in (self.size, self.conf, self.hurdle, self.trust_op, self.recp_payback):
+            value[slot] = 0.0
         self.uid[slot] = self.sector[slot] = self.nat[slot] = -1
         self.raw_supply[slot] = self.base_supply[slot] = self.base_demand[slot] = 0.0
         self.known[slot, :] = self.known[:, slot] = False
         self.facilitated[slot, :] = self.facilitated[:, slot] = False
+
+
+@dataclass(frozen=True)
+class FirmIdentity:
+    """Who a firm is: kept after it leaves, so that its links can still be named."""
+
+    uid: int
+    name: str
+    sector: str
+    nationality: str
+
+
+class FirmRegistry:
+    """The one record of firm identities, by agent id (the agents read theirs from here)."""
+
+    def __init__(self) -> None:
+        self._by_uid: dict[int, FirmIdentity] = {}
+
+    def add(self, identity: FirmIdentity) -> None:
+        self._by_uid[identity.uid] = identity
+
+    def identity(self, uid: Any) -> FirmIdentity:
+        return self._by_uid[int(uid)]
+
+    def __len__(self) -> int:
+        return len(self._by_uid)

@@ -14,20 +14,6 @@ from typing import Any
 import numpy as np
 import yaml
 
-_MATERIAL_FIELDS = (
-    "disposal_usd",
-    "virgin_price_usd",
-    "substitution_ratio",
-    "treatment_usd",
-    "transport_factor",
-    "permit_cost_usd",
-    "permit_delay_months",
-    "permit_refusal_prob",
-    "co2_t_per_unit",
-    "variability",
-)
-
-
 @dataclass(frozen=True)
 class Catalogue:
     materials: tuple[str, ...]
@@ -35,18 +21,32 @@ class Catalogue:
     sector_labels: dict[str, str]
     facilities: dict[str, dict[str, Any]]
     criteria: dict[str, dict[str, Any]]
-    # per-material arrays, shape (M,)
+    # per-material columns of data/materials.yaml, shape (M,): every numeric column as
+    # float, every yes/no column as bool, text columns (unit) as object arrays
     mat: dict[str, np.ndarray]
-    is_energy: np.ndarray
-    piped: np.ndarray
-    needs_standard: np.ndarray
-    needs_cost_disclosure: np.ndarray
     # per-sector matrices, shape (S, M): units per month for a firm of size 1
     supply: np.ndarray
     demand: np.ndarray
     recp_capex: np.ndarray
     recp_saving: np.ndarray
     recp_reduction: np.ndarray
+
+    @property
+    def is_energy(self) -> np.ndarray:
+        """Materials measured in MWh (kept out of tonnage balances)."""
+        return self.mat["unit"] == "MWh"
+
+    @property
+    def piped(self) -> np.ndarray:
+        return self.mat["piped"]
+
+    @property
+    def needs_standard(self) -> np.ndarray:
+        return self.mat["needs_standard"]
+
+    @property
+    def needs_cost_disclosure(self) -> np.ndarray:
+        return self.mat["needs_cost_disclosure"]
 
     def material_index(self, name: str) -> int:
         return self.materials.index(name)
@@ -60,6 +60,29 @@ def _read(name: str) -> dict:
     return yaml.safe_load(text)
 
 
+def material_columns(mats: dict[str, dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Every column of the material table as one array over materials, by its values' kind:
+    yes/no -> bool, numbers -> float, text -> object. A new field is a new YAML column; every
+    material must give it (an omission is an error naming the material and the field)."""
+    names = list(mats)
+    columns: list[str] = []
+    for m in names:
+        columns += [c for c in mats[m] if c not in columns]
+    out: dict[str, np.ndarray] = {}
+    for c in columns:
+        missing = [m for m in names if c not in mats[m]]
+        if missing:
+            raise ValueError(f"materials.yaml: {missing[0]}: missing field {c!r}")
+        values = [mats[m][c] for m in names]
+        if all(isinstance(v, bool) for v in values):
+            out[c] = np.array(values, dtype=bool)
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            out[c] = np.array([float(v) for v in values])
+        else:
+            out[c] = np.array([str(v) for v in values], dtype=object)
+    return out
+
+
 @cache
 def load_catalogue() -> Catalogue:
     """Load the shipped catalogues once per process (they are read-only)."""
@@ -68,11 +91,7 @@ def load_catalogue() -> Catalogue:
     facs = _read("facilities.yaml")["facilities"]
     crit = _read("criteria.yaml")["criteria"]
     names = tuple(mats)
-    arr = {f: np.array([float(mats[m][f]) for m in names]) for f in _MATERIAL_FIELDS}
-    flags = {
-        f: np.array([bool(mats[m][f]) for m in names])
-        for f in ("piped", "needs_standard", "needs_cost_disclosure")
-    }
+    arr = material_columns(mats)
     sector_names = tuple(secs)
     supply = np.zeros((len(sector_names), len(names)))
     demand = np.zeros_like(supply)
@@ -89,10 +108,6 @@ def load_catalogue() -> Catalogue:
         facilities=facs,
         criteria=crit,
         mat=arr,
-        is_energy=np.array([mats[m]["unit"] == "MWh" for m in names]),
-        piped=flags["piped"],
-        needs_standard=flags["needs_standard"],
-        needs_cost_disclosure=flags["needs_cost_disclosure"],
         supply=supply,
         demand=demand,
         recp_capex=np.array([r["capex_usd"] for r in recp], dtype=float),

@@ -1,7 +1,8 @@
 """A tenant firm on a plot.
 
-The firm's numeric state lives in the model's per-slot arrays (so that the pair economics
-and trust updates are vectorised); the agent is its identity and a readable view of it.
+The firm's numbers live in the model's per-slot arrays (so that the pair economics and
+trust updates are vectorised) and its identity in the model's ``FirmRegistry``; the agent
+is a readable view of both. Its decisions are in ``eipsim.domain.behaviour``.
 """
 
 from __future__ import annotations
@@ -10,18 +11,35 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
+from eipsim.domain.state import FirmIdentity
+
 if TYPE_CHECKING:
     from eipsim.domain.model import EIPModel
 
 
 class Firm(FixedAgent):
-    def __init__(self, model: EIPModel, slot: int, name: str, sector: str, nationality: str):
+    model: EIPModel
+
+    def __init__(self, model: EIPModel, slot: int):
         super().__init__(model)
         self.slot = slot
-        self.name = name
-        self.sector = sector
-        self.nationality = nationality
-        self.cell = model.grid[model.park.xy(slot)]
+        self.cell = model.park.grid[model.park.xy(slot)]
+
+    @property
+    def identity(self) -> FirmIdentity:
+        return self.model.firm_registry.identity(self.unique_id)
+
+    @property
+    def name(self) -> str:
+        return self.identity.name
+
+    @property
+    def sector(self) -> str:
+        return self.identity.sector
+
+    @property
+    def nationality(self) -> str:
+        return self.identity.nationality
 
     @property
     def size(self) -> float:

@@ -1,4 +1,8 @@
-"""The government coordinator: taxes and subsidies, standards, brokering, EIP assessment."""
+"""The government coordinator: levies and subsidies, standards, brokering, EIP assessment.
+
+The government owns the public budget. Other agents file claims on it (the operator's
+capital subsidy, a firm's RECP subsidy); it collects levies on what is landfilled.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +11,73 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from eipsim.domain.economics import candidate_pairs, pair_economics
-from eipsim.domain.indicators import symbiosis_facilities
+from eipsim.domain import assessment
+from eipsim.domain.economics import Candidates, candidate_pairs, pair_economics
+from eipsim.domain.facilities import Flows
+from eipsim.domain.indicators import MonthView
+from eipsim.domain.links import LinkFlows
+from eipsim.domain.types import FloatArray
+from eipsim.scenario.schema import GovernmentConfig
 
 if TYPE_CHECKING:
     from eipsim.domain.model import EIPModel
 
 
+class Ledger:
+    """Public money by purpose, and the running net spending (spending minus revenue)."""
+
+    def __init__(self) -> None:
+        self.net_spending_usd = 0.0
+        self.by_purpose: dict[str, float] = {}
+
+    def spend(self, purpose: str, usd: float) -> None:
+        self.net_spending_usd += usd
+        self.by_purpose[purpose] = self.by_purpose.get(purpose, 0.0) + usd
+
+    def collect(self, purpose: str, usd: float) -> None:
+        self.net_spending_usd -= usd
+        self.by_purpose[purpose] = self.by_purpose.get(purpose, 0.0) - usd
+
+
 class Government(mesa.Agent):
+    model: EIPModel
+
     def __init__(self, model: EIPModel):
         super().__init__(model)
-        self.budget_usd = 0.0  # net public spending: subsidies paid minus landfill tax collected
+        self.cfg: GovernmentConfig = model.sc.government
+        self.ledger = Ledger()
         self.score = 0.0
         self.certified = False
         self.introductions = 0
         self._broker_quota = 0.0
         cat = model.catalogue
         self._standards = [
-            (cat.material_index(s.material), s.step) for s in model.sc.government.reuse_standards
+            (cat.material_index(s.material), s.step) for s in self.cfg.reuse_standards
         ]
+        assessment.check_criteria(self.cfg.assessment.criteria)
 
     @property
-    def cfg(self):
-        return self.model.sc.government
+    def budget_usd(self) -> float:
+        """Net public spending: subsidies paid minus levies collected."""
+        return self.ledger.net_spending_usd
 
+    # -- claims filed by other agents ---------------------------------------------------------
+    def pay_capex_subsidy(self, capex_usd: float) -> float:
+        """The government's share of a shared facility's capital cost; returns it."""
+        paid = capex_usd * self.cfg.capex_subsidy_share
+        self.ledger.spend("capex_subsidy", paid)
+        return paid
+
+    def pay_recp_subsidy(self, capex_usd: FloatArray) -> None:
+        self.ledger.spend("recp_subsidy", float((capex_usd * self.cfg.recp_subsidy_share).sum()))
+
+    # -- monthly ------------------------------------------------------------------------------
     def begin_month(self, t: int) -> None:
         for m_idx, step in self._standards:
             if t >= step:
                 self.model.standard[m_idx] = True
 
-    def broker(self, t: int) -> None:
+    def broker(self) -> None:
         """Introduce the pairs with the largest joint benefit that do not yet know each other.
         The coordinator sees what firms hide from each other (it is trusted with the data),
         and an introduction raises the pair's trust and cuts their transaction cost."""
@@ -51,19 +92,19 @@ class Government(mesa.Agent):
         if s.size == 0:
             return
         thr = np.full(s.size, m.sc.trust.threshold)
-        e = pair_economics(
-            m.econ,
+        c = Candidates(
+            s,
+            u,
             mat,
             q,
-            m.park.distance_km(s, u, m.sc.costs.min_distance_km),
+            m.distance_km(s, u),
             thr,
             thr,
             st.conf[s],
             st.conf[u],
-            m.standard,
             np.ones(s.size, dtype=bool),
-            m.connection_usd,
         )
+        e = pair_economics(m.econ, c, m.standard, m.connection_usd)
         order = np.argsort(-e.benefit, kind="stable")
         order = order[e.benefit[order] > 0]
         done: set[tuple[int, int]] = set()
@@ -80,40 +121,21 @@ class Government(mesa.Agent):
             if len(done) >= k:
                 break
 
-    def account(self, exchanged_links_t: float, landfilled_taxable_t: float) -> None:
-        self.budget_usd += self.cfg.exchange_subsidy_usd_per_t * exchanged_links_t
-        self.budget_usd -= self.cfg.landfill_tax_usd_per_t * landfilled_taxable_t
-
-    def criteria_values(self, t: int) -> dict[str, float]:
-        m, st = self.model, self.model.state
-        alive = st.alive
-        n = max(int(alive.sum()), 1)
-        ops = m.operator
-        built = {f.kind for f in ops.facilities if f.built}
-        land = m.sc.park.shared_land_share + sum(
-            f.spec.get("land_share", 0.0) for f in ops.facilities if f.built
+    def account(self, flows: LinkFlows, res_supply: FloatArray, fac: Flows) -> None:
+        """This month's exchange subsidy, paid on the taxable by-products links moved, and
+        the landfill tax collected on the taxable tonnes landfilled (what neither links nor
+        facilities took, and facilities' unrecovered intake)."""
+        tax = self.model.econ.taxable
+        landfilled_taxable = res_supply[:, tax].sum() + (fac.intake - fac.recovered)[tax].sum()
+        subsidy = self.cfg.exchange_subsidy_usd_per_t * float(flows.by_material[tax].sum())
+        self.ledger.spend("exchange_subsidy", subsidy)
+        self.ledger.collect(
+            "landfill_tax", self.cfg.landfill_tax_usd_per_t * float(landfilled_taxable)
         )
-        members = m.metrics_members()
-        planning = (members | m.pending_members() | m._planning) & alive
-        return {
-            "recp_aware_share": float(st.recp_aware[alive].sum()) / n,
-            "recp_applied_share": float(st.recp_applied[alive].sum()) / n,
-            "shared_land_share": float(land),
-            "implemented_links": float(m.links.rows(1).size + len(symbiosis_facilities(m))),
-            "planning_share": float(planning.sum()) / n,
-            "years_compliant": t / 12.0,
-            "wastewater_treatment": float("wastewater_treatment" in built),
-            "symbiosis_services": float(ops.platform_active or ops.events_held > 0),
-            "information_sharing": float(ops.platform_active),
-        }
 
-    def assess(self, t: int) -> dict[str, tuple[float, float, bool, str]]:
-        """Yearly EIP assessment against the configured criteria (each cites its source)."""
-        values = self.criteria_values(t)
-        out = {}
-        for c in self.cfg.assessment.criteria:
-            v = values[c.metric]
-            out[c.metric] = (v, c.threshold, bool(v >= c.threshold - 1e-12), c.source)
+    def assess(self, view: MonthView) -> dict[str, tuple[float, float, bool, str]]:
+        """The EIP assessment against the configured criteria (each cites its source)."""
+        out = assessment.assess(view, self.cfg.assessment.criteria)
         met = [r[2] for r in out.values()]
         self.score = sum(met) / len(met) if met else 0.0
         self.certified = bool(met) and all(met)

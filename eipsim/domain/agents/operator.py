@@ -7,19 +7,25 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from eipsim.domain.economics import pair_economics
-from eipsim.domain.facilities import FacilityContext, Flows, make_facility
+from eipsim.domain import behaviour
+from eipsim.domain.economics import Candidates, pair_economics
+from eipsim.domain.facilities import Facility, Flows, ParkNow, make_facility
+from eipsim.domain.types import BoolArray
+from eipsim.scenario.schema import OperatorConfig
 
 if TYPE_CHECKING:
     from eipsim.domain.model import EIPModel
 
 
 class Operator(mesa.Agent):
+    model: EIPModel
+
     def __init__(self, model: EIPModel):
         super().__init__(model)
         sc, cat, park = model.sc, model.catalogue, model.park
-        specs = sc.operator.shared_infrastructure
-        self.facilities = []
+        self.cfg: OperatorConfig = sc.operator
+        specs = self.cfg.shared_infrastructure
+        self.facilities: list[Facility] = []
         for i, f in enumerate(specs):
             x = (i + 1) * park.width // (len(specs) + 1)
             slot = (park.height - 1) * park.width + min(x, park.width - 1)
@@ -30,19 +36,15 @@ class Operator(mesa.Agent):
         self.platform_active = False
         self.platform_effective = False
         self.usage_share = 0.0
-        self._browsing: np.ndarray | None = None
+        self._browsing: BoolArray | None = None
         self._screen_quota = 0.0
-        epy = sc.operator.matchmaking_events_per_year
+        epy = self.cfg.matchmaking_events_per_year
         self.event_months = {int(np.ceil(12 * (k + 1) / epy)) for k in range(epy)} if epy else set()
         self.events_held = 0
 
-    @property
-    def cfg(self):
-        return self.model.sc.operator
-
     # -- monthly ------------------------------------------------------------------------------
     def begin_month(self, t: int) -> None:
-        m, st = self.model, self.model.state
+        st = self.model.state
         for fac in self.facilities:
             if not fac.built and t >= fac.build_step:
                 self._build(fac)
@@ -51,16 +53,15 @@ class Operator(mesa.Agent):
         if month_of_year in self.event_months:
             self.hold_event()
         self.cash_usd += self.cfg.rent_usd_per_plot_month * int(st.alive.sum())
-        self._screen(m)
+        self._screen()
 
-    def _build(self, fac) -> None:
+    def _build(self, fac: Facility) -> None:
         m = self.model
         fac.built = True
-        capex = float(fac.spec.get("capex_usd", 0.0))
         share = m.sc.government.capex_subsidy_share
-        self.cash_usd -= capex * (1.0 - share)
-        m.government.budget_usd += capex * share
-        if fac.kind in ("wastewater_treatment", "steam_network"):
+        self.cash_usd -= fac.capex_usd * (1.0 - share)
+        m.government.pay_capex_subsidy(fac.capex_usd)
+        if fac.network:
             # piped links can use the operator's network for a connection fee
             m.connection_usd[fac.materials[0]] = fac.spec["connection_usd"]
 
@@ -73,7 +74,7 @@ class Operator(mesa.Agent):
             return
         limit = p.anonymised_listing_limit if p.anonymised else p.listing_limit
         has_streams = (st.base_supply.sum(axis=1) + st.base_demand.sum(axis=1)) > 0
-        st.listed[:] = st.alive & has_streams & (st.conf <= limit)
+        st.listed[:] = behaviour.lists_on_platform(st.alive, has_streams, st.conf, limit)
         n_alive = max(int(st.alive.sum()), 1)
         self.usage_share = float(st.listed.sum()) / n_alive
         # Network effect (Fraccascia 2020): below a minimum usage nobody consults it; above,
@@ -82,7 +83,7 @@ class Operator(mesa.Agent):
         if self.platform_effective:
             self._browsing = st.alive & (self.model.rng.random(st.alive.size) < self.usage_share)
 
-    def platform_view(self) -> tuple[np.ndarray, np.ndarray] | None:
+    def platform_view(self) -> tuple[BoolArray, BoolArray] | None:
         if not self.platform_effective or self._browsing is None:
             return None
         return self.model.state.listed, self._browsing
@@ -108,7 +109,7 @@ class Operator(mesa.Agent):
         m.trust.raise_toward_one(b, a, tr.event_boost)
         st.trust_op[att] += tr.event_boost * (1.0 - st.trust_op[att])
 
-    def _screen(self, m) -> None:
+    def _screen(self) -> None:
         """RECP screening (DEEP C screened 26 firms): screened firms become aware, and the
         assessment finds cheaper options (cost factor x 0.8, assumed)."""
         self._screen_quota += self.cfg.recp_screening_per_year / 12.0
@@ -116,7 +117,7 @@ class Operator(mesa.Agent):
         if k == 0:
             return
         self._screen_quota -= k
-        st = m.state
+        m, st = self.model, self.model.state
         pool = np.flatnonzero(st.alive & ~st.recp_applied)
         if pool.size == 0:
             return
@@ -124,48 +125,22 @@ class Operator(mesa.Agent):
         st.recp_aware[pick] = True
         st.recp_cost_factor[pick] *= 0.8
 
-    def run_facilities(self, ctx: FacilityContext) -> Flows:
-        M = ctx.res_supply.shape[1]
-        total = Flows(recovered=np.zeros(M), intake=np.zeros(M))
-        st, tr = self.model.state, self.model.sc.trust
+    def run_facilities(self, park: ParkNow) -> Flows:
+        """Each built facility connects willing firms and operates; users' trust in the
+        operator grows with the service."""
+        total = Flows.empty(park.res_supply.shape[1])
+        st, tr, econ = self.model.state, self.model.sc.trust, self.model.econ
         for fac in self.facilities:
-            fl = fac.step(ctx)
+            fl = fac.step(park, econ)
             total.recovered += fl.recovered
             total.intake += fl.intake
             total.solar_mwh += fl.solar_mwh
             total.benefit_usd += fl.benefit_usd
             self.cash_usd += fl.revenue_usd - fl.opex_usd
             if fac.built and fac.users:
-                users = np.fromiter(fac.users, dtype=int)
+                users = fac.user_slots()
                 st.trust_op[users] += 0.5 * tr.delivery_gain * (1.0 - st.trust_op[users])
         return total
-
-    def recp_round(self, t: int) -> None:
-        """Aware firms review RECP about once a year and adopt when the payback is short
-        enough for them; partners of adopters become aware."""
-        m, st, cat = self.model, self.model.state, self.model.catalogue
-        L = m.links
-        rows = L.rows(1)
-        adopters = st.recp_applied
-        st.recp_aware[L.u[rows][adopters[L.s[rows]]]] = True
-        st.recp_aware[L.s[rows][adopters[L.u[rows]]]] = True
-        st.recp_aware &= st.alive
-        cand = np.flatnonzero(st.alive & st.recp_aware & ~st.recp_applied)
-        cand = cand[m.rng.random(cand.size) < 1.0 / 12.0]
-        if cand.size == 0:
-            return
-        sec = st.sector[cand]
-        sub = m.sc.government.recp_subsidy_share
-        capex = cat.recp_capex[sec] * st.recp_cost_factor[cand] * st.size[cand]
-        saving = cat.recp_saving[sec] * st.size[cand]
-        payback_years = capex * (1.0 - sub) / np.maximum(saving, 1e-9) / 12.0
-        adopt = cand[payback_years <= st.recp_payback[cand]]
-        st.recp_applied[adopt] = True
-        red = cat.recp_reduction[st.sector[adopt]]
-        st.base_supply[adopt] = st.raw_supply[adopt] * (1.0 - red)[:, None]
-        m.government.budget_usd += float(
-            (capex[payback_years <= st.recp_payback[cand]] * sub).sum()
-        )
 
     def fit_score(self, sector: str, size: float = 1.0) -> float:
         """Share of a prospect's streams for which some current tenant would be a paying
@@ -191,27 +166,18 @@ class Operator(mesa.Agent):
         if q.size == 0:
             return 0.0
         stream_of = np.repeat(np.arange(len(streams)), [x.size for x in qs])
-        d = np.full(q.size, 0.5 * np.hypot(m.park.width, m.park.height) * m.park.plot_size_km)
+        park = m.park
+        d = np.full(q.size, 0.5 * np.hypot(park.width, park.height) * park.plot_size_km)
         thr = np.full(q.size, m.sc.trust.threshold)
         half = np.full(q.size, 0.5)
-        e = pair_economics(
-            m.econ,
-            mat,
-            q,
-            d,
-            thr,
-            thr,
-            half,
-            half,
-            m.standard,
-            np.ones(q.size, bool),
-            m.connection_usd,
-        )
+        none = np.zeros(q.size, dtype=np.int64)
+        c = Candidates(none, none, mat, q, d, thr, thr, half, half, np.ones(q.size, bool))
+        e = pair_economics(m.econ, c, m.standard, m.connection_usd)
         matched = np.zeros(len(streams), dtype=bool)
         matched[stream_of[e.benefit > 0]] = True
         return float(matched.mean())
 
-    def recruit(self, t: int) -> None:
+    def recruit(self) -> None:
         """Prospective tenants arrive; the operator admits those whose symbiosis fit reaches its
         selectivity. Selective parks fill slower and earn less rent (brief, obstacle 7)."""
         m, st = self.model, self.model.state
@@ -219,9 +185,8 @@ class Operator(mesa.Agent):
         for _ in range(k):
             if st.alive.all():
                 return
-            sector, nat, size = m._draw_profile()
+            sector, nat, size = m.draw_profile()
             if self.fit_score(sector, size) + 1e-12 < self.cfg.tenant_selectivity:
-                m.totals.rejected_prospects += 1
+                m.rejected_prospects += 1
                 continue
             m.add_firm(sector, nat, size)
-            m.totals.arrivals += 1

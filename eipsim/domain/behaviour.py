@@ -1,0 +1,102 @@
+"""Firm behaviour: every decision a firm takes, in one place (docs/ODD.md, "Submodels").
+
+Accept a link, keep it, tell an acquaintance about its streams, connect to a shared
+facility, list on the waste-information platform, adopt RECP. Each is a vectorised rule
+over the firms (or candidate links) it applies to; the model and the operator call them,
+so a change of behaviour is a change here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eipsim.domain.economics import Candidates, EconParams, PairEconomics
+from eipsim.domain.types import BoolArray, FloatArray
+
+
+def accepts_link(
+    e: PairEconomics,
+    p: EconParams,
+    c: Candidates,
+    hurdle_s: FloatArray,
+    hurdle_u: FloatArray,
+    threshold: float,
+) -> BoolArray:
+    """Both sides negotiate (trust >= threshold), both gain after weighing the partner's
+    reliability (E_i >= h_i * B_i, so a firm with a higher hurdle needs more trust), and a
+    material that needs cost disclosure is only exchanged where each side trusts the other
+    at least as much as its parent company's confidentiality."""
+    talks = (c.trust_su >= threshold) & (c.trust_us >= threshold)
+    gains = (e.benefit > 0) & (e.expected_s >= hurdle_s * e.benefit_s)
+    gains &= e.expected_u >= hurdle_u * e.benefit_u
+    needs = p.mat["needs_cost_disclosure"][c.m]
+    disclose = ~needs | ((c.conf_s <= c.trust_su) & (c.conf_u <= c.trust_us))
+    result: BoolArray = talks & gains & disclose & (e.q > 0)
+    return result
+
+
+def tells_about_streams(
+    trust_ab: FloatArray, trust_ba: FloatArray, conf_a: FloatArray, conf_b: FloatArray
+) -> BoolArray:
+    """Acquaintances talk about their streams only where each trusts the other more than
+    its parent company's confidentiality (a block of pairs; the platform and brokers
+    bypass this)."""
+    result: BoolArray = (conf_a <= trust_ab) & (conf_b <= trust_ba)
+    return result
+
+
+def keeps_link(
+    loss_months: np.ndarray,
+    months_running: np.ndarray,
+    trust_us: FloatArray,
+    trust_su: FloatArray,
+    contract_months: int,
+    unprofitable_months: int,
+    break_below: float,
+) -> tuple[BoolArray, BoolArray]:
+    """Which running links end this month, and why: (unprofitable, trust collapsed).
+
+    A link under a written contract is honoured until the contract runs out. After that it
+    ends when it has made a loss for ``unprofitable_months`` in a row, or when either side's
+    trust in the other has fallen below ``break_below``."""
+    free = months_running >= contract_months
+    unprofitable = free & (loss_months >= unprofitable_months)
+    collapsed = free & ((trust_us < break_below) | (trust_su < break_below)) & ~unprofitable
+    return unprofitable, collapsed
+
+
+def connects_to_facility(
+    saving: FloatArray,
+    monthly_fee: float,
+    alive: BoolArray,
+    trust_op: FloatArray,
+    conf: FloatArray,
+    threshold: float,
+    needs_disclosure: bool,
+) -> BoolArray:
+    """A firm connects to a shared facility when its saving beats the monthly connection
+    charge and it trusts the operator (and, where connecting reveals cost data, trusts it
+    more than its parent company's confidentiality)."""
+    ok: BoolArray = alive & (saving > monthly_fee) & (trust_op >= threshold)
+    if needs_disclosure:
+        ok &= trust_op >= conf
+    return ok
+
+
+def lists_on_platform(
+    alive: BoolArray, has_streams: BoolArray, conf: FloatArray, limit: float
+) -> BoolArray:
+    """A firm lists its streams on the platform when its confidentiality allows it: up to
+    ``limit`` (higher for an anonymised platform)."""
+    result: BoolArray = alive & has_streams & (conf <= limit)
+    return result
+
+
+def adopts_recp(
+    capex: FloatArray, saving: FloatArray, subsidy_share: float, acceptable_years: FloatArray
+) -> BoolArray:
+    """A firm reviewing RECP adopts it when the payback, net of the subsidy, is within its
+    own acceptable payback."""
+    payback_years = capex * (1.0 - subsidy_share) / np.maximum(saving, 1e-9) / 12.0
+    result: BoolArray = payback_years <= acceptable_years
+    return result
