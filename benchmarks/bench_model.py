@@ -1,27 +1,32 @@
 """Model benchmark: time and memory of single runs as the park grows (prints figures).
 
-    python benchmarks/bench_model.py                  # baseline park + 30, 300, 1000 firms
+    python benchmarks/bench_model.py                  # baseline + 30 100 300 1000 3000 firms
+    python benchmarks/bench_model.py --quick          # baseline + 300 1000 firms, fewer repeats
+    python benchmarks/bench_model.py --profile        # top functions: baseline and 1000 firms
+    python benchmarks/bench_model.py --trust reference  # the same with the old dense trust code
     python benchmarks/bench_model.py --sizes 30 100 3000 --steps 60 --repeats 1
 
 Each size runs in a fresh interpreter, so its peak resident memory is its own. Measured per
 size, on the baseline scenario with ``firms.count`` overridden:
 
-  * wall time of ``eipsim.run`` (best of ``--repeats``; the model build is included);
+  * wall time of ``eipsim.run`` (best of ``--repeats``; the model build is included). The
+    machine may be shared: best-of-N is the figure to quote, the spread is printed too;
   * time per firm-step (wall time / (firms x months));
   * peak memory: the process's maximum resident set (``resource.getrusage``, includes the
-    interpreter and libraries) and the run's own peak allocation (``tracemalloc``, numpy
-    arrays included; measured in a separate, untimed run because tracing slows Python);
-  * the growth exponent k in time ~ N^k between consecutive sizes and over all sizes.
+    interpreter and libraries); with ``--traced`` also the run's own peak allocation
+    (``tracemalloc``, numpy arrays included, in a separate untimed run);
+  * the growth exponent k in time ~ N^k between consecutive sizes, and the two the issue
+    sets targets for: 300 -> 1000 and 1000 -> 3000 firms.
 
-Targets from the issue: baseline (100 firms, 120 months) <= 1 s, 1000 firms <= 15 s,
-memory < 500 MB, cost growing no faster than about N^1.5. This is a benchmark, not a test.
+Targets (issue 7, "A faster month"): baseline (100 firms, 120 months) <= 80 ms; growth
+exponent <= 1.5 from 300 to 1000 firms and from 1000 to 3000; memory at 3000 firms < 1 GB.
+This is a benchmark, not a test.
 
-Note on the exponent: the month has dense (plots x plots) numpy work (trust diffusion over
-partners' rows, group means of the trust matrix). At 300 firms (475 plots) the 1.8 MB trust
-matrix fits in the CPU cache; at 1000 firms (1575 plots, 20 MB) it does not. That most likely
-is why the local exponent between those two sizes is high (~1.8 on a 2-core VM) while the
-fit over all sizes is ~1.0 and the exponent from 1000 to 2000 firms is ~1.2
-(``--sizes 1000 2000``).
+``--trust reference`` swaps in the trust code as it was before the rewrite
+(``benchmarks/trust_reference.py``), for before/after figures on the same tree;
+``--trust dense`` / ``--trust incremental`` the current code with the bit-identical dense
+group means or the kept per-row group sums (``TrustMatrix(n, incremental_means=...)``);
+``current`` is whatever the model builds.
 """
 
 from __future__ import annotations
@@ -40,28 +45,63 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.yaml"
-TARGETS = {"baseline_s": 1.0, "n1000_s": 15.0, "memory_mb": 500.0, "exponent": 1.5}
+TARGETS = {"baseline_s": 0.080, "memory_mb": 1024.0, "exponent": 1.5}
+SIZES = [30, 100, 300, 1000, 3000]
+QUICK_SIZES = [300, 1000]
+EXPONENT_PAIRS = [(300, 1000), (1000, 3000)]
+TRUST_IMPLS = ("current", "incremental", "dense", "reference")
 
 
-def measure(count: int | None, steps: int, repeats: int, seed: int) -> dict:
+def use_trust(impl: str) -> None:
+    """Make the model build its trust matrix with ``impl`` (in this process)."""
+    if impl == "current":
+        return
+    import functools
+
+    import eipsim.domain.trust as trust_mod
+
+    if impl == "reference":
+        sys.path.insert(0, str(REPO / "benchmarks"))
+        from trust_reference import ReferenceTrustMatrix
+
+        cls = ReferenceTrustMatrix
+    else:
+        incremental = impl == "incremental"
+        cls = functools.partial(trust_mod.TrustMatrix, incremental_means=incremental)
+    for name, mod in list(sys.modules.items()):
+        if name.startswith("eipsim") and getattr(mod, "TrustMatrix", None) is not None:
+            mod.TrustMatrix = cls
+
+
+def scenario(count: int | None):
+    import eipsim
+
+    sc = eipsim.load_scenario(BASELINE)
+    if count is not None:
+        sc = sc.with_overrides({"firms.count": count})
+    return sc
+
+
+def measure(count: int | None, steps: int, repeats: int, seed: int, traced: bool) -> dict:
     """Time one park size in this process (called in a child interpreter)."""
     import eipsim
 
     t0 = time.perf_counter()
-    sc = eipsim.load_scenario(BASELINE)
-    if count is not None:
-        sc = sc.with_overrides({"firms.count": count})
+    sc = scenario(count)
     load_s = time.perf_counter() - t0
     times, res = [], None
     for _ in range(repeats):
         t0 = time.perf_counter()
         res = eipsim.run(sc, seed=seed, steps=steps)
         times.append(time.perf_counter() - t0)
+    assert res is not None
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    tracemalloc.start()
-    eipsim.run(sc, seed=seed, steps=steps)
-    _, traced_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    traced_peak = float("nan")
+    if traced:
+        tracemalloc.start()
+        eipsim.run(sc, seed=seed, steps=steps)
+        traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
     w, h = sc.grid_shape()
     return {
         "firms": sc.firms.count,
@@ -73,25 +113,49 @@ def measure(count: int | None, steps: int, repeats: int, seed: int) -> dict:
         "links_formed": res.summary["links_formed"],
         "firms_at_end": res.summary["firms"],
         "peak_rss_mb": rss_kb / 1024.0 if sys.platform != "darwin" else rss_kb / 2**20,
-        "traced_peak_mb": traced_peak / 2**20,
+        "traced_peak_mb": traced_peak,
     }
 
 
-def run_child(count: int | None, steps: int, repeats: int, seed: int) -> dict:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--child",
-        "--steps",
-        str(steps),
-        "--repeats",
-        str(repeats),
-        "--seed",
-        str(seed),
-    ]
+def profile(count: int | None, steps: int, seed: int, top: int) -> None:
+    """cProfile one run (after an untimed warm-up run) and print the top functions."""
+    import cProfile
+    import pstats
+
+    import eipsim
+
+    sc = scenario(count)
+    eipsim.run(sc, seed=seed, steps=min(steps, 3))  # imports and caches out of the way
+    pr = cProfile.Profile()
+    t0 = time.perf_counter()
+    pr.enable()
+    eipsim.run(sc, seed=seed, steps=steps)
+    pr.disable()
+    wall = time.perf_counter() - t0
+    label = "baseline.yaml" if count is None else f"firms.count={count}"
+    print(f"== profile: {label}, {steps} months, {wall:.3f} s under cProfile ==")
+    st = pstats.Stats(pr, stream=sys.stdout)
+    st.strip_dirs()
+    print("-- by own time (tottime) --")
+    st.sort_stats("tottime").print_stats(top)
+    print("-- by cumulative time, eipsim functions --")
+    st.sort_stats("cumulative").print_stats(r"eipsim|trust|model|economics|indicators", top)
+
+
+def child_cmd(a: argparse.Namespace, count: int | None, repeats: int) -> list[str]:
+    cmd = [sys.executable, __file__, "--child", "--steps", str(a.steps), "--seed", str(a.seed)]
+    cmd += ["--repeats", str(repeats), "--trust", a.trust]
+    if a.traced:
+        cmd.append("--traced")
     if count is not None:
         cmd += ["--sizes", str(count)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
+    return cmd
+
+
+def run_child(a: argparse.Namespace, count: int | None, repeats: int) -> dict:
+    out = subprocess.run(
+        child_cmd(a, count, repeats), capture_output=True, text=True, check=False, cwd=REPO
+    )
     if out.returncode != 0:
         raise SystemExit(f"benchmark child failed for firms.count={count}:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -101,101 +165,140 @@ def exponent(a: dict, b: dict) -> float:
     return math.log(b["seconds"] / a["seconds"]) / math.log(b["firms"] / a["firms"])
 
 
-def fit_exponent(rows: list[dict]) -> float:
-    xs = [math.log(r["firms"]) for r in rows]
-    ys = [math.log(r["seconds"]) for r in rows]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    sxx = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
-
-
 def verdict(ok: bool) -> str:
     return "ok" if ok else "OVER TARGET"
 
 
+def repeats_for(n: int | None, a: argparse.Namespace) -> int:
+    """Best of --repeats below 1000 firms; big parks are slow and their time is stabler."""
+    if n is None or n < 1000:
+        return a.repeats
+    return max(1, a.repeats - 1) if n < 3000 else max(1, a.repeats - 2)
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", help="firms.count values (30 300 1000)")
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", help=f"firms.count values {SIZES}")
     ap.add_argument("--steps", type=int, default=120)
-    ap.add_argument("--repeats", type=int, default=3, help="timed runs per size (best counts)")
+    ap.add_argument("--repeats", type=int, default=5, help="timed runs per size (best counts)")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, 3 repeats")
+    ap.add_argument("--profile", action="store_true", help="cProfile baseline and 1000 firms")
+    ap.add_argument("--top", type=int, default=25, help="functions listed by --profile")
+    ap.add_argument("--traced", action="store_true", help="also tracemalloc's peak (slow)")
+    ap.add_argument("--trust", choices=TRUST_IMPLS, default="current")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
-    if a.child:
+    if a.child or a.profile_child:
+        sys.path.insert(0, str(REPO))  # benchmark the tree this script lives in
+        import eipsim  # noqa: F401  (import the model before swapping its trust class)
+
+        use_trust(a.trust)
         count = a.sizes[0] if a.sizes else None  # no --sizes: the baseline file as it is
-        print(json.dumps(measure(count, a.steps, a.repeats, a.seed)))
+        if a.profile_child:
+            profile(count, a.steps, a.seed, a.top)
+        else:
+            print(json.dumps(measure(count, a.steps, a.repeats, a.seed, a.traced)))
         return 0
-    sizes = a.sizes or [30, 300, 1000]
+
+    if a.profile:
+        for count in (None, *(a.sizes or [1000])):
+            cmd = [sys.executable, __file__, "--profile-child", "--steps", str(a.steps)]
+            cmd += ["--seed", str(a.seed), "--top", str(a.top), "--trust", a.trust]
+            if count is not None:
+                cmd += ["--sizes", str(count)]
+            subprocess.run(cmd, check=True, cwd=REPO)
+            print()
+        return 0
+
+    if a.quick:
+        sizes = a.sizes or QUICK_SIZES
+        a.repeats = min(a.repeats, 3)
+    else:
+        sizes = a.sizes or SIZES
 
     print(f"eipsim model benchmark: {platform.python_version()} on {platform.platform()}")
-    print(f"  {os.cpu_count()} CPUs; {a.steps} months per run; best of {a.repeats}; seed {a.seed}")
+    print(
+        f"  {os.cpu_count()} CPUs (possibly shared: times are best of N); {a.steps} months per "
+        f"run; best of {a.repeats} below 1000 firms, fewer above; seed {a.seed}; "
+        f"trust code: {a.trust}"
+    )
     print()
-    base = run_child(None, a.steps, a.repeats, a.seed)
+    base = run_child(a, None, repeats_for(None, a))
     base["label"] = "baseline.yaml"
     rows = []
     for n in sorted(set(sizes)):
-        # big parks: fewer repeats keep the script short; the time is stable at that size
-        r = run_child(n, a.steps, a.repeats if n < 1000 else max(1, a.repeats - 1), a.seed)
+        r = run_child(a, n, repeats_for(n, a))
         r["label"] = f"firms.count={n}"
         rows.append(r)
 
     head = (
-        f"{'park':<18}{'firms':>6}{'plots':>7}{'time/run s':>12}{'us/firm-step':>14}"
-        f"{'links':>7}{'peak RSS MB':>13}{'traced MB':>11}"
+        f"{'park':<18}{'firms':>6}{'plots':>7}{'runs':>5}{'best s':>9}{'worst s':>9}"
+        f"{'us/firm-step':>14}{'links':>7}{'peak RSS MB':>13}"
     )
+    if a.traced:
+        head += f"{'traced MB':>11}"
     print(head)
     print("-" * len(head))
     for r in [base, *rows]:
         per = r["seconds"] / (r["firms"] * r["steps"]) * 1e6
-        print(
-            f"{r['label']:<18}{r['firms']:>6}{r['plots']:>7}{r['seconds']:>12.3f}{per:>14.1f}"
-            f"{r['links_formed']:>7}{r['peak_rss_mb']:>13.0f}{r['traced_peak_mb']:>11.1f}"
+        line = (
+            f"{r['label']:<18}{r['firms']:>6}{r['plots']:>7}{len(r['seconds_all']):>5}"
+            f"{r['seconds']:>9.3f}{max(r['seconds_all']):>9.3f}{per:>14.1f}"
+            f"{r['links_formed']:>7}{r['peak_rss_mb']:>13.0f}"
         )
+        if a.traced:
+            line += f"{r['traced_peak_mb']:>11.1f}"
+        print(line)
     print()
-    all_rows = sorted([base, *rows], key=lambda r: r["firms"])
-    all_rows = [
-        r for i, r in enumerate(all_rows) if i == 0 or r["firms"] != all_rows[i - 1]["firms"]
-    ]
-    print("growth exponent k (time ~ N^k):")
-    for x, y in zip(all_rows, all_rows[1:], strict=False):
+    print("growth exponent k (time ~ N^k), consecutive sizes:")
+    for x, y in zip(rows, rows[1:], strict=False):
         print(f"  {x['firms']:>5} -> {y['firms']:<5} k = {exponent(x, y):.2f}")
-    k = fit_exponent(all_rows) if len(all_rows) >= 2 else float("nan")
-    print(f"  least-squares fit over all sizes: k = {k:.2f}")
     print()
 
-    big = next((r for r in rows if r["firms"] == 1000), None)
-    mem = max(r["peak_rss_mb"] for r in [base, *rows])
-    print("targets:")
+    by_n = {r["firms"]: r for r in rows}
+    print("targets (issue 7):")
+    ms = base["seconds"] * 1e3
     print(
-        f"  baseline (100 firms, {a.steps} months) <= {TARGETS['baseline_s']} s: "
-        f"{base['seconds']:.3f} s  {verdict(base['seconds'] <= TARGETS['baseline_s'])}"
+        f"  baseline (100 firms, {a.steps} months) <= {TARGETS['baseline_s'] * 1e3:.0f} ms: "
+        f"{ms:.1f} ms per run ({base['seconds'] / (base['firms'] * base['steps']) * 1e6:.2f} "
+        f"us per firm-step)  {verdict(base['seconds'] <= TARGETS['baseline_s'])}"
     )
-    if big is not None:
+    ks = {}
+    for lo, hi in EXPONENT_PAIRS:
+        if lo in by_n and hi in by_n:
+            k = ks[(lo, hi)] = exponent(by_n[lo], by_n[hi])
+            print(
+                f"  growth exponent {lo} -> {hi} firms <= {TARGETS['exponent']}: k = {k:.2f}  "
+                f"{verdict(k <= TARGETS['exponent'])}"
+            )
+        else:
+            print(f"  growth exponent {lo} -> {hi} firms: not measured (add both sizes)")
+    if 3000 in by_n:
+        mem = by_n[3000]["peak_rss_mb"]
         print(
-            f"  1000 firms <= {TARGETS['n1000_s']} s: {big['seconds']:.2f} s  "
-            f"{verdict(big['seconds'] <= TARGETS['n1000_s'])}"
+            f"  peak RSS at 3000 firms < {TARGETS['memory_mb']:.0f} MB: {mem:.0f} MB  "
+            f"{verdict(mem < TARGETS['memory_mb'])}"
         )
-    print(
-        f"  peak memory < {TARGETS['memory_mb']:.0f} MB: {mem:.0f} MB (max RSS of any size)  "
-        f"{verdict(mem < TARGETS['memory_mb'])}"
-    )
-    print(
-        f"  growth no faster than ~N^{TARGETS['exponent']}: k = {k:.2f} (fit over all sizes)  "
-        f"{verdict(k <= TARGETS['exponent'] + 0.1)}"
-    )
-    if len(all_rows) >= 2:
-        top = exponent(all_rows[-2], all_rows[-1])
-        print(
-            f"    largest two sizes ({all_rows[-2]['firms']} -> {all_rows[-1]['firms']}): "
-            f"k = {top:.2f}  {verdict(top <= TARGETS['exponent'] + 0.1)}"
-            + ("" if top <= TARGETS["exponent"] + 0.1 else "  (see the note in this script)")
-        )
+    else:
+        print("  peak RSS at 3000 firms: not measured (add --sizes ... 3000)")
     if a.steps != 120:
         print(f"  (note: targets assume 120 months; this run used {a.steps})")
     if a.json:
-        a.json.write_text(json.dumps({"baseline": base, "sizes": rows, "exponent": k}, indent=2))
+        a.json.write_text(
+            json.dumps(
+                {
+                    "trust": a.trust,
+                    "baseline": base,
+                    "sizes": rows,
+                    "exponents": {f"{lo}->{hi}": k for (lo, hi), k in ks.items()},
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from eipsim.domain.links import REASONS
 from eipsim.domain.model import EIPModel
 from eipsim.domain.trust import TrustMatrix
+
+# The trust code as it was before the incremental rewrite: the new code must give its values.
+_spec = importlib.util.spec_from_file_location(
+    "trust_reference", Path(__file__).resolve().parents[1] / "benchmarks" / "trust_reference.py"
+)
+assert _spec is not None and _spec.loader is not None
+trust_reference = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(trust_reference)
+ReferenceTrustMatrix = trust_reference.ReferenceTrustMatrix
 
 
 def rng(seed=0):
@@ -65,8 +79,7 @@ def test_model_initial_trust_by_nationality(small):
 
 def test_raise_toward_one_and_lower():
     tm = TrustMatrix(3)
-    tm.T[0, 1] = 0.5
-    tm.T[1, 0] = 0.5
+    tm.set_pairs(np.array([0, 1]), np.array([1, 0]), 0.5)
     tm.raise_toward_one(np.array([0]), np.array([1]), 0.2)
     assert tm.T[0, 1] == pytest.approx(0.6)  # 0.5 + 0.2 x 0.5
     assert tm.T[1, 0] == 0.5  # directed
@@ -79,8 +92,7 @@ def test_raise_toward_one_and_lower():
 
 
 def test_clear_removes_a_firm():
-    tm = TrustMatrix(3)
-    tm.T[:] = 0.5
+    tm = TrustMatrix.from_array(np.full((3, 3), 0.5))
     tm.clear(1)
     assert tm.T[1].sum() == 0 and tm.T[:, 1].sum() == 0 and tm.T[0, 2] == 0.5
 
@@ -119,9 +131,8 @@ EXPECTED = np.array(
 
 
 def diffused(src, dst, w=0.5):
-    tm = TrustMatrix(4)
-    tm.T[:] = T0
-    tm.diffuse(np.array(src), np.array(dst), w)
+    tm = TrustMatrix.from_array(T0)
+    tm.diffuse(np.array(src, dtype=int), np.array(dst, dtype=int), w)
     return tm.T
 
 
@@ -152,10 +163,10 @@ def test_diffuse_full_weight_adopts_partner_opinion():
 # -- group means -------------------------------------------------------------------------------
 
 
-def test_mean_by_group_by_hand():
-    tm = TrustMatrix(4)
-    tm.T[:] = T0
+@pytest.mark.parametrize("incremental", [True, False])
+def test_mean_by_group_by_hand(incremental):
     nat = np.array([0, 0, 1, 1])
+    tm = TrustMatrix.from_array(T0, nat, incremental_means=incremental)
     alive = np.array([True, True, True, True])
     same, cross = tm.mean_by_group(alive, nat)
     # same: T01, T10, T23, T32 = 0.4, 0.8, 0.1, 0.5 -> 0.45
@@ -199,7 +210,7 @@ def _one_link(sc, seed=5):
         np.array([False]),
     )
     m.month = 1
-    m.trust.T[u, s] = m.trust.T[s, u] = 0.6
+    m.trust.set_pairs(np.array([u, s]), np.array([s, u]), 0.6)
     supply = np.zeros_like(st.base_supply)
     return m, s, u, mat, q, supply
 
@@ -222,7 +233,7 @@ def test_kept_delivery_raises_and_shortfall_lowers_trust(small):
 def test_trust_collapse_breaks_the_link_with_a_penalty(small):
     m, s, u, mat, q, supply = _one_link(small)
     tr = small.trust
-    m.trust.T[u, s] = 0.32
+    m.trust.set_pairs(np.array([u]), np.array([s]), 0.32)
     supply[s, mat] = 0.5 * q  # 0.32 x (1 - 0.15) = 0.272 < break_below 0.3
     m._deliver(supply, np.ones_like(supply))
     assert m.links.status[0] == 2
@@ -238,3 +249,185 @@ def test_timeseries_trust_same_above_cross(small):
 
     ts = run(small, seed=2).timeseries
     assert (ts["mean_trust_same_nationality"] > ts["mean_trust_cross_nationality"]).all()
+
+
+# -- the incremental structures -----------------------------------------------------------------
+
+
+def test_T_is_read_only_and_follows_updates():
+    tm = TrustMatrix(3)
+    T = tm.T
+    with pytest.raises(ValueError):
+        T[0, 1] = 0.5  # write through the methods, so the kept sums stay true
+    tm.set_pairs(np.array([0]), np.array([1]), 0.5)
+    assert T[0, 1] == 0.5  # the same buffer, not a copy
+
+
+def test_group_sums_by_hand_through_each_update():
+    """R[i, g] = sum of firm i's trust in firms of nationality g (column 0: unknown)."""
+    tm = TrustMatrix(3, incremental_means=True)
+    nat = np.array([0, 0, 1])
+    alive = np.ones(3, bool)
+    for slot in range(3):
+        tm.init_firm(slot, nat, alive, same=0.6, cross=0.3, noise=0.0, rng=rng())
+    # T = [[0, .6, .3], [.6, 0, .3], [.3, .3, 0]]; nationality 0 -> column 1, 1 -> column 2
+    np.testing.assert_allclose(
+        tm.group_sums(), [[0, 0.6, 0.3], [0, 0.6, 0.3], [0, 0.6, 0.0]], atol=1e-12
+    )
+    assert tm.mean_by_group(alive, nat) == pytest.approx((0.6, 0.3))
+    tm.raise_toward_one(np.array([0]), np.array([2]), 0.5)  # T02 = .3 + .5 x .7 = .65
+    tm.lower(np.array([2]), np.array([0]), 0.5)  # T20 = .3 - .5 x .3 = .15
+    np.testing.assert_allclose(
+        tm.group_sums(), [[0, 0.6, 0.65], [0, 0.6, 0.3], [0, 0.45, 0.0]], atol=1e-12
+    )
+    # same: T01, T10 = .6, .6; cross: T02 T12 T20 T21 = .65 .3 .15 .3
+    assert tm.mean_by_group(alive, nat) == pytest.approx((0.6, 1.4 / 4))
+    tm.clear(1)
+    alive[1] = False
+    np.testing.assert_allclose(tm.group_sums(), [[0, 0, 0.65], [0, 0, 0], [0, 0.15, 0]], atol=1e-12)
+    assert tm.live_slots().tolist() == [0, 2]
+    s, c = tm.mean_by_group(alive, nat)
+    assert np.isnan(s) and c == pytest.approx(0.4)  # no same-nationality pair left
+
+
+def test_group_sums_after_diffusion_by_hand():
+    tm = TrustMatrix.from_array(T0, np.array([0, 0, 1, 1]), incremental_means=True)
+    tm.diffuse(np.array([0, 0, 1, 2]), np.array([1, 2, 0, 0]), 0.5)
+    # rows of EXPECTED summed over nationality 0 (slots 0, 1) and 1 (slots 2, 3)
+    want = [[0, 0.55, 0.9], [0, 0.8, 1.1], [0, 0.85, 0.15], [0, 1.0, 0.5]]
+    np.testing.assert_allclose(tm.group_sums(), want, atol=1e-12)
+
+
+def test_group_means_fall_back_to_dense_sums_when_the_kept_ones_do_not_apply():
+    tm = TrustMatrix.from_array(T0, incremental_means=True)  # nationalities never seen
+    assert tm.mean_by_group(np.ones(4, bool), np.array([0, 0, 1, 1])) == pytest.approx(
+        (0.45, 4.2 / 8)
+    )
+    tm = TrustMatrix.from_array(T0, np.array([0, 0, 1, 1]), incremental_means=True)
+    # a nationality other than the one recorded: dense sums with the nationalities given
+    s, c = tm.mean_by_group(np.ones(4, bool), np.array([0, 1, 1, 1]))
+    assert s == pytest.approx((0.5 + 0.1 + 0.5 + 0.9 + 0.7 + 0.5) / 6)
+
+
+def _ops():
+    slot = st.integers(0, 7)
+    pairs = st.lists(st.tuples(slot, slot), min_size=0, max_size=12)
+    rate = st.floats(0.0, 1.5, allow_nan=False)
+    return st.lists(
+        st.one_of(
+            st.tuples(st.just("init"), slot, st.integers(0, 2), st.integers(0, 2**16)),
+            st.tuples(st.just("clear"), slot),
+            st.tuples(st.just("raise"), pairs, rate),
+            st.tuples(st.just("lower"), pairs, rate),
+            st.tuples(st.just("diffuse"), pairs, st.floats(0.0, 1.0, allow_nan=False)),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=_ops(), noise=st.sampled_from([0.0, 0.05, 0.4]))
+def test_kept_structures_equal_a_recomputation_and_values_equal_the_old_code(ops, noise):
+    """After any sequence of updates: T is bit-identical to the old dense code, non-live slots
+    have zero rows and columns, the kept group sums equal a from-scratch recomputation, the
+    dense group means equal the old ones exactly and the incremental ones to rounding."""
+    n = 8
+    fast = TrustMatrix(n, incremental_means=True)
+    dense = TrustMatrix(n, incremental_means=False)
+    ref = ReferenceTrustMatrix(n)
+    nat = np.full(n, -1)
+    alive = np.zeros(n, bool)
+    for op in ops:
+        kind = op[0]
+        if kind == "init":
+            _, s, g, seed = op
+            alive[s] = True
+            nat[s] = g
+            for tm in (fast, dense, ref):
+                tm.init_firm(s, nat, alive, 0.6, 0.35, noise, np.random.default_rng(seed))
+        elif kind == "clear":
+            alive[op[1]] = False
+            for tm in (fast, dense, ref):
+                tm.clear(op[1])
+        else:
+            i = np.array([p[0] for p in op[1]], dtype=int)
+            j = np.array([p[1] for p in op[1]], dtype=int)
+            if kind == "diffuse":
+                keep = i != j  # a firm is not its own partner
+                i, j = i[keep], j[keep]
+                src, dst = np.concatenate([i, j]), np.concatenate([j, i])
+                for tm in (fast, dense, ref):
+                    tm.diffuse(src, dst, op[2])
+            else:
+                for tm in (fast, dense, ref):
+                    getattr(tm, "raise_toward_one" if kind == "raise" else "lower")(i, j, op[2])
+        np.testing.assert_array_equal(fast.T, ref.T)
+        np.testing.assert_array_equal(dense.T, ref.T)
+        dead = np.setdiff1d(np.arange(n), fast.live_slots())
+        assert not fast.T[dead].any() and not fast.T[:, dead].any()
+        np.testing.assert_allclose(fast.group_sums(), fast.recomputed_group_sums(), atol=1e-12)
+        want = ref.mean_by_group(alive, nat)
+        np.testing.assert_array_equal(dense.mean_by_group(alive, nat), want)
+        np.testing.assert_allclose(fast.mean_by_group(alive, nat), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [5, 40, 300])
+def test_diffusion_is_bit_identical_to_the_old_code(n):
+    """Random matrices and partner sets, including many partners per firm and repeated links."""
+    g = rng(n)
+    for _ in range(10):
+        T = g.random((n, n)) * (g.random((n, n)) < 0.7)
+        np.fill_diagonal(T, 0.0)
+        e = int(g.integers(1, 4 * n))
+        src, dst = g.integers(0, n, e), g.integers(0, n, e)
+        src, dst = src[src != dst], dst[src != dst]
+        w = float(g.random())
+        ref = ReferenceTrustMatrix(n)
+        ref.T[:] = T
+        ref.diffuse(src, dst, w)
+        tm = TrustMatrix.from_array(T)
+        tm.diffuse(src, dst, w)
+        np.testing.assert_array_equal(tm.T, ref.T)
+
+
+@pytest.mark.parametrize("n", [10, 300, 700])
+def test_dense_group_means_are_bit_identical_to_the_old_code(n):
+    g = rng(n + 1)
+    T = g.random((n, n))
+    np.fill_diagonal(T, 0.0)
+    alive = g.random(n) < 0.65
+    T[~alive] = 0.0
+    T[:, ~alive] = 0.0
+    nat = g.integers(0, 4, n)
+    ref = ReferenceTrustMatrix(n)
+    ref.T[:] = T
+    dense = TrustMatrix.from_array(T, incremental_means=False)
+    assert dense.mean_by_group(alive, nat) == ref.mean_by_group(alive, nat)
+    fast = TrustMatrix.from_array(T, np.where(alive, nat, -1), incremental_means=True)
+    np.testing.assert_allclose(fast.mean_by_group(alive, nat), ref.mean_by_group(alive, nat))
+
+
+def _run_with(trust_cls, sc, seed, monkeypatch):
+    import eipsim
+    import eipsim.domain.model as model_mod
+
+    monkeypatch.setattr(model_mod, "TrustMatrix", trust_cls)
+    return eipsim.run(sc, seed=seed)
+
+
+def test_model_run_matches_the_old_trust_code(lively, monkeypatch):
+    """A whole run with the old trust code: everything equal, the two group-mean indicators
+    to rounding (they sum in another order; nothing reads them back)."""
+    from functools import partial
+
+    sc = lively.with_overrides({"firms.count": 60, "steps": 48})
+    old = _run_with(ReferenceTrustMatrix, sc, 4, monkeypatch)
+    new = _run_with(partial(TrustMatrix, incremental_means=True), sc, 4, monkeypatch)
+    dense = _run_with(partial(TrustMatrix, incremental_means=False), sc, 4, monkeypatch)
+    means = ["mean_trust_same_nationality", "mean_trust_cross_nationality"]
+    assert isinstance(old, type(new)) and old.summary["links_formed"] > 0
+    assert old.links.equals(new.links)
+    assert old.timeseries.drop(columns=means).equals(new.timeseries.drop(columns=means))
+    np.testing.assert_allclose(new.timeseries[means], old.timeseries[means], rtol=1e-12)
+    assert old.timeseries.equals(dense.timeseries) and old.links.equals(dense.links)

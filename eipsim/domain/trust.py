@@ -2,18 +2,99 @@
 
 ``T[i, j]`` is how much firm i trusts firm j (rows and columns are plot slots). Updates
 are vectorised over arrays of pairs; see docs/ODD.md, "Trust", for the equations.
+
+Keeping the monthly work proportional to what changes, not to slots x slots:
+
+* **Diffusion** reads only the partners' rows and rewrites only the rows of firms with
+  partners, in work buffers kept between months (fresh slots-wide temporaries every month
+  cost more in page faults than the arithmetic). Each element is the same sequence of
+  floating-point operations as the dense formula (partners' rows added one after the other,
+  in ascending slot order), so the result is bit-identical.
+* **Per-row group sums** ``R[i, g] = sum_j T[i, j] [nationality of j = g]`` are kept up to
+  date by every update (a few entries for ``raise_toward_one``/``lower``, a row and a column
+  for ``init_firm``/``clear``, the rewritten rows for ``diffuse``), so ``mean_by_group``
+  reads ``R`` (slots x groups) instead of the whole matrix. These sums are accumulated in a
+  different order than the dense ``G^T T G``, so the two means can differ from the dense
+  ones in the last bits (relative ~1e-15); nothing in the model reads them back. With
+  ``incremental_means=False`` the group means are the dense product, bit-identical.
+* **Live slots.** A slot is live from ``init_firm`` (or the first update that makes one of
+  its entries non-zero) until ``clear``; rows and columns of other slots are zero. The
+  incremental group means are used only when the live slots are alive firms of the
+  nationalities ``init_firm`` saw; otherwise ``mean_by_group`` falls back to the dense sums.
+
+``T`` is exposed read-only: write trust through the methods (or ``set_pairs``), so the
+live slots and group sums stay true.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
+
+FloatArray = np.ndarray
+# Group means from the kept per-row sums (fast, last bits differ) or the dense product (exact).
+INCREMENTAL_MEANS = False
 
 
 class TrustMatrix:
-    def __init__(self, n_slots: int):
-        self.T = np.zeros((n_slots, n_slots))
+    def __init__(self, n_slots: int, *, incremental_means: bool | None = None):
+        self._T = np.zeros((n_slots, n_slots))
+        self._view = self._T.view()
+        self._view.flags.writeable = False
+        self._live = np.zeros(n_slots, dtype=bool)
+        self.incremental_means = (
+            INCREMENTAL_MEANS if incremental_means is None else incremental_means
+        )
+        # group bookkeeping: R's column 0 collects columns of unknown nationality
+        self._nat = np.full(n_slots, -1, dtype=np.int64)  # nationality seen by init_firm
+        self._known = np.zeros(n_slots, dtype=bool)  # slot's nationality recorded
+        self._gcol = np.zeros(n_slots, dtype=np.int64)  # R column of each slot's column
+        self._gid: dict[int, int] = {}
+        self._R = np.zeros((n_slots, 1))
+        self._bufs: dict[str, FloatArray] = {}
 
+    # -- access ----------------------------------------------------------------------------
+    @property
+    def T(self) -> FloatArray:
+        """The (slots x slots) trust matrix, read-only (a view: it follows every update)."""
+        return self._view
+
+    @property
+    def n(self) -> int:
+        return self._T.shape[0]
+
+    def live_slots(self) -> np.ndarray:
+        """Slots whose row or column may hold non-zero trust (all others are zero)."""
+        return np.flatnonzero(self._live)
+
+    def group_sums(self) -> FloatArray:
+        """Per-row sums of trust by the nationality of the trusted firm (a copy), one column
+        per nationality in order of first appearance, column 0 for unknown nationalities
+        (kept with ``incremental_means``; otherwise computed now)."""
+        return self._R.copy() if self.incremental_means else self.recomputed_group_sums()
+
+    def set_pairs(self, i: np.ndarray, j: np.ndarray, value: float | np.ndarray) -> None:
+        """T_ij = value (tests and tools; the model changes trust through the updates)."""
+        i, j = np.atleast_1d(i), np.atleast_1d(j)
+        old = self._T[i, j]
+        self._T[i, j] = value
+        self._after_pair_update(i, j, old)
+
+    @classmethod
+    def from_array(
+        cls, T: np.ndarray, nat: np.ndarray | None = None, *, incremental_means: bool | None = None
+    ) -> TrustMatrix:
+        """A trust matrix holding a copy of ``T``; ``nat`` (optional) records the slots'
+        nationalities so the incremental group means apply."""
+        tm = cls(T.shape[0], incremental_means=incremental_means)
+        tm._T[...] = T
+        tm._live[:] = (T != 0).any(axis=0) | (T != 0).any(axis=1)
+        if nat is not None:
+            for s in np.flatnonzero(tm._live):
+                tm._record_nat(int(s), int(nat[s]))
+        tm._rebuild_group_sums()
+        return tm
+
+    # -- updates ---------------------------------------------------------------------------
     def init_firm(
         self,
         slot: int,
@@ -26,72 +107,183 @@ class TrustMatrix:
     ) -> None:
         """Initial trust of a new firm toward the others and of the others toward it:
         ``same`` within a nationality, ``cross`` across, plus Gaussian noise, clipped to [0, 1]."""
+        T = self._T
         base = np.where(nat == nat[slot], same, cross)
         n = base.size
         row = np.clip(base + noise * rng.standard_normal(n), 0.0, 1.0)
         col = np.clip(base + noise * rng.standard_normal(n), 0.0, 1.0)
         row[~alive] = 0.0
         col[~alive] = 0.0
-        self.T[slot, :] = row
-        self.T[:, slot] = col
-        self.T[slot, slot] = 0.0
+        inc = self.incremental_means
+        if inc and self._live[slot]:
+            self._R[:, self._gcol[slot]] -= T[:, slot]  # the old column leaves its group
+        T[slot, :] = row
+        T[:, slot] = col
+        T[slot, slot] = 0.0
+        nz = (row != 0.0) | (col != 0.0)
+        self._live[nz] = True
+        self._live[slot] = True
+        self._record_nat(slot, int(nat[slot]))
+        if inc:
+            self._R[:, self._gcol[slot]] += T[:, slot]
+            self._R[slot] = np.bincount(self._gcol, weights=T[slot], minlength=self._R.shape[1])
 
     def clear(self, slot: int) -> None:
-        self.T[slot, :] = 0.0
-        self.T[:, slot] = 0.0
+        if self.incremental_means and self._live[slot]:
+            self._R[:, self._gcol[slot]] -= self._T[:, slot]
+            self._R[slot] = 0.0
+        self._T[slot, :] = 0.0
+        self._T[:, slot] = 0.0
+        self._live[slot] = False
+        self._known[slot] = False
+        self._nat[slot] = -1
+        self._gcol[slot] = 0
 
     def raise_toward_one(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity."""
-        self.T[i, j] += rate * (1.0 - self.T[i, j])
+        i, j = np.atleast_1d(i), np.atleast_1d(j)
+        if i.size == 0:
+            return
+        old = self._T[i, j]
+        self._T[i, j] = old + rate * (1.0 - old)
+        self._after_pair_update(i, j, old)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
-        self.T[i, j] -= np.clip(rate, 0.0, 1.0) * self.T[i, j]
+        i, j = np.atleast_1d(i), np.atleast_1d(j)
+        if i.size == 0:
+            return
+        old = self._T[i, j]
+        self._T[i, j] = old - np.clip(rate, 0.0, 1.0) * old
+        self._after_pair_update(i, j, old)
 
     def diffuse(self, src: np.ndarray, dst: np.ndarray, weight: float) -> None:
         """Each firm with partners moves its trust toward its partners' average opinion
-        (Ghali et al. 2017): T_i <- (1 - w) T_i + w * mean_{k in partners(i)} T_k."""
+        (Ghali et al. 2017): T_i <- (1 - w) T_i + w * mean_{k in partners(i)} T_k.
+
+        Reads the partners' rows and rewrites the rows of the firms with partners, in reused
+        work buffers (fresh slots-wide temporaries every month cost more in page faults than
+        the arithmetic). Every element is the same sequence of operations as the dense
+        formula, so the result is bit-identical."""
         if weight <= 0 or src.size == 0:
             return
-        n = self.T.shape[0]
-        edges = np.unique(src * n + dst)  # a partner counts once
+        T, n = self._T, self.n
+        edges = np.unique(src * n + dst)  # a partner counts once; sorted by firm, then partner
         e_src, e_dst = np.divmod(edges, n)
         deg = np.bincount(e_src, minlength=n)
         rows = np.flatnonzero(deg)
+        rows = rows[np.argsort(-deg[rows], kind="stable")]  # most partners first
+        dr = deg[rows]
         pos = np.full(n, -1)
         pos[rows] = np.arange(rows.size)
-        # sum of partners' rows: a sparse (rows x n) adjacency times T, E x n work
-        adj = sparse.csr_matrix((np.ones(edges.size), (pos[e_src], e_dst)), shape=(rows.size, n))
-        total = adj @ self.T
-        opinion = total / deg[rows, None]
+        first = (np.cumsum(deg) - deg)[rows]  # each row's first edge
+        # Sum of partners' rows, added one partner after the other in ascending slot order,
+        # as the sparse adjacency times T did: the k-th partners of the rows with more than
+        # k partners, a prefix of the rows.
+        total = np.take(T, e_dst[first], axis=0, out=self._work("total", rows.size, n))
+        for k in range(1, int(dr[0])):
+            m = int(np.count_nonzero(dr > k))
+            total[:m] += np.take(T, e_dst[first[:m] + k], axis=0, out=self._work("kth", m, n))
         # A partner's self-view (the zero diagonal) is no opinion: about partner j, average
         # over the other partners only, or keep T_ij if j is the only one.
         d = deg[e_src]
         r = pos[e_src]
-        opinion[r, e_dst] = np.where(
-            d > 1, total[r, e_dst] / np.maximum(d - 1, 1), self.T[e_src, e_dst]
-        )
-        diag = self.T[rows, rows].copy()
-        self.T[rows] = (1.0 - weight) * self.T[rows] + weight * opinion
-        self.T[rows, rows] = diag
+        fix = np.where(d > 1, total[r, e_dst] / np.maximum(d - 1, 1), T[e_src, e_dst])
+        opinion = np.divide(total, deg[rows, None], out=total)
+        opinion[r, e_dst] = fix
+        block = np.take(T, rows, axis=0, out=self._work("rows", rows.size, n))
+        diag = T[rows, rows]
+        block *= 1.0 - weight
+        opinion *= weight
+        block += opinion
+        block[np.arange(rows.size), rows] = diag
+        T[rows] = block
+        self._live[rows] = True
+        if self.incremental_means:
+            self._R[rows] = block @ self._onehot()
 
+    # -- indicators ------------------------------------------------------------------------
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
-        """Mean trust over ordered pairs of distinct alive firms, within and across nationality.
-
-        Group sums come from G^T T G with G the one-hot nationality matrix of alive firms
-        (the diagonal of T is zero), which avoids building pair masks every month."""
+        """Mean trust over ordered pairs of distinct alive firms, within and across nationality."""
         idx = np.flatnonzero(alive)
         if idx.size < 2:
             return float("nan"), float("nan")
         codes, g = np.unique(nat[idx], return_inverse=True)
-        G = np.zeros((self.T.shape[0], codes.size))
-        G[idx, g] = 1.0
-        sums = G.T @ (self.T @ G)
-        sizes = G.sum(axis=0)
+        sizes = np.bincount(g, minlength=codes.size).astype(float)
         same_pairs = float((sizes * (sizes - 1.0)).sum())
         cross_pairs = float(idx.size * (idx.size - 1.0)) - same_pairs
-        same_sum = float(np.trace(sums))
-        cross_sum = float(sums.sum()) - same_sum
+        if self.incremental_means and self._sums_apply(alive, nat):
+            live = np.flatnonzero(self._live)
+            Rl = self._R[live]
+            same_sum = float(Rl[np.arange(live.size), self._gcol[live]].sum())
+            cross_sum = float(Rl[:, 1:].sum()) - same_sum  # column 0 (unknown) holds only rounding
+        else:
+            same_sum, cross_sum = self._dense_group_sums(idx, g, codes.size)
         s = same_sum / same_pairs if same_pairs > 0 else float("nan")
         c = cross_sum / cross_pairs if cross_pairs > 0 else float("nan")
         return s, c
+
+    def _dense_group_sums(self, idx: np.ndarray, g: np.ndarray, k: int) -> tuple[float, float]:
+        """Within and across sums from G^T T G, G the one-hot nationality matrix of alive
+        firms: the same BLAS products as the dense code, so bit-identical (a product over a
+        subset of rows may take another kernel and round differently), into a kept buffer."""
+        G = np.zeros((self.n, k))
+        G[idx, g] = 1.0
+        sums = G.T @ np.matmul(self._T, G, out=self._work("TG", self.n, k))
+        same_sum = float(np.trace(sums))
+        return same_sum, float(sums.sum()) - same_sum
+
+    def _sums_apply(self, alive: np.ndarray, nat: np.ndarray) -> bool:
+        """The kept group sums answer for (alive, nat): every live slot is alive with the
+        nationality init_firm saw (alive slots that are not live have zero rows and columns)."""
+        live = self._live
+        if (live & ~alive).any() or not self._known[live].all():
+            return False
+        return bool(np.array_equal(self._nat[live], nat[live]))
+
+    # -- bookkeeping -----------------------------------------------------------------------
+    def _record_nat(self, slot: int, nationality: int) -> None:
+        gid = self._gid.get(nationality)
+        if gid is None:
+            gid = self._gid[nationality] = len(self._gid) + 1
+            self._R = np.hstack([self._R, np.zeros((self.n, 1))])
+        self._nat[slot] = nationality
+        self._known[slot] = True
+        self._gcol[slot] = gid
+
+    def _after_pair_update(self, i: np.ndarray, j: np.ndarray, old: np.ndarray) -> None:
+        """Live slots and group sums after T[i, j] changed from ``old`` (pairs may repeat:
+        the last write of a pair is what T holds, counted once)."""
+        new = self._T[i, j]
+        nz = new != 0.0
+        self._live[i[nz]] = True
+        self._live[j[nz]] = True
+        if not self.incremental_means:
+            return
+        if i.size > 1:
+            _, first = np.unique(i * self.n + j, return_index=True)
+            i, j, old, new = i[first], j[first], old[first], new[first]
+        R = self._R
+        np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
+
+    def _onehot(self) -> FloatArray:
+        """(slots x groups) one-hot matrix of each slot's group column in R."""
+        onehot = np.zeros((self.n, self._R.shape[1]))
+        onehot[np.arange(self.n), self._gcol] = 1.0
+        return onehot
+
+    def _rebuild_group_sums(self) -> None:
+        self._R = self.recomputed_group_sums()
+
+    def recomputed_group_sums(self) -> FloatArray:
+        """R from scratch (the reference the tests compare the kept sums with)."""
+        return self._T @ self._onehot()
+
+    def _work(self, name: str, rows: int, cols: int) -> FloatArray:
+        """A (rows x cols) C-contiguous work array kept between calls, grown as needed."""
+        size = rows * cols
+        buf = self._bufs.get(name)
+        if buf is None or buf.size < size:
+            grown = 0 if buf is None else buf.size + buf.size // 2
+            buf = self._bufs[name] = np.empty(max(size, grown))
+        return buf[:size].reshape(rows, cols)
