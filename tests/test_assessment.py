@@ -154,3 +154,28 @@ def test_every_criterion_in_the_data_has_a_measurement():
     from eipsim.scenario.schema import CRITERIA as DECLARED
 
     assert set(DECLARED) == set(CRITERIA)
+
+
+def test_carbon_price_is_collected_on_landfilled_co2e(small):
+    """Revenue = price x CO2e of what is landfilled or discharged: residual supply plus the
+    facilities' unrecovered intake, each material at its landfill emission factor."""
+    from eipsim.domain.facilities import Flows
+    from eipsim.domain.links import LinkFlows
+
+    sc = small.with_overrides({"government.carbon_price_usd_per_t_co2": 30.0})
+    m = EIPModel(sc, seed=2)
+    e = m.catalogue.mat["landfill_co2e_t_per_t"]
+    M, n = m.n_mat, m.park.n_plots
+    organic = m.catalogue.material_index("organic_waste")
+    res = np.zeros((n, M))
+    res[3, organic] = 100.0  # 100 t landfilled by one firm
+    fac = Flows.empty(M)
+    fac.intake[organic], fac.recovered[organic] = 50.0, 20.0  # 30 t unrecovered
+    m.government.account(LinkFlows.empty(n, M), res, fac)
+    assert m.government.ledger.by_purpose["carbon_price"] == pytest.approx(
+        -30.0 * 130.0 * e[organic]
+    )
+    assert e[organic] == pytest.approx(0.6)
+    m0 = EIPModel(small, seed=2)
+    m0.government.account(LinkFlows.empty(n, M), res, fac)
+    assert m0.government.ledger.by_purpose["carbon_price"] == 0.0

@@ -149,3 +149,15 @@ def test_nationality_clusters_long(baseline):
     (links_r, adopt_r), (links_c, adopt_c) = eff["random"], eff["nationality_clusters"]
     assert links_c > 1.3 * links_r
     assert adopt_c > adopt_r + 0.03
+
+
+def test_carbon_price_raises_links_over_seeds(baseline):
+    """A carbon price on landfilled CO2e makes more exchanges pay (mean over 6 seeds)."""
+    import numpy as np
+
+    low, high = [], []
+    for seed in range(6):
+        low.append(eipsim.run(baseline, seed=seed, steps=60).summary["links_formed"])
+        sc = baseline.with_overrides({"government.carbon_price_usd_per_t_co2": 100.0})
+        high.append(eipsim.run(sc, seed=seed, steps=60).summary["links_formed"])
+    assert np.mean(high) > np.mean(low)

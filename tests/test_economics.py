@@ -509,3 +509,38 @@ def test_annuity_with_a_vanishing_interest_rate(baseline):
         assert EconParams.build(cat.mat, sc.costs, sc.government).annuity == pytest.approx(
             1.0 / 36.0
         )
+
+
+# -- the carbon price on landfilled CO2e -------------------------------------------------------
+
+
+def test_carbon_price_adds_to_the_suppliers_avoided_cost_by_hand():
+    """Slag with 0.5 t CO2e per t landfilled, carbon price 40 USD/t CO2e, case A otherwise:
+    avoided cost per t = 20 (disposal) + 10 (landfill tax) + 40 x 0.5 = 50, so
+    S_i = 100 x 50 = 5000 (3000 without the carbon price) and B rises by 2000."""
+    mats = {"landfill_co2e_t_per_t": np.array([0.5, 0.0, 0.0])}
+    p = params(materials=mats, carbon_price_usd_per_t_co2=40.0)
+    assert p.levy.tolist() == [10.0 + 20.0, 0.0, 0.0]
+    assert p.avoided.tolist() == [50.0, 0.45, -100.0]
+    e, base = case_a(p), case_a(params(materials=mats))
+    assert e.saving_s[0] == pytest.approx(5000.0)
+    assert e.benefit[0] - base.benefit[0] == pytest.approx(2000.0)
+    assert e.cost[0] == pytest.approx(base.cost[0])  # a levy avoided is a saving, not a cost
+
+
+def test_carbon_price_zero_changes_nothing():
+    mats = {"landfill_co2e_t_per_t": np.array([0.5, 0.1, 2.0])}
+    a, b = params(materials=mats), params()
+    assert np.array_equal(a.avoided, b.avoided) and np.array_equal(a.levy, b.levy)
+
+
+def test_every_material_cites_its_landfill_emission_factor():
+    """The catalogue gives landfill_co2e_t_per_t for every material, sourced or assumed."""
+    from importlib import resources
+
+    text = resources.files("eipsim.scenario.data").joinpath("materials.yaml").read_text()
+    lines = [ln for ln in text.splitlines() if ln.strip().startswith("landfill_co2e_t_per_t:")]
+    cat = load_catalogue()
+    assert len(lines) == len(cat.materials)
+    assert all("#" in ln and ("IPCC" in ln or "assumed" in ln or "emits" in ln) for ln in lines)
+    assert (cat.mat["landfill_co2e_t_per_t"] >= 0).all()

@@ -57,6 +57,7 @@ class EconParams:
         # landfilled solids: not energy, not piped water, not scraps sold off-park
         taxable = ~energy & ~mat["piped"] & (disposal > 0)
         levy = government.landfill_tax_usd_per_t * taxable
+        levy = levy + government.carbon_price_usd_per_t_co2 * mat["landfill_co2e_t_per_t"]
         return cls(
             mat=mat,
             costs=costs,

@@ -123,8 +123,9 @@ class Government(mesa.Agent):
 
     def account(self, flows: LinkFlows, res_supply: FloatArray, fac: Flows) -> None:
         """This month's exchange subsidy, paid on the taxable by-products links moved, and
-        the landfill tax collected on the taxable tonnes landfilled (what neither links nor
-        facilities took, and facilities' unrecovered intake)."""
+        the levies collected on what is landfilled or discharged (what neither links nor
+        facilities took, and facilities' unrecovered intake): the landfill tax on taxable
+        tonnes, the carbon price on their CO2e."""
         tax = self.model.econ.taxable
         landfilled_taxable = res_supply[:, tax].sum() + (fac.intake - fac.recovered)[tax].sum()
         subsidy = self.cfg.exchange_subsidy_usd_per_t * float(flows.by_material[tax].sum())
@@ -132,6 +133,9 @@ class Government(mesa.Agent):
         self.ledger.collect(
             "landfill_tax", self.cfg.landfill_tax_usd_per_t * float(landfilled_taxable)
         )
+        landfilled = res_supply.sum(axis=0) + (fac.intake - fac.recovered)
+        co2e = float(landfilled @ self.model.catalogue.mat["landfill_co2e_t_per_t"])
+        self.ledger.collect("carbon_price", self.cfg.carbon_price_usd_per_t_co2 * co2e)
 
     def assess(self, view: MonthView) -> dict[str, tuple[float, float, bool, str]]:
         """The EIP assessment against the configured criteria (each cites its source)."""
