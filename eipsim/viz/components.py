@@ -1,14 +1,19 @@
-"""Solara components of the app: park map, network, charts, summary.
+"""Solara components of the app: park map, network, charts, firm panel, comparison, summary.
 
 Each component takes the session's model and a ``tick`` reactive that the controller bumps
-after every step (the model changes in place), so only these panels re-render each month,
-not the sidebar. What does not change within a run is memoised per model.
+when the page should show the model's new month (the model changes in place), so only these
+panels re-render, not the sidebar. What does not change within a run is memoised per model.
+The map, the network and the charts are SVG strings drawn in ``drawing.py``, shown by one
+small Vue component (``svgbox.vue``) that reports clicks on firms and saves charts.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,21 +21,62 @@ import solara
 
 from eipsim.scenario.catalogue import load_catalogue
 from eipsim.viz.drawing import (
+    Layer,
     MapStatic,
+    Marker,
     NetworkLayout,
     Snapshot,
     chart_svg,
     material_colour,
     network_svg,
     park_svg,
+    quantity,
     snapshot,
+    width_legend_svg,
 )
-from eipsim.viz.i18n import kpi_name, material_name, t
+from eipsim.viz.i18n import (
+    facility_name,
+    firm_name,
+    kpi_name,
+    material_name,
+    num,
+    sector_name,
+    t,
+)
+from eipsim.viz.panels import Panel
 
 
-def use_snapshot(model: Any, tick: int) -> Snapshot:
-    """One read of the model per month, shared by the map and the network."""
-    return solara.use_memo(lambda: snapshot(model), [model, tick])
+@solara.component_vue(str(Path(__file__).with_name("svgbox.vue")))
+def SvgBox(
+    svg: str,
+    clickable: bool = False,
+    filename: str = "",
+    box_class: str = "",
+    event_select: Callable[[int], None] | None = None,
+):
+    """An SVG; clicks on ``data-slot`` elements call ``event_select(slot)``; with a
+    ``filename`` it offers SVG and PNG downloads."""
+
+
+def tick_value(tick: Any) -> int:
+    """The month counter: a reactive (read, so the component re-renders when it changes;
+    Mesa's ``update_counter`` works too) or a plain number."""
+    return int(tick.value) if hasattr(tick, "value") else int(tick)
+
+
+def use_snapshot(model: Any, tick: Any) -> Snapshot:
+    """One read of the model per month, shared by the map, the network and the panel."""
+    n = tick_value(tick)
+    return solara.use_memo(lambda: snapshot(model), [model, n])
+
+
+def html(text: str, classes: list[str] | None = None, style: str = "", tag: str = "div") -> Any:
+    return solara.HTML(tag=tag, unsafe_innerHTML=text, classes=classes or [], style=style)
+
+
+def bold(text: str) -> Any:
+    """A small heading without solara.Markdown, which fetches KaTeX from a CDN."""
+    return html(f"<b>{escape(text)}</b>", style="margin:6px 0 2px 0")
 
 
 @solara.component
@@ -38,59 +84,92 @@ def Legend(items: list[tuple[str, str]], shape: str = "square"):
     """A row of colour swatches (HTML, so it wraps with the page width)."""
     radius = "50%" if shape == "dot" else "2px"
     height = "3px" if shape == "line" else "11px"
-    html = "".join(
+    text = "".join(
         f'<span style="display:inline-flex;align-items:center;margin:0 10px 2px 0;'
         f'font-size:12px"><span style="display:inline-block;width:12px;height:{height};'
         f'background:{c};border-radius:{radius};margin-right:4px"></span>{escape(label)}</span>'
         for c, label in items
     )
-    solara.HTML(tag="div", unsafe_innerHTML=html, style="line-height:1.4")
+    html(text, style="line-height:1.4")
+
+
+def _static(model: Any, scenario: Any, lang: str) -> MapStatic:
+    return MapStatic(
+        model, list(scenario.firms.nationality_mix), list(scenario.firms.sector_mix), lang
+    )
 
 
 @solara.component
-def ParkMap(model: Any, scenario: Any, tick: solara.Reactive[int], lang: str, mode: str):
-    snap = use_snapshot(model, tick.value)
-    static = solara.use_memo(
-        lambda: MapStatic(
-            model,
-            list(scenario.firms.nationality_mix),
-            list(scenario.firms.sector_mix),
-            lang,
-        ),
-        [model, lang],
-    )
-    svg = park_svg(static, snap, mode, lang)
+def ParkMap(
+    model: Any,
+    scenario: Any,
+    tick: Any,
+    lang: str,
+    mode: str,
+    selected: int | None = None,
+    materials: frozenset[str] | None = None,
+    on_select: Callable[[int], None] | None = None,
+):
+    snap = use_snapshot(model, tick)
+    static = solara.use_memo(lambda: _static(model, scenario, lang), [model, lang])
+    svg = park_svg(static, snap, mode, lang, selected=selected, materials=materials)
     present = sorted({(f.sector if mode == "sector" else f.nationality) for f in snap.firms})
     if mode == "sector":
         order = list(load_catalogue().sectors)
         present.sort(key=lambda s: order.index(s) if s in order else len(order))
-    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["eip-map-box"])
+    SvgBox(svg=svg, clickable=True, box_class="eip-map-box", event_select=on_select)
     Legend(static.legend_items(mode, present) + [("#e4e4e4", t("vacant", lang))])
 
 
 @solara.component
-def MaterialLegend(lang: str):
-    cat = load_catalogue()
-    Legend([(material_colour(m), material_name(m, lang)) for m in cat.materials], shape="line")
-
-
-@solara.component
-def NetworkGraph(model: Any, scenario: Any, tick: solara.Reactive[int], lang: str, mode: str):
-    snap = use_snapshot(model, tick.value)
+def NetworkGraph(
+    model: Any,
+    scenario: Any,
+    tick: Any,
+    lang: str,
+    mode: str,
+    selected: int | None = None,
+    materials: frozenset[str] | None = None,
+    on_select: Callable[[int], None] | None = None,
+):
+    snap = use_snapshot(model, tick)
     layout = solara.use_memo(
         lambda: NetworkLayout(model, dict(scenario.firms.sector_mix), lang), [model, lang]
     )
-    static = solara.use_memo(
-        lambda: MapStatic(
-            model, list(scenario.firms.nationality_mix), list(scenario.firms.sector_mix), lang
-        ),
-        [model, lang],
-    )
+    static = solara.use_memo(lambda: _static(model, scenario, lang), [model, lang])
     colours = static.sector_colours if mode == "sector" else static.nat_colours
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=network_svg(layout, snap, colours, mode, lang),
-        classes=["eip-network-box"],
+    SvgBox(
+        svg=network_svg(layout, snap, colours, mode, lang, selected=selected, materials=materials),
+        clickable=True,
+        box_class="eip-network-box",
+        event_select=on_select,
+    )
+
+
+@solara.component
+def MaterialFilter(materials: solara.Reactive[frozenset[str] | None], lang: str):
+    """Which materials' links the map and network show; and the key to line width."""
+    cat = load_catalogue()
+    names = {material_name(m, lang): m for m in cat.materials}
+    chosen = [material_name(m, lang) for m in (materials.value or ())]
+
+    def pick(labels: list[str]) -> None:
+        ms = frozenset(names[x] for x in labels if x in names)
+        materials.set(ms or None)
+
+    solara.SelectMultiple(
+        f"{t('filter_materials', lang)} ({t('all_materials', lang)} = ∅)",
+        values=chosen,
+        all_values=list(names),
+        on_value=pick,
+        dense=True,
+        classes=["eip-material-filter"],
+    )
+    Legend([(material_colour(m), material_name(m, lang)) for m in cat.materials], shape="line")
+    html(
+        f"<div style='font-size:12px'>{escape(t('line_width', lang))}</div>"
+        + width_legend_svg(lang),
+        classes=["eip-width-key"],
     )
 
 
@@ -104,70 +183,251 @@ def certification_line(model: Any) -> float | None:
     return 1.0
 
 
-@solara.component
-def Chart(key: str, df: pd.DataFrame, lang: str, horizon: int, certification: float | None = None):
-    svg = chart_svg(key, df, lang, horizon, certification=certification)
-    solara.HTML(
-        tag="div", unsafe_innerHTML=svg, classes=["eip-chart", f"eip-{key.replace('_', '-')}"]
-    )
-
-
-def bold(text: str) -> Any:
-    """A small heading without solara.Markdown, which fetches KaTeX from a CDN."""
-    return solara.HTML(
-        tag="div", unsafe_innerHTML=f"<b>{escape(text)}</b>", style="margin:6px 0 2px 0"
-    )
-
-
-@solara.component
-def Charts(model: Any, tick: solara.Reactive[int], lang: str, horizon: int):
-    tick.value  # noqa: B018  (subscribe: re-render after each step)
+def model_frame(model: Any) -> pd.DataFrame:
     df = model.datacollector.get_model_vars_dataframe()
     if "step" not in df.columns:
         df = df.reset_index(drop=True)
         df.insert(0, "step", range(model.steps - len(df) + 1, model.steps + 1))
-    df = df[df["step"] >= 1] if len(df) else df
-    if df.empty:
-        solara.Info(t("no_data", lang))
-    with solara.Columns([1, 1]):
-        Chart("chart_adoption", df, lang, horizon)
-        Chart("chart_tonnes", df, lang, horizon)
-    with solara.Columns([1, 1]):
-        Chart("chart_trust", df, lang, horizon)
-        Chart("chart_eip", df, lang, horizon, certification=certification_line(model))
+    return df[df["step"] >= 1] if len(df) else df
 
 
-def _kpi_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "✓" if v else "✗"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return "–"
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
-    return str(v)
+@dataclass
+class ChartData:
+    """What the charts overlay: this run, the reference run, and their ensembles' bands."""
+
+    current: pd.DataFrame
+    reference: pd.DataFrame | None = None
+    bands: dict[str, pd.DataFrame] | None = None
+    ref_bands: dict[str, pd.DataFrame] | None = None
 
 
 @solara.component
-def Summary(model: Any, tick: solara.Reactive[int], lang: str, run_lines: list[str]):
+def Charts(
+    data: ChartData,
+    panels: list[Panel],
+    lang: str,
+    horizon: int,
+    markers: list[Marker],
+    certification: float | None = 1.0,
+    stem: str = "eipsim",
+):
+    if data.current.empty and data.reference is None and not data.bands:
+        solara.Info(t("no_data", lang), dense=True)
+    layers = [Layer(t("this_run", lang), data.current, data.bands or {})]
+    if data.reference is not None or data.ref_bands:
+        layers.append(Layer(t("reference", lang), data.reference, data.ref_bands or {}, True))
+    with solara.Div(classes=["eip-chart-grid"]):
+        for p in panels:
+            svg = chart_svg(
+                p.title(lang),
+                p.series(lang),
+                p.kind,
+                layers,
+                lang,
+                horizon,
+                markers,
+                certification=certification if p.key == "eip_score" else None,
+                css=f"eip-chart-{p.key.replace('_', '-')}",
+            )
+            SvgBox(
+                svg=svg,
+                filename=f"{stem}-{p.key}",
+                box_class=f"eip-chart eip-{p.key.replace('_', '-')}",
+            )
+
+
+def _kpi_value(v: Any, lang: str) -> str:
+    if isinstance(v, bool):
+        return "✓" if v else "✗"
+    if isinstance(v, int):
+        return num(v, lang, 0)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "–"
+        return num(v, lang) if abs(v) >= 1 else num(v, lang, 3, trim=True)
+    return str(v)
+
+
+def _table(head: list[str], rows: list[list[str]], classes: list[str]) -> Any:
+    th = "".join(f"<th style='text-align:left'>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return html(
+        f"<thead><tr>{th}</tr></thead><tbody>{body}</tbody>",
+        classes=classes,
+        style="font-size:12px;border-collapse:separate;border-spacing:6px 1px;width:100%",
+        tag="table",
+    )
+
+
+@solara.component
+def FirmPanel(model: Any, tick: Any, slot: int, lang: str, on_close: Callable[[], None]):
+    """Everything about one firm: who it is, its streams, trust toward its partners, its
+    links with material, tonnes and benefit, and why its candidate links did not form."""
+    snap = use_snapshot(model, tick)
+    firm = next((f for f in snap.firms if f.slot == slot), None)
+    with solara.Row(style="align-items:center"):
+        bold(firm_name(firm.name, firm.sector, lang) if firm else f"#{slot}")
+        solara.Button(t("close", lang), text=True, on_click=on_close, classes=["eip-close"])
+    if firm is None:
+        solara.Text(t("vacant", lang))
+        return
+    cat = load_catalogue()
+    sec = sector_name(firm.sector, cat.sector_labels.get(firm.sector, firm.sector), lang)
+    lines = [
+        f"{t('sector', lang)}: {sec}",
+        f"{t('nationality', lang)}: {firm.nationality}",
+        f"{t('size', lang)}: {num(firm.size, lang, 2)}",
+    ]
+    if firm.listed:
+        lines.append(t("listed", lang))
+    if firm.recp:
+        lines.append(t("recp", lang))
+    for fc in snap.facilities:
+        if fc.built and firm.slot in fc.users:
+            lines.append(f"{t('facility', lang)}: {facility_name(fc.kind, lang)}")
+    html("<br>".join(escape(x) for x in lines), style="font-size:13px")
+    st = snap.streams.get(slot) or {}
+    rows = []
+    for key in ("supplies", "demands"):
+        for m, q in (st.get(key) or {}).items():
+            rows.append(
+                [escape(t(key, lang)), escape(material_name(m, lang)), quantity(q, m, lang)]
+            )
+    bold(t("streams", lang))
+    _table(
+        [t("direction", lang), t("material", lang), t("last_month", lang)], rows, ["eip-streams"]
+    )
+
+    mine = [lk for lk in snap.links if slot in (lk.s_slot, lk.u_slot)]
+    benefit = _benefits(model)
+    link_rows, partners = [], {}
+    for lk in mine:
+        out = lk.s_slot == slot
+        oname = firm_name(*((lk.u_name, lk.u_sector) if out else (lk.s_name, lk.s_sector)), lang)
+        oslot = lk.u_slot if out else lk.s_slot
+        partners[oslot] = oname
+        b = benefit.get((lk.s_uid, lk.u_uid, lk.material))
+        link_rows.append(
+            [
+                ("→ " if out else "← ") + escape(oname),
+                escape(material_name(lk.material, lang)),
+                quantity(lk.tonnes, lk.material, lang),
+                num(b, lang, 0) if b is not None else "–",
+            ]
+        )
+    bold(f"{t('links', lang)} ({len(mine)})")
+    if link_rows:
+        _table(
+            [
+                t("partner", lang),
+                t("material", lang),
+                t("last_month", lang),
+                t("benefit_so_far", lang),
+            ],
+            link_rows,
+            ["eip-firm-links"],
+        )
+    else:
+        solara.Text(t("no_links", lang), style="font-size:12px")
+    if partners and snap.trust is not None:
+        bold(t("trust", lang))
+        _table(
+            [t("partner", lang), t("trust_in_them", lang), t("their_trust", lang)],
+            [
+                [
+                    escape(n),
+                    num(float(snap.trust[slot, p]), lang, 2),
+                    num(float(snap.trust[p, slot]), lang, 2),
+                ]
+                for p, n in partners.items()
+            ],
+            ["eip-firm-trust"],
+        )
+    bold(t("candidates", lang))
+    explain = getattr(model, "explain_candidates", None)
+    if explain is None:
+        solara.Text(t("not_available", lang), classes=["eip-candidates-na"], style="font-size:12px")
+        return
+    try:
+        cands = list(explain(slot))
+    except Exception as exc:  # the panel must not break the page
+        solara.Text(f"{t('not_available', lang)} ({type(exc).__name__})", style="font-size:12px")
+        return
+    if not cands:
+        solara.Text(t("no_candidates", lang), style="font-size:12px")
+        return
+    names = {f.slot: firm_name(f.name, f.sector, lang) for f in snap.firms}
+    crow = []
+    for c in cands[:30]:
+        reason = str(c.get("reason", ""))
+        key = f"reason_{reason}"
+        crow.append(
+            [
+                escape(names.get(int(c.get("partner_slot", -1)), str(c.get("partner_name", "")))),
+                escape(
+                    t(f"role_{c.get('role')}", lang)
+                    if c.get("role") in ("supplies", "uses")
+                    else str(c.get("role", ""))
+                ),
+                escape(material_name(str(c.get("material", "")), lang)),
+                num(float(c.get("benefit_usd", math.nan)), lang, 0),
+                escape(t(key, lang) if key in _REASONS else reason),
+            ]
+        )
+    _table(
+        [t("partner", lang), t("role", lang), t("material", lang), "USD", t("reason", lang)],
+        crow,
+        ["eip-candidates"],
+    )
+
+
+_REASONS = {
+    "reason_ok",
+    "reason_trust",
+    "reason_confidentiality",
+    "reason_economics",
+    "reason_permit",
+    "reason_not known",
+}
+
+
+def _benefits(model: Any) -> dict[tuple[int, int, str], float]:
+    """Benefit so far of each active link, keyed by (supplier uid, user uid, material)."""
+    try:
+        df = model.links.to_frame(model.uid_names, model.catalogue.materials)
+    except Exception:  # an older or newer model without the table: no benefit column
+        return {}
+    if df.empty or "benefit_usd" not in df:
+        return {}
+    df = df[df["status"] == "active"] if "status" in df else df
+    return {
+        (int(s), int(u), str(m)): float(b)
+        for s, u, m, b in zip(
+            df["supplier_id"], df["user_id"], df["material"], df["benefit_usd"], strict=True
+        )
+    }
+
+
+@solara.component
+def Summary(model: Any, tick: Any, lang: str, run_lines: list[str]):
     """Current KPIs, the last EIP assessment (criterion by criterion) and this run's settings."""
-    tick.value  # noqa: B018
+    tick_value(tick)
     metrics = dict(getattr(model, "metrics", {}) or {})
     assessment = dict(getattr(model, "assessment", {}) or {})
     rows = "".join(
-        f"<tr><td>{kpi_name(k, lang)}</td><td style='text-align:right'>{_kpi_value(v)}</td></tr>"
+        f"<tr><td>{escape(kpi_name(k, lang))}</td><td style='text-align:right'>"
+        f"{_kpi_value(v, lang)}</td></tr>"
         for k, v in metrics.items()
         if k != "step"
     )
     with solara.Columns([1, 1]):
         with solara.Column():
             bold(t("kpis", lang))
-            solara.HTML(
-                tag="table",
-                unsafe_innerHTML=rows,
+            html(
+                rows,
                 classes=["eip-kpis"],
                 style="font-size:13px;border-collapse:separate;border-spacing:8px 1px;width:100%",
+                tag="table",
             )
         with solara.Column():
             bold(t("criteria", lang))
@@ -185,23 +445,20 @@ def Summary(model: Any, tick: solara.Reactive[int], lang: str, run_lines: list[s
                     f"<tr><th style='text-align:left'>{t('criterion', lang)}</th><th>"
                     f"{t('value', lang)}</th><th>{t('threshold', lang)}</th><th></th></tr>"
                 )
-                solara.HTML(
-                    tag="table",
-                    unsafe_innerHTML=head + body,
+                html(
+                    head + body,
                     classes=["eip-criteria"],
                     style="font-size:13px;border-collapse:separate;border-spacing:8px 1px;width:100%",
+                    tag="table",
                 )
             items = "".join(f"<li>{escape(line)}</li>" for line in run_lines)
-            solara.HTML(
-                tag="ul",
-                unsafe_innerHTML=items,
-                classes=["eip-run-settings"],
-                style="font-size:13px;margin-top:8px",
+            html(
+                items, classes=["eip-run-settings"], style="font-size:13px;margin-top:8px", tag="ul"
             )
 
 
 def _assessment_every(model: Any) -> int:
-    for name in ("scenario_config", "config", "sc", "eip_scenario"):
+    for name in ("sc", "scenario_config", "config", "eip_scenario"):
         sc = getattr(model, name, None)
         if sc is not None and hasattr(sc, "government"):
             return int(sc.government.assessment.every_months)
@@ -224,7 +481,7 @@ def _criterion_row(name: str, v: Any, lang: str) -> str:
         else f"<span style='color:#c62828'>✗ {t('not_met', lang)}</span>"
     )
     return (
-        f"<tr title='{escape(source, quote=True)}'><td>{kpi_name(name, lang)}</td>"
-        f"<td style='text-align:right'>{_kpi_value(value)}</td>"
-        f"<td style='text-align:right'>{_kpi_value(threshold)}</td><td>{mark}</td></tr>"
+        f"<tr title='{escape(source, quote=True)}'><td>{escape(kpi_name(name, lang))}</td>"
+        f"<td style='text-align:right'>{_kpi_value(value, lang)}</td>"
+        f"<td style='text-align:right'>{_kpi_value(threshold, lang)}</td><td>{mark}</td></tr>"
     )

@@ -1,4 +1,4 @@
-"""The park map, the network graph and the charts as plain SVG / Vega-Lite data.
+"""The park map, the network graph and the charts as plain SVG strings.
 
 No Solara here, so the drawing is testable and its cost measurable on its own. The map and
 the network are SVG strings: hover tooltips are SVG ``<title>`` elements, which the browser
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from eipsim.scenario.catalogue import load_catalogue
-from eipsim.viz.i18n import facility_name, material_name, sector_name, t
+from eipsim.viz.i18n import facility_name, firm_name, material_name, num, sector_name, t, unit
 
 CELL = 34  # px per plot on the map
 VACANT = "#e4e4e4"
@@ -64,15 +64,9 @@ def material_colour(material: str) -> str:
     return PALETTE[hash(material) % len(PALETTE)]
 
 
-def _fmt(v: float) -> str:
-    """Quantities for people: 3 significant-ish digits, thousands separated."""
-    if not math.isfinite(v):
-        return "–"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    if abs(v) >= 1:
-        return f"{v:,.1f}"
-    return f"{v:.2f}"
+def _fmt(v: float, lang: str = "en") -> str:
+    """Quantities for people: 3 significant-ish digits, thousands separated (VI: 1.234,5)."""
+    return num(v, lang)
 
 
 def link_width(tonnes: float) -> float:
@@ -80,10 +74,10 @@ def link_width(tonnes: float) -> float:
     return round(1.0 + 1.3 * math.log10(1.0 + max(tonnes, 0.0)), 2)
 
 
-def unit_of(material: str) -> str:
+def unit_of(material: str, lang: str = "en") -> str:
     cat = load_catalogue()
     if material in cat.materials:
-        return "MWh" if cat.is_energy[cat.material_index(material)] else "t"
+        return unit("MWh" if cat.is_energy[cat.material_index(material)] else "t", lang)
     return ""
 
 
@@ -110,6 +104,8 @@ class LinkView:
     u_slot: int
     s_name: str
     u_name: str
+    s_sector: str
+    u_sector: str
     material: str
     tonnes: float
     start: int
@@ -171,6 +167,8 @@ def snapshot(model: Any) -> Snapshot:
             u_slot=int(lk.user.slot),
             s_name=str(lk.supplier.name),
             u_name=str(lk.user.name),
+            s_sector=str(lk.supplier.sector),
+            u_sector=str(lk.user.sector),
             material=str(lk.material),
             tonnes=float(lk.tonnes_last),
             start=int(lk.start_step),
@@ -305,58 +303,77 @@ class MapStatic:
 
 
 def firm_tooltip(f: FirmView, snap: Snapshot, lang: str, facs: list[str]) -> str:
-    """The hover text of a plot: firm, sector, nationality, streams, links and trust."""
+    """The hover text of a plot: firm, sector, nationality and links (click for more)."""
     cat = load_catalogue()
     lines = [
-        f"{f.name}",
+        firm_name(f.name, f.sector, lang),
         f"{t('sector', lang)}: {sector_name(f.sector, cat.sector_labels.get(f.sector, f.sector), lang)}",
         f"{t('nationality', lang)}: {f.nationality}",
-        f"{t('size', lang)}: {f.size:.2f}",
     ]
-    st = snap.streams.get(f.slot)
-    if st:
-        for key in ("supplies", "demands"):
-            items = st.get(key) or {}
-            if items:
-                body = ", ".join(
-                    f"{material_name(m, lang)} {_fmt(q)} {unit_of(m)}" for m, q in items.items()
-                )
-                lines.append(f"{t(key, lang)}: {body}")
     mine = [lk for lk in snap.links if f.slot in (lk.s_slot, lk.u_slot)]
     lines.append(f"{t('links', lang)}:" + ("" if mine else f" {t('no_links', lang)}"))
-    partners: dict[int, str] = {}
-    for lk in mine:
+    for lk in mine[:8]:
         out = lk.s_slot == f.slot
-        other, oslot = (lk.u_name, lk.u_slot) if out else (lk.s_name, lk.s_slot)
-        partners[oslot] = other
+        other = firm_name(*((lk.u_name, lk.u_sector) if out else (lk.s_name, lk.s_sector)), lang)
         arrow = f"→ {t('to', lang)}" if out else f"← {t('from', lang)}"
         lines.append(
-            f"  {arrow} {other}: {material_name(lk.material, lang)} {_fmt(lk.tonnes)} "
-            f"{unit_of(lk.material)}/{t('month', lang)}"
+            f"  {arrow} {other}: {material_name(lk.material, lang)} "
+            f"{quantity(lk.tonnes, lk.material, lang)}/{t('month', lang)}"
         )
-    given = snap.trust_given.get(f.slot, float("nan"))
-    recv = snap.trust_received.get(f.slot, float("nan"))
-    lines.append(
-        f"{t('trust', lang)}: {t('trust_given', lang, v=_fmt(given))}; "
-        f"{t('trust_received', lang, v=_fmt(recv))}"
-    )
-    if snap.trust is not None:
-        for oslot, oname in list(partners.items())[:6]:
-            v = float(snap.trust[f.slot, oslot])
-            lines.append("  " + t("trust_partner", lang, name=oname, v=f"{v:.2f}"))
     if f.listed:
         lines.append("• " + t("listed", lang))
     if f.recp:
         lines.append("• " + t("recp", lang))
     for name in facs:
         lines.append(f"• {t('facility', lang)}: {name}")
+    lines.append(t("click_for_details", lang))
     return escape("\n".join(lines))
 
 
-def park_svg(static: MapStatic, snap: Snapshot, mode: str, lang: str) -> str:
-    """The month's map: plots (colour by ``mode``), facilities, links, on the cached layers."""
+def quantity(q: float, material: str, lang: str) -> str:
+    """A monthly amount with its unit; tiny amounts say "< 0.01", never "0.00"."""
+    u = unit_of(material, lang)
+    if 0 < abs(q) < 0.01:
+        return f"< {num(0.01, lang, 2)} {u}"
+    return f"{num(q, lang)} {u}"
+
+
+def partners_of(snap: Snapshot, slot: int | None, links: list[LinkView]) -> set[int]:
+    if slot is None:
+        return set()
+    out = set()
+    for lk in links:
+        if lk.s_slot == slot:
+            out.add(lk.u_slot)
+        elif lk.u_slot == slot:
+            out.add(lk.s_slot)
+    return out
+
+
+def shown_links(snap: Snapshot, materials: frozenset[str] | None) -> list[LinkView]:
+    """The links the material filter lets through (None: all)."""
+    if materials is None:
+        return snap.links
+    return [lk for lk in snap.links if lk.material in materials]
+
+
+def park_svg(
+    static: MapStatic,
+    snap: Snapshot,
+    mode: str,
+    lang: str,
+    selected: int | None = None,
+    materials: frozenset[str] | None = None,
+) -> str:
+    """The month's map: plots (colour by ``mode``), facilities, links, on the cached layers.
+    ``selected``: a firm's plot, drawn with its links and partners highlighted and the rest
+    faded. ``materials``: only links of these materials (None: all)."""
     colours = static.sector_colours if mode == "sector" else static.nat_colours
+    links = shown_links(snap, materials)
     occupied = {f.slot for f in snap.firms}
+    if selected not in occupied:
+        selected = None
+    partners = partners_of(snap, selected, links)
     fac_slots = {fc.slot for fc in snap.facilities}
     parts = [static.head]
     for slot in range(static.w * static.h):
@@ -373,10 +390,19 @@ def park_svg(static: MapStatic, snap: Snapshot, mode: str, lang: str) -> str:
         facs = [facility_name(snap.facilities[i].kind, lang) for i in user_facs.get(f.slot, [])]
         tip = firm_tooltip(f, snap, lang, facs)
         stroke = ' stroke="#111" stroke-width="1.5"' if f.listed else ""
+        cls = "eip-firm"
+        if selected is not None:
+            if f.slot == selected:
+                stroke, cls = ' stroke="#000" stroke-width="4"', "eip-firm eip-selected"
+            elif f.slot in partners:
+                stroke = ' stroke="#000" stroke-width="2.5" stroke-dasharray="4 2"'
+                cls = "eip-firm eip-partner"
+            else:
+                stroke += ' fill-opacity="0.3"'
         parts.append(
             f'<rect x="{1 + x * CELL + 2}" y="{1 + y * CELL + 2}" width="{CELL - 4}" '
-            f'height="{CELL - 4}" rx="3" fill="{fill}"{stroke} data-slot="{f.slot}">'
-            f"<title>{tip}</title></rect>"
+            f'height="{CELL - 4}" rx="3" fill="{fill}"{stroke} data-slot="{f.slot}" '
+            f'class="{cls}" style="cursor:pointer"><title>{tip}</title></rect>'
         )
         for k, i in enumerate(user_facs.get(f.slot, [])):
             colour = FACILITY_STYLE.get(snap.facilities[i].kind, ("#555", "?"))[0]
@@ -392,7 +418,7 @@ def park_svg(static: MapStatic, snap: Snapshot, mode: str, lang: str) -> str:
             state = (
                 t("connected", lang, n=len(fc.users))
                 + "\n"
-                + t("throughput", lang, v=_fmt(fc.throughput))
+                + t("throughput", lang, v=_fmt(fc.throughput, lang))
             )
         else:
             state = t("not_built", lang, step=fc.build_step)
@@ -407,16 +433,35 @@ def park_svg(static: MapStatic, snap: Snapshot, mode: str, lang: str) -> str:
         )
     parts.append(static.outline)
     parts.append(static.zone_labels)
-    parts.append(_links_svg(static, snap, lang))
+    parts.append(_links_svg(static, links, lang, selected))
+    # facilities stay readable above the links: their letters on top
+    for fc in snap.facilities:
+        y, x = divmod(fc.slot, static.w)
+        mark = FACILITY_STYLE.get(fc.kind, ("#555", "?"))[1]
+        parts.append(
+            f'<text x="{1 + x * CELL + CELL / 2}" y="{1 + y * CELL + CELL / 2 + 5}" '
+            f'text-anchor="middle" class="fm" style="stroke:#111;stroke-width:2px;'
+            f'paint-order:stroke">{mark}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _links_svg(static: MapStatic, snap: Snapshot, lang: str) -> str:
+def _link_tip(lk: LinkView, lang: str) -> str:
+    s = firm_name(lk.s_name, lk.s_sector, lang)
+    u = firm_name(lk.u_name, lk.u_sector, lang)
+    return escape(
+        f"{t('link', lang)}: {s} → {u}\n{material_name(lk.material, lang)}: "
+        f"{quantity(lk.tonnes, lk.material, lang)} {t('per_month', lang)}\n"
+        f"{t('since', lang, step=lk.start)}"
+    )
+
+
+def _links_svg(static: MapStatic, links: list[LinkView], lang: str, selected: int | None) -> str:
     """Links as gently curved lines (so two materials between one pair stay apart)."""
     out = []
     seen: dict[tuple[int, int], int] = {}
-    for lk in sorted(snap.links, key=lambda k: -k.tonnes):
+    for lk in sorted(links, key=lambda k: -k.tonnes):
         x1, y1 = static.centre(lk.s_slot)
         x2, y2 = static.centre(lk.u_slot)
         key = (min(lk.s_slot, lk.u_slot), max(lk.s_slot, lk.u_slot))
@@ -426,23 +471,39 @@ def _links_svg(static: MapStatic, snap: Snapshot, lang: str) -> str:
         d = math.hypot(dx, dy) or 1.0
         bend = (0.12 + 0.1 * k) * d * (1 if k % 2 == 0 else -1)
         cx, cy = (x1 + x2) / 2 - dy / d * bend, (y1 + y2) / 2 + dx / d * bend
-        tip = escape(
-            f"{t('link', lang)}: {lk.s_name} → {lk.u_name}\n{material_name(lk.material, lang)}: "
-            f"{_fmt(lk.tonnes)} {unit_of(lk.material)} {t('per_month', lang)}\n"
-            f"{t('since', lang, step=lk.start)}"
-        )
+        mine = selected is not None and selected in (lk.s_slot, lk.u_slot)
+        op = "0.85" if selected is None else ("1" if mine else "0.1")
+        cls = "eip-link eip-link-hl" if mine else "eip-link"
+        colour = material_colour(lk.material)
         out.append(
             f'<path d="M{x1:.1f} {y1:.1f}Q{cx:.1f} {cy:.1f} {x2:.1f} {y2:.1f}" fill="none" '
-            f'stroke="{material_colour(lk.material)}" stroke-width="{link_width(lk.tonnes)}" '
-            f'stroke-opacity="0.85" stroke-linecap="round" class="eip-link">'
-            f"<title>{tip}</title></path>"
-            f'<circle cx="{x2:.1f}" cy="{y2:.1f}" r="3" fill="{material_colour(lk.material)}" '
+            f'stroke="{colour}" stroke-width="{link_width(lk.tonnes) + (1.5 if mine else 0)}" '
+            f'stroke-opacity="{op}" stroke-linecap="round" class="{cls}">'
+            f"<title>{_link_tip(lk, lang)}</title></path>"
+            f'<circle cx="{x2:.1f}" cy="{y2:.1f}" r="3" fill="{colour}" fill-opacity="{op}" '
             f'pointer-events="none"/>'
         )
     return "".join(out)
 
 
-# --- the network graph --------------------------------------------------------------------------
+def width_legend_svg(lang: str) -> str:
+    """The key to line width: the tonnes per month a few widths stand for."""
+    items = [1, 10, 100, 1000, 10000]
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" width="330" height="30" viewBox="0 0 330 30" '
+        'class="eip-width-legend" style="max-width:100%;height:auto;font-family:sans-serif;'
+        'font-size:10px">'
+    ]
+    x = 2
+    for q in items:
+        parts.append(
+            f'<line x1="{x}" x2="{x + 22}" y1="10" y2="10" stroke="#555" '
+            f'stroke-width="{link_width(q)}" stroke-linecap="round"/>'
+            f'<text x="{x + 11}" y="26" text-anchor="middle" fill="#333">{num(q, lang, 0)}</text>'
+        )
+        x += 62
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 class NetworkLayout:
@@ -501,19 +562,19 @@ class NetworkLayout:
             left = math.cos(mid) < 0
             rot = deg + 180 if left else deg
             full = sector_name(s, cat.sector_labels.get(s, s), lang)
-            name = full if len(full) <= 17 else full[:16] + "…"
+            name = full
             labels.append(
                 f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{"end" if left else "start"}" '
                 f'dominant-baseline="middle" transform="rotate({rot:.1f} {x:.1f} {y:.1f})" '
                 f'class="nl">{escape(name)}<title>{escape(full)}</title></text>'
             )
-        m = 150  # margin for the labels
+        m = 235  # margin for the labels (full sector names, never cut)
         side = self.SIZE + 2 * m
         self.head = (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}" height="{side}" '
             f'viewBox="{-m} {-m} {side} {side}" class="eip-network" '
             f'style="width:100%;height:auto;font-family:sans-serif">'
-            "<style>.nl{font-size:19px;fill:#333}</style>" + "".join(labels)
+            "<style>.nl{font-size:15px;fill:#333}</style>" + "".join(labels)
         )
 
     def _arc(self, sector: str) -> tuple[float, float]:
@@ -538,73 +599,91 @@ class NetworkLayout:
 
 
 def network_svg(
-    layout: NetworkLayout, snap: Snapshot, colours: dict[str, str], mode: str, lang: str
+    layout: NetworkLayout,
+    snap: Snapshot,
+    colours: dict[str, str],
+    mode: str,
+    lang: str,
+    selected: int | None = None,
+    materials: frozenset[str] | None = None,
 ) -> str:
-    """Firms as nodes (bigger with more links), links as edges coloured by material."""
+    """Firms as nodes (bigger with more links), links as edges coloured by material;
+    ``selected`` and ``materials`` as in ``park_svg``."""
+    links = shown_links(snap, materials)
     degree: dict[int, int] = {}
-    for lk in snap.links:
+    for lk in links:
         degree[lk.s_uid] = degree.get(lk.s_uid, 0) + 1
         degree[lk.u_uid] = degree.get(lk.u_uid, 0) + 1
     sector_of = {f.uid: f.sector for f in snap.firms}
+    if selected not in {f.slot for f in snap.firms}:
+        selected = None
+    partners = partners_of(snap, selected, links)
     parts = [layout.head]
-    for lk in snap.links:
+    for lk in links:
         x1, y1 = layout.position(lk.s_uid, sector_of.get(lk.s_uid, ""))
         x2, y2 = layout.position(lk.u_uid, sector_of.get(lk.u_uid, ""))
-        tip = escape(
-            f"{lk.s_name} → {lk.u_name}\n{material_name(lk.material, lang)}: {_fmt(lk.tonnes)} "
-            f"{unit_of(lk.material)} {t('per_month', lang)}"
-        )
+        mine = selected is not None and selected in (lk.s_slot, lk.u_slot)
+        op = "0.7" if selected is None else ("1" if mine else "0.08")
+        cls = ' class="eip-edge eip-link-hl"' if mine else ' class="eip-edge"'
         parts.append(
             f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-            f'stroke="{material_colour(lk.material)}" stroke-width="{link_width(lk.tonnes)}" '
-            f'stroke-opacity="0.7"><title>{tip}</title></line>'
+            f'stroke="{material_colour(lk.material)}" '
+            f'stroke-width="{link_width(lk.tonnes) + (1.5 if mine else 0)}" '
+            f'stroke-opacity="{op}"{cls}><title>{_link_tip(lk, lang)}</title></line>'
         )
     cat = load_catalogue()
     for f in snap.firms:
         x, y = layout.position(f.uid, f.sector)
         deg = degree.get(f.uid, 0)
         fill = colours.get(f.sector if mode == "sector" else f.nationality, "#999")
-        r = 3.5 + 2.0 * math.sqrt(deg)
-        op = "1" if deg else "0.45"
+        r = 6.0 + 2.5 * math.sqrt(deg)
+        op = "1" if deg else "0.5"
+        stroke, width, cls = "#333", 0.8 if deg else 0.4, "eip-node"
+        if selected is not None:
+            if f.slot == selected:
+                stroke, width, cls, r = "#000", 4.0, "eip-node eip-selected", r + 3
+            elif f.slot in partners:
+                stroke, width, cls = "#000", 2.5, "eip-node eip-partner"
+            else:
+                op = "0.2"
         sec = sector_name(f.sector, cat.sector_labels.get(f.sector, f.sector), lang)
-        tip = escape(f"{f.name}\n{sec}, {f.nationality}\n{t('links', lang)}: {deg}")
+        tip = escape(
+            f"{firm_name(f.name, f.sector, lang)}\n{sec}, {f.nationality}\n"
+            f"{t('links', lang)}: {deg}\n{t('click_for_details', lang)}"
+        )
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{fill}" fill-opacity="{op}" '
-            f'stroke="#333" stroke-width="{0.8 if deg else 0.3}"><title>{tip}</title></circle>'
+            f'stroke="{stroke}" stroke-width="{width}" data-slot="{f.slot}" class="{cls}" '
+            f'style="cursor:pointer"><title>{tip}</title></circle>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
 # --- charts ------------------------------------------------------------------------------------
-# Plain SVG as well: Solara fetches Vega from a CDN (its cache holds only pinned versions that
-# the Vega-Lite widget does not ask for), so Altair charts stay blank offline.
+# Plain SVG as well, drawn here: nothing to fetch, so the charts work offline.
 
-# chart key -> (timeseries column of eipsim.domain.indicators.TIMESERIES_COLUMNS, label key, y axis)
-CHART_SERIES: dict[str, list[tuple[str, str, str]]] = {
-    "chart_adoption": [
-        ("adoption_share", "adoption_share", "left"),
-        ("active_links", "active_links", "right"),
-    ],
-    "chart_tonnes": [
-        ("exchanged_t", "tonnes_exchanged", "left"),
-        ("landfilled_t", "tonnes_landfilled", "left"),
-    ],
-    "chart_trust": [
-        ("mean_trust_same_nationality", "trust_within", "left"),
-        ("mean_trust_cross_nationality", "trust_across", "left"),
-    ],
-    "chart_eip": [("eip_score", "eip_score", "left")],
-}
-SHARE_COLUMNS = {
-    "adoption_share",
-    "mean_trust_same_nationality",
-    "mean_trust_cross_nationality",
-    "eip_score",
-}
-SERIES_COLOURS = ("#4e79a7", "#e15759")
-CW, CH = 440, 200  # chart size in px
-PAD_L, PAD_R, PAD_T, PAD_B = 50, 46, 36, 28
+SERIES_COLOURS = ("#4e79a7", "#e15759", "#59a14f", "#f28e2b")
+CW, CH = 380, 200  # chart size in px
+PAD_L, PAD_R, PAD_T, PAD_B = 54, 14, 40, 28
+
+
+@dataclass
+class Layer:
+    """What one chart draws of one run: its timeseries and/or its ensemble's bands."""
+
+    name: str  # shown in the legend ("this run", "reference")
+    df: pd.DataFrame | None = None
+    bands: dict[str, pd.DataFrame] = field(default_factory=dict)  # column -> step,q25,q50,q75
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A scheduled event drawn as a vertical line: the platform's launch, a standard..."""
+
+    month: int
+    label: str
 
 
 def nice_step(v: float) -> float:
@@ -626,78 +705,121 @@ def nice_axis(vmax: float, ticks: int = 4) -> tuple[float, float]:
     return step * math.ceil(vmax / step - 1e-9), step
 
 
-def _tick(v: float) -> str:
+def axis_range(vmin: float, vmax: float, kind: str) -> tuple[float, float, float]:
+    """(bottom, top, step) of a y axis for values in [vmin, vmax] of an indicator ``kind``:
+    shares span 0 to 1; counts have whole-number ticks and at least 0 to 4, so one link
+    does not look like a full park; other axes include 0 and may go below it."""
+    if kind == "share":
+        return 0.0, 1.0, 0.25
+    lo = min(0.0, vmin) if math.isfinite(vmin) else 0.0
+    hi = max(0.0, vmax) if math.isfinite(vmax) else 0.0
+    if kind == "count":
+        hi = max(hi, 4.0)
+    span = hi - lo
+    if span <= 0:
+        return 0.0, 1.0, 0.25
+    step = nice_step(span / 4)
+    if kind == "count":
+        step = max(1.0, round(step))
+    bottom = step * math.floor(lo / step + 1e-9)
+    top = step * math.ceil(hi / step - 1e-9)
+    return bottom, top, step
+
+
+def _tick(v: float, lang: str = "en") -> str:
     if v == 0:
         return "0"
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:g}M"
-    if abs(v) >= 1e3:
-        return f"{v / 1e3:g}k"
-    return f"{v:g}"
+    a = abs(v)
+    if a >= 1e9:
+        return num(v / 1e9, lang, None, trim=True) + (" tỷ" if lang == "vi" else "G")
+    if a >= 1e6:
+        return num(v / 1e6, lang, None, trim=True) + (" tr" if lang == "vi" else "M")
+    if a >= 1e4:
+        return num(v / 1e3, lang, None, trim=True) + (" N" if lang == "vi" else "k")
+    return num(v, lang, None, trim=True)
+
+
+def _polylines(points: list[tuple[float, float]], colour: str, width: float, dash: str) -> str:
+    """Lines through finite points, broken where a value is missing."""
+    out, seg = [], []
+    for x, y in [*points, (math.nan, math.nan)]:
+        if math.isfinite(x) and math.isfinite(y):
+            seg.append(f"{x:.1f},{y:.1f}")
+            continue
+        if len(seg) == 1:
+            cx, cy = seg[0].split(",")
+            out.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
+        elif seg:
+            out.append(
+                f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" '
+                f'stroke-width="{width}" stroke-linejoin="round"{dash}/>'
+            )
+        seg = []
+    return "".join(out)
 
 
 def chart_svg(
-    key: str,
-    df: pd.DataFrame,
+    title: str,
+    series: list[tuple[str, str]],
+    kind: str,
+    layers: list[Layer],
     lang: str,
     horizon: int,
+    markers: list[Marker] | tuple[Marker, ...] = (),
     certification: float | None = None,
+    css: str = "",
 ) -> str:
-    """One panel over months 0..horizon (a fixed x axis, so the line grows rather than the axis
-    moving). Series on the right axis get their own scale. Hovering a month shows its values."""
-    months = (
-        df["step"].astype(int).tolist() if "step" in df.columns else list(range(1, len(df) + 1))
-    )
+    """One chart over months 0..horizon (a fixed x axis, so the lines grow rather than the
+    axis moving), one y axis. ``series``: (column, label) pairs sharing the unit of ``kind``.
+    Each layer draws its run as a line (dashed for a reference) and its ensemble as the
+    median with the interquartile band. Hovering a month lists its values."""
     x0, x1 = PAD_L, CW - PAD_R
     y0, y1 = CH - PAD_B, PAD_T
-    xmax = max(horizon, months[-1] if months else 1, 1)
+    months_cur: list[int] = []
+    if layers and layers[0].df is not None and "step" in layers[0].df.columns:
+        months_cur = layers[0].df["step"].astype(int).tolist()
+    last = max([horizon, 1, *months_cur[-1:]])
+    xmax = float(last)
 
     def sx(m: float) -> float:
         return x0 + (x1 - x0) * m / xmax
 
-    series = []
-    for i, (col, label_key, side) in enumerate(CHART_SERIES[key]):
-        if col not in df.columns:
-            continue
-        vals = pd.to_numeric(df[col], errors="coerce").astype(float).tolist()
-        series.append((col, t(label_key, lang), side, SERIES_COLOURS[i % 2], vals))
-    tops: dict[str, float] = {}
-    steps: dict[str, float] = {}
-    for side in ("left", "right"):
-        cols = [s for s in series if s[2] == side]
-        if not cols:
-            continue
-        if all(c[0] in SHARE_COLUMNS for c in cols):
-            tops[side], steps[side] = 1.0, 0.25
-        else:
-            finite = [v for c in cols for v in c[4] if math.isfinite(v)]
-            tops[side], steps[side] = nice_axis(max(finite, default=0.0))
+    # values of every layer and series, for the axis
+    vals: list[float] = []
+    cols = [c for c, _ in series]
+    for ly in layers:
+        if ly.df is not None:
+            for c in cols:
+                if c in ly.df.columns:
+                    vals += pd.to_numeric(ly.df[c], errors="coerce").astype(float).tolist()
+        for c in cols:
+            b = ly.bands.get(c)
+            if b is not None and len(b):
+                vals += b["q25"].tolist() + b["q75"].tolist()
+    finite = [v for v in vals if math.isfinite(v)]
+    bottom, top, ystep = axis_range(min(finite, default=0.0), max(finite, default=0.0), kind)
 
-    def sy(v: float, side: str) -> float:
-        return y0 - (y0 - y1) * v / tops[side]
+    def sy(v: float) -> float:
+        return y0 - (y0 - y1) * (v - bottom) / (top - bottom)
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{CW}" height="{CH}" '
-        f'viewBox="0 0 {CW} {CH}" class="eip-chart-svg" data-points="{len(months)}" '
-        f'style="max-width:100%;height:auto;font-family:sans-serif;font-size:10px">'
-        f'<text x="{x0}" y="14" font-size="13" font-weight="bold">{escape(t(key, lang))}</text>'
+        f'viewBox="0 0 {CW} {CH}" class="eip-chart-svg {css}" data-points="{len(months_cur)}" '
+        f'data-top="{top:g}" data-step="{ystep:g}" '
+        f'style="max-width:100%;height:auto;font-family:sans-serif;font-size:10px;'
+        f'background:#fff">'
+        f'<text x="{x0 - 44}" y="14" font-size="13" font-weight="bold">{escape(title)}</text>'
     ]
-    # grid and axes: gridlines follow the left axis; the right axis labels its own ticks
-    for side in tops:
-        n = round(tops[side] / steps[side])
-        colour = next(s[3] for s in series if s[2] == side)
-        for k in range(n + 1):
-            v = steps[side] * k
-            y = sy(v, side)
-            if side == "left" or "left" not in tops:
-                out.append(f'<line x1="{x0}" x2="{x1}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
-            if side == "left":
-                out.append(
-                    f'<text x="{x0 - 4}" y="{y + 3:.1f}" text-anchor="end" fill="{colour}">'
-                    f"{_tick(v)}</text>"
-                )
-            else:
-                out.append(f'<text x="{x1 + 4}" y="{y + 3:.1f}" fill="{colour}">{_tick(v)}</text>')
+    n = round((top - bottom) / ystep)
+    for k in range(n + 1):
+        v = bottom + ystep * k
+        y = sy(v)
+        stroke = "#bbb" if abs(v) < 1e-12 else "#eee"
+        out.append(
+            f'<line x1="{x0}" x2="{x1}" y1="{y:.1f}" y2="{y:.1f}" stroke="{stroke}"/>'
+            f'<text x="{x0 - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#444" '
+            f'class="eip-ytick">{_tick(v, lang)}</text>'
+        )
     step = max(1, nice_step(xmax / 6))
     m = 0.0
     while m <= xmax + 1e-9:
@@ -709,50 +831,96 @@ def chart_svg(
         f'<text x="{x1}" y="{CH - 2}" text-anchor="end" fill="#555">{t("month", lang)}</text>'
         f'<line x1="{x0}" x2="{x1}" y1="{y0}" y2="{y0}" stroke="#999"/>'
     )
-    if certification is not None and "left" in tops:
-        yc = sy(certification, "left")
+    for k, mk in enumerate(sorted(markers, key=lambda m: m.month)):
+        if 0 <= mk.month <= xmax:
+            xm = sx(mk.month)
+            ty = y1 + 6 + 10 * (k % 3)  # staggered, so close markers stay legible
+            out.append(
+                f'<g class="eip-marker"><line x1="{xm:.1f}" x2="{xm:.1f}" y1="{y1 - 4}" '
+                f'y2="{y0}" stroke="#7a5200" stroke-width="1" stroke-dasharray="3 3"/>'
+                f'<text x="{xm + 2:.1f}" y="{ty}" fill="#7a5200" font-size="9" '
+                f'style="paint-order:stroke;stroke:#fff;stroke-width:3px">'
+                f"{escape(mk.label)}</text><title>{escape(mk.label)}: {t('month', lang)} "
+                f"{mk.month}</title></g>"
+            )
+    if certification is not None:
+        yc = sy(certification)
         out.append(
             f'<line x1="{x0}" x2="{x1}" y1="{yc:.1f}" y2="{yc:.1f}" stroke="#2ca02c" '
             f'stroke-width="2" stroke-dasharray="6 4"><title>{t("certification_line", lang)}: '
             f"{certification:g}</title></line>"
-            f'<text x="{x1 - 2}" y="{yc - 4:.1f}" text-anchor="end" fill="#2ca02c">'
-            f"{escape(t('certification_line', lang))}</text>"
         )
-    # lines (a gap where a value is missing)
-    for _col, _label, side, colour, vals in series:
-        seg: list[str] = []
-        segs: list[list[str]] = []
-        for mth, v in zip(months, vals, strict=True):
-            if math.isfinite(v):
-                seg.append(f"{sx(mth):.1f},{sy(v, side):.1f}")
-            elif seg:
-                segs.append(seg)
-                seg = []
-        if seg:
-            segs.append(seg)
-        for sg in segs:
-            if len(sg) == 1:
-                x, y = sg[0].split(",")
-                out.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{colour}"/>')
-            else:
-                out.append(
-                    f'<polyline points="{" ".join(sg)}" fill="none" stroke="{colour}" '
-                    f'stroke-width="2" stroke-linejoin="round"/>'
-                )
-    # legend
-    lx = x0
-    for _col, label, _side, colour, _vals in series:
+    # bands, then lines: the reference first so this run is drawn on top
+    for ly in reversed(layers):
+        for i, (c, _label) in enumerate(series):
+            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            b = ly.bands.get(c)
+            if b is None or not len(b):
+                continue
+            steps = b["step"].astype(float).tolist()
+            up = [f"{sx(m):.1f},{sy(v):.1f}" for m, v in zip(steps, b["q75"], strict=True)]
+            dn = [f"{sx(m):.1f},{sy(v):.1f}" for m, v in zip(steps, b["q25"], strict=True)]
+            dash = ' stroke-dasharray="5 3"' if ly.dashed else ""
+            out.append(
+                f'<polygon points="{" ".join(up + dn[::-1])}" fill="{colour}" '
+                f'fill-opacity="{0.1 if ly.dashed else 0.22}" stroke="{colour}" '
+                f'stroke-opacity="0.5" stroke-width="0.6"{dash} class="eip-band"/>'
+            )
+            pts = [(sx(m), sy(v)) for m, v in zip(steps, b["q50"], strict=True)]
+            out.append(_polylines(pts, colour, 1.4, ' stroke-dasharray="2 2"'))
+    for ly in reversed(layers):
+        if ly.df is None or "step" not in ly.df.columns:
+            continue
+        months = ly.df["step"].astype(float).tolist()
+        for i, (c, _label) in enumerate(series):
+            if c not in ly.df.columns:
+                continue
+            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            vs = pd.to_numeric(ly.df[c], errors="coerce").astype(float).tolist()
+            pts = [(sx(m), sy(v)) for m, v in zip(months, vs, strict=True)]
+            dash = ' stroke-dasharray="6 4" class="eip-ref-line"' if ly.dashed else ""
+            out.append(_polylines(pts, colour, 1.6 if ly.dashed else 2.2, dash))
+    # legend: the series by colour, the layers by line style
+    lx = x0 - 44
+    for i, (_c, label) in enumerate(series):
+        colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         out.append(
             f'<rect x="{lx}" y="22" width="12" height="3" fill="{colour}"/>'
             f'<text x="{lx + 16}" y="27" fill="#333">{escape(label)}</text>'
         )
-        lx += 22 + 6 * len(label)
-    # hover bands: one per month, its <title> lists the values
-    if months:
+        lx += 24 + 5.2 * len(label)
+    if len(layers) > 1 or any(ly.bands for ly in layers):
+        for ly in layers:
+            dash = ' stroke-dasharray="6 4"' if ly.dashed else ""
+            out.append(
+                f'<line x1="{lx}" x2="{lx + 16}" y1="24" y2="24" stroke="#333" stroke-width="1.6"'
+                f"{dash}/>"
+                f'<text x="{lx + 19}" y="27" fill="#333">{escape(ly.name)}</text>'
+            )
+            lx += 26 + 5.2 * len(ly.name)
+    # hover bands: one per month, its <title> lists the values of every layer
+    if months_cur or any(ly.bands for ly in layers):
         half = (x1 - x0) / xmax / 2
-        for idx, mth in enumerate(months):
+        lookup: list[tuple[str, str, dict[int, float]]] = []
+        for ly in layers:
+            for c, label in series:
+                if ly.df is not None and c in ly.df.columns and "step" in ly.df.columns:
+                    d = dict(
+                        zip(
+                            ly.df["step"].astype(int),
+                            pd.to_numeric(ly.df[c], errors="coerce").astype(float),
+                            strict=True,
+                        )
+                    )
+                    lookup.append((f"{label} ({ly.name})", "", d))
+                b = ly.bands.get(c)
+                if b is not None and len(b):
+                    d = dict(zip(b["step"].astype(int), b["q50"].astype(float), strict=True))
+                    lookup.append((f"{label} ({ly.name}, {t('median', lang)})", "", d))
+        all_months = sorted({m for _, _, d in lookup for m in d})
+        for mth in all_months:
             rows = [f"{t('month', lang)} {mth}"] + [
-                f"{label}: {_fmt(vals[idx])}" for _c, label, _s, _col, vals in series
+                f"{label}: {_fmt(d[mth], lang)}" for label, _u, d in lookup if mth in d
             ]
             out.append(
                 f'<rect x="{sx(mth) - half:.1f}" y="{y1}" width="{2 * half:.1f}" '

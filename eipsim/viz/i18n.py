@@ -33,25 +33,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "step_error": ("The model failed in this step: {msg}", "Mô hình gặp lỗi ở bước này: {msg}"),
     "levers": ("Levers", "Đòn bẩy chính sách"),
     "scenario": ("Scenario", "Kịch bản"),
-    "placement": ("Placement of tenants", "Bố trí doanh nghiệp thuê đất"),
-    "placement_random": ("random", "ngẫu nhiên"),
-    "placement_nationality_clusters": ("nationality clusters", "cụm theo quốc tịch nhà đầu tư"),
-    "placement_sector_clusters": ("sector clusters", "cụm theo ngành"),
-    "platform": ("Waste-information platform", "Hệ thống thông tin chất thải trực tuyến"),
-    "anonymised": ("Anonymised listings", "Đăng tin ẩn danh"),
-    "events": ("Matchmaking events per year", "Sự kiện kết nối doanh nghiệp mỗi năm"),
-    "selectivity": ("Tenant selectivity", "Mức chọn lọc nhà đầu tư"),
-    "selectivity_hint": (
-        "0 = fill the park fast; 1 = admit only tenants that fit a symbiosis",
-        "0 = lấp đầy nhanh; 1 = chỉ nhận doanh nghiệp phù hợp cộng sinh",
-    ),
     "facilities": ("Shared facilities", "Hạ tầng dùng chung"),
-    "landfill_tax": ("Landfill tax (USD per t)", "Thuế chôn lấp (USD/tấn)"),
-    "exchange_subsidy": ("Exchange subsidy (USD per t)", "Trợ cấp trao đổi (USD/tấn)"),
-    "capex_subsidy": ("Capital subsidy (share of cost)", "Hỗ trợ vốn đầu tư (tỷ lệ chi phí)"),
-    "brokering": ("Government brokering per year", "Số lần nhà nước làm trung gian mỗi năm"),
-    "trust_same": ("Initial trust, same nationality", "Niềm tin ban đầu, cùng quốc tịch"),
-    "trust_cross": ("Initial trust, across nationalities", "Niềm tin ban đầu, khác quốc tịch"),
     "seed": (
         "Seed (a whole number; empty = random)",
         "Hạt giống ngẫu nhiên (số nguyên; để trống = ngẫu nhiên)",
@@ -64,8 +46,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "seed_used": ("Seed of this run: {seed}", "Hạt giống của lần chạy này: {seed}"),
     "pending": (
-        "Changed settings take effect when you press Reset.",
-        "Thiết lập đã đổi sẽ có hiệu lực khi bấm Đặt lại.",
+        "Changed settings (highlighted) take effect on Apply and reset.",
+        "Thiết lập đã đổi (tô màu) có hiệu lực khi bấm Áp dụng và đặt lại.",
     ),
     "settings_error": ("These settings are not valid: {msg}", "Thiết lập không hợp lệ: {msg}"),
     "map": ("Park map", "Bản đồ khu công nghiệp"),
@@ -75,11 +57,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "vacant": ("vacant plot", "lô đất trống"),
     "zone": ("Zone", "Phân khu"),
     "map_hint": (
-        "Hover over a plot, a link or a facility for details. Lines: links, coloured "
+        "Click a plot to inspect the firm; hover for a summary. Lines: links, coloured "
         "by material, wider for more tonnes; the dot marks the receiving firm. A dark "
         "outline: the firm lists its waste on the platform. Small squares in a plot: "
         "connected to a shared facility.",
-        "Di chuột lên lô đất, liên kết hoặc công trình để xem chi tiết. Đường nối: "
+        "Bấm vào lô đất để xem doanh nghiệp; di chuột để xem tóm tắt. Đường nối: "
         "liên kết, màu theo vật liệu, càng dày càng nhiều tấn; chấm tròn là DN nhận. Viền đậm: DN "
         "đăng tin chất thải trên hệ thống. Ô vuông nhỏ trong lô: đã nối với hạ tầng "
         "dùng chung.",
@@ -123,8 +105,134 @@ LABELS: dict[str, tuple[str, str]] = {
     "download_csv": ("Download timeseries (CSV)", "Tải chuỗi thời gian (CSV)"),
     "download_yaml": ("Save settings as scenario (YAML)", "Lưu thiết lập thành kịch bản (YAML)"),
     "yaml_hint": (
-        "The YAML holds the settings as they are now in the levers; run it with `eipsim run FILE`.",
-        "Tệp YAML chứa các thiết lập hiện tại của đòn bẩy; chạy bằng `eipsim run FILE`.",
+        "Both files hold the run on screen: its scenario, levers and seed. Run the YAML "
+        "with `eipsim run FILE`.",
+        "Cả hai tệp ghi lần chạy đang hiển thị: kịch bản, đòn bẩy và hạt giống. Chạy tệp "
+        "YAML bằng `eipsim run FILE`.",
+    ),
+    # run controls
+    "run_to_end": ("Run to end", "Chạy đến cuối"),
+    "update_every": ("Redraw every N months", "Vẽ lại sau mỗi N tháng"),
+    "apply_reset": ("Apply and reset", "Áp dụng và đặt lại"),
+    "changed_n": (
+        "{n} changed setting(s) not applied yet: {names}",
+        "{n} thiết lập đã đổi nhưng chưa áp dụng: {names}",
+    ),
+    "switch_confirm": (
+        "Load {name}? Your {n} changed setting(s) will be lost.",
+        "Mở {name}? {n} thiết lập bạn đã đổi sẽ bị bỏ.",
+    ),
+    "switch_ok": ("Load it", "Mở"),
+    "cancel": ("Cancel", "Hủy"),
+    "exact_value": ("exact value", "giá trị chính xác"),
+    "scheduled": ("from month {step}", "từ tháng {step}"),
+    "schedules": ("Scheduled", "Lịch áp dụng"),
+    "marker_platform": ("platform", "hệ thống"),
+    "marker_standard": ("standard: {what}", "tiêu chuẩn: {what}"),
+    "marker_facility": ("{what} built", "xây xong {what}"),
+    "off": ("off", "tắt"),
+    "on": ("on", "bật"),
+    "permalink": ("Link to this run", "Liên kết tới lần chạy này"),
+    "permalink_hint": (
+        "Opens the same scenario, levers and seed.",
+        "Mở lại cùng kịch bản, đòn bẩy và hạt giống.",
+    ),
+    "link_problem": (
+        "Some parts of the link were not used: {what}",
+        "Một số phần của liên kết không dùng được: {what}",
+    ),
+    # compare and ensembles
+    "compare": ("Compare", "So sánh"),
+    "keep_reference": ("Keep as reference", "Giữ làm tham chiếu"),
+    "clear_reference": ("Clear reference", "Bỏ tham chiếu"),
+    "reference": ("reference", "tham chiếu"),
+    "this_run": ("this run", "lần chạy này"),
+    "kept_runs": ("Kept runs", "Các lần chạy đã giữ"),
+    "kept_as": ("{name}: seed {seed}, month {step}", "{name}: hạt giống {seed}, tháng {step}"),
+    "compare_a": ("Run A", "Lần chạy A"),
+    "compare_b": ("Run B", "Lần chạy B"),
+    "difference": ("B − A", "B − A"),
+    "difference_ens": (
+        "difference (median [IQR] over paired seeds)",
+        "chênh lệch (trung vị [khoảng tứ phân vị] theo cặp hạt giống)",
+    ),
+    "lever": ("lever", "đòn bẩy"),
+    "outcome": ("indicator at the last month", "chỉ số ở tháng cuối"),
+    "no_reference": (
+        "Keep a run as reference, change a lever, press Apply and reset: the charts then "
+        "show both runs and this table their differences.",
+        "Giữ một lần chạy làm tham chiếu, đổi một đòn bẩy rồi bấm Áp dụng và đặt lại: biểu "
+        "đồ sẽ hiện cả hai lần chạy và bảng này hiện chênh lệch.",
+    ),
+    "ensemble": ("Spread over seeds", "Phân tán theo hạt giống"),
+    "run_seeds": ("Run {n} seeds", "Chạy {n} hạt giống"),
+    "n_seeds": ("Seeds", "Số hạt giống"),
+    "ensemble_progress": (
+        "{done} of {total} runs done ({secs} s)",
+        "xong {done} / {total} lần chạy ({secs} giây)",
+    ),
+    "ensemble_hint": (
+        "Runs the levers of this run over N seeds in background processes; charts show the "
+        "median and the band between the 25th and 75th percentile. With a reference kept, "
+        "its levers run on the same seeds.",
+        "Chạy các đòn bẩy của lần chạy này với N hạt giống trong tiến trình nền; biểu đồ "
+        "hiện trung vị và dải giữa phân vị 25 và 75. Nếu có tham chiếu, đòn bẩy của nó "
+        "được chạy với cùng các hạt giống.",
+    ),
+    "ensemble_error": ("{n} run(s) failed: {msg}", "{n} lần chạy lỗi: {msg}"),
+    "median": ("median", "trung vị"),
+    "clear_ensemble": ("Clear spread", "Xóa phân tán"),
+    # inspect
+    "inspect": ("Firm", "Doanh nghiệp"),
+    "inspect_hint": (
+        "Click a firm on the map or in the network.",
+        "Bấm vào một doanh nghiệp trên bản đồ hoặc trong mạng lưới.",
+    ),
+    "close": ("Close", "Đóng"),
+    "streams": ("Streams per month", "Dòng vật chất mỗi tháng"),
+    "partner": ("partner", "đối tác"),
+    "trust_in_them": ("its trust in them", "DN này tin họ"),
+    "their_trust": ("their trust in it", "họ tin DN này"),
+    "material": ("material", "vật liệu"),
+    "direction": ("direction", "chiều"),
+    "last_month": ("last month", "tháng trước"),
+    "benefit_so_far": ("benefit so far (USD)", "lợi ích tới nay (USD)"),
+    "candidates": ("Candidate links and why", "Liên kết tiềm năng và lý do"),
+    "not_available": (
+        "not available in this model version",
+        "chưa có trong phiên bản mô hình này",
+    ),
+    "no_candidates": ("no candidates this month", "không có ứng viên tháng này"),
+    "role": ("role", "vai trò"),
+    "reason": ("reason", "lý do"),
+    "reason_ok": ("would go ahead", "có thể thực hiện"),
+    "reason_trust": ("too little trust", "chưa đủ niềm tin"),
+    "reason_confidentiality": ("confidentiality", "bảo mật thông tin"),
+    "reason_economics": ("does not pay", "không có lãi"),
+    "reason_permit": ("permit", "giấy phép"),
+    "reason_not known": ("not known to each other", "chưa biết nhau"),
+    "role_supplies": ("it supplies", "DN này cung cấp"),
+    "role_uses": ("it uses", "DN này sử dụng"),
+    "click_for_details": ("(click for details)", "(bấm để xem chi tiết)"),
+    "filter_materials": ("Show links of", "Hiện liên kết của"),
+    "all_materials": ("all materials", "mọi vật liệu"),
+    "line_width": (
+        "Line width: tonnes (or MWh) per month",
+        "Độ dày đường: tấn (hoặc MWh) mỗi tháng",
+    ),
+    # charts
+    "choose_charts": ("Charts", "Biểu đồ"),
+    "chart_links": ("Active links", "Liên kết đang hoạt động"),
+    "chart_public": ("Public finance (USD, cumulative)", "Tài chính công (USD, lũy kế)"),
+    "chart_public_net": (
+        "Net public spending (USD, cumulative; below 0 = net revenue)",
+        "Chi tiêu công ròng (USD, lũy kế; dưới 0 = thu ròng)",
+    ),
+    "public_revenue": ("revenue", "thu"),
+    "public_spending": ("spending", "chi"),
+    "export_hint": (
+        "SVG and PNG buttons under each chart save it as drawn.",
+        "Nút SVG và PNG dưới mỗi biểu đồ lưu biểu đồ như đang hiển thị.",
     ),
     # tooltip
     "firm": ("Firm", "Doanh nghiệp"),
@@ -277,3 +385,58 @@ def facility_name(kind: str, lang: str) -> str:
 def kpi_name(key: str, lang: str) -> str:
     en, vi = KPIS.get(key, (key.replace("_", " "),) * 2)
     return vi if lang == "vi" else en
+
+
+UNITS: dict[str, tuple[str, str]] = {
+    "t": ("t", "tấn"),
+    "MWh": ("MWh", "MWh"),
+    "m3": ("m³", "m³"),
+    "usd": ("USD", "USD"),
+    "USD": ("USD", "USD"),
+    "month": ("month", "tháng"),
+}
+
+
+def unit(u: str, lang: str) -> str:
+    """A unit as shown in ``lang`` (t → tấn)."""
+    en, vi = UNITS.get(u, (u, u))
+    return vi if lang == "vi" else en
+
+
+def num(
+    v: float, lang: str = DEFAULT_LANGUAGE, digits: int | None = None, trim: bool = False
+) -> str:
+    """A number for people: thousands separated, about 3 significant digits unless
+    ``digits`` is given; in Vietnamese with "." for thousands and "," for decimals
+    (1.234,5). ``trim`` drops trailing zeros (axis ticks)."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if x != x or x in (float("inf"), float("-inf")):
+        return "–"
+    if digits is None:
+        a = abs(x)
+        digits = 0 if a >= 100 or x == int(x) and trim else 1 if a >= 1 else 2
+        if trim and a < 1:
+            digits = 3
+    s = f"{x:,.{digits}f}"
+    if trim and "." in s:
+        s = s.rstrip("0").rstrip(".")
+    if s in ("-0", "-0.0", "-0.00"):
+        s = s[1:]
+    if lang == "vi":
+        s = s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return s
+
+
+def firm_name(name: str, sector: str, lang: str) -> str:
+    """A firm as people read it: a roster's name as it is; a generated id such as
+    ``food_processing-33`` as "Food processing firm 33" / "DN Chế biến thực phẩm 33"."""
+    prefix = f"{sector}-"
+    if name.startswith(prefix) and name[len(prefix) :].isdigit():
+        n = name[len(prefix) :]
+        if lang == "vi":
+            return f"DN {SECTORS_VI.get(sector, sector.replace('_', ' '))} {n}"
+        return f"{sector.replace('_', ' ').capitalize()} firm {n}"
+    return name

@@ -8,6 +8,8 @@ off: the app must work offline and should not report to third parties.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import ipaddress
 import os
 import socket
@@ -18,7 +20,7 @@ from eipsim.errors import UserError
 from eipsim.viz.levers import SCENARIO_ENV
 
 APP = Path(__file__).with_name("app.py")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+PORT_MAX = 65535
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -27,6 +29,32 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host if host != "localhost" else "127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def check_port(host: str, port: int) -> None:
+    """UserError (one line, exit 2) if ``port`` is out of range or another program holds it.
+    The check binds the port the way the server will (SO_REUSEADDR, like uvicorn), then lets
+    it go; another program could take it in between, which is rare."""
+    if not 0 < port <= PORT_MAX:
+        raise UserError(f"--port {port}: a port is a whole number from 1 to {PORT_MAX}")
+    bind_host = "127.0.0.1" if host == "localhost" else host
+    family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((bind_host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(
+                    f"port {port} on {host} is already in use by another program; choose "
+                    "another with --port, or leave --port out to take a free one"
+                ) from None
+            if exc.errno == errno.EACCES:
+                raise UserError(
+                    f"port {port} on {host}: permission denied (ports below 1024 need "
+                    "administrator rights); choose another with --port"
+                ) from None
+            raise UserError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -79,6 +107,8 @@ def serve(scenario_path: str | None, host: str = "127.0.0.1", port: int | None =
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     if not port:
         port = free_port(host if is_loopback(host) else "0.0.0.0")
+    else:
+        check_port(host, port)  # before printing an address that might be another program's
     shown = host if host not in ("0.0.0.0", "::") else socket.gethostname()
     shown = f"[{shown}]" if ":" in shown else shown
     print(f"eipsim viz: open http://{shown}:{port}/ in a browser (Ctrl-C stops the server)")
@@ -88,12 +118,22 @@ def serve(scenario_path: str | None, host: str = "127.0.0.1", port: int | None =
             f"{port} can use the app (run models here, read the scenario files it offers, "
             "download results). There is no login; use this only on a trusted network."
         )
+    import click
     from solara.__main__ import cli
+
+    from eipsim.viz.ensemble import prestart
+
+    prestart()  # the ensembles' process server, shielded from the terminal's Ctrl-C
 
     try:
         cli.main(args=solara_args(host, port), prog_name="solara", standalone_mode=False)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C: stop quietly
         return 0
     except SystemExit as exc:  # click or uvicorn exiting with a status
-        return int(exc.code or 0)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    finally:
+        with contextlib.suppress(Exception):
+            from eipsim.viz.ensemble import shutdown
+
+            shutdown()
     return 0
