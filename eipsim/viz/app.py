@@ -954,6 +954,9 @@ def Page():
     solara.use_effect(E.warm_up, [])  # start the model processes before they are needed
 
     def on_new_run(new: Run) -> None:
+        # the address bar follows the run on screen: a reload or a copied URL reopens it
+        fl = Levers.from_scenario(base.value, new.levers.scenario_path)
+        router.push(f"{router.path or '/'}?{new.levers.query(fl, seed=new.seed, lang=lang.value)}")
         selected.set(None)
         st = ens_state.value
         if st is not None:  # the spread belonged to the old run's levers

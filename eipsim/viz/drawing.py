@@ -478,8 +478,8 @@ def _links_svg(static: MapStatic, links: list[LinkView], lang: str, selected: in
         out.append(
             f'<path d="M{x1:.1f} {y1:.1f}Q{cx:.1f} {cy:.1f} {x2:.1f} {y2:.1f}" fill="none" '
             f'stroke="{colour}" stroke-width="{link_width(lk.tonnes) + (1.5 if mine else 0)}" '
-            f'stroke-opacity="{op}" stroke-linecap="round" class="{cls}">'
-            f"<title>{_link_tip(lk, lang)}</title></path>"
+            f'stroke-opacity="{op}" stroke-linecap="round" class="{cls}" '
+            f'data-link="{lk.s_slot}-{lk.u_slot}"><title>{_link_tip(lk, lang)}</title></path>'
             f'<circle cx="{x2:.1f}" cy="{y2:.1f}" r="3" fill="{colour}" fill-opacity="{op}" '
             f'pointer-events="none"/>'
         )
