@@ -17,7 +17,7 @@ import contextlib
 import datetime as _dt
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import solara
@@ -69,6 +69,7 @@ from eipsim.viz.panels import DEFAULT_PANELS, Panel, panel_table, schedule_marke
 # No usage reports to Solara's telemetry service, also under a plain `solara run` (serve()
 # switches it off before the server starts; this covers what is sent after this import).
 solara.server.settings.telemetry.mixpanel_enable = False
+solara.server.settings.theme.show_banner = False  # no "runs on Solara" over the charts
 
 CSS = """
 .eip-head{display:flex;align-items:center;gap:12px;padding:4px 10px;background:#1f4e79;
@@ -317,20 +318,21 @@ def Controller(
                 on_click=lambda: new_run(True),
                 classes=["eip-apply"],
             )
-    with solara.Row(style="gap:8px;align-items:center"):
-        solara.SliderInt(
-            f"{t('play_interval', lang)}: {interval.value}",
-            value=interval,
-            min=0,
-            max=2000,
-            step=50,
-        )
+    with solara.Row(style="gap:8px;align-items:flex-end;flex-wrap:wrap"):
+        with solara.Div(style="flex:1;min-width:150px"):
+            solara.SliderInt(
+                f"{t('play_interval', lang)}: {interval.value}",
+                value=interval,
+                min=0,
+                max=2000,
+                step=50,
+            )
         solara.InputInt(
             t("update_every", lang),
             value=every,
             continuous_update=False,
             classes=["eip-every"],
-            style="max-width:110px",
+            style="max-width:120px",
         )
     if done:
         solara.Info(t("finished", lang), dense=True)
@@ -930,12 +932,12 @@ def Page():
     base = solara.use_reactive(first[1])
     run = solara.use_reactive(first[2])
     tick = solara.use_reactive(0)
-    selected = solara.use_reactive(None)
-    materials = solara.use_reactive(None)
+    selected = solara.use_reactive(cast(int | None, None))
+    materials = solara.use_reactive(cast(frozenset[str] | None, None))
     chosen = solara.use_reactive(list(DEFAULT_PANELS))
-    kept = solara.use_reactive([])
+    kept = solara.use_reactive(cast(list[Kept], []))
     reference_label = solara.use_reactive("")
-    ens_state = solara.use_reactive(None)
+    ens_state = solara.use_reactive(cast(dict[str, Any] | None, None))
     ens_tick = solara.use_reactive(0)
     L = lang.value
     r = run.value
@@ -1014,8 +1016,8 @@ def Page():
                     solara.Select(
                         t("reference", L),
                         values=[k.label for k in kept.value],
-                        value=reference.label if reference else None,
-                        on_value=reference_label.set,
+                        value=reference.label if reference else "",
+                        on_value=lambda v: reference_label.set(v or ""),
                         dense=True,
                         classes=["eip-reference"],
                     )

@@ -393,11 +393,17 @@ _REASONS = {
 
 def _benefits(model: Any) -> dict[tuple[int, int, str], float]:
     """Benefit so far of each active link, keyed by (supplier uid, user uid, material)."""
-    try:
-        df = model.links.to_frame(model.uid_names, model.catalogue.materials)
-    except Exception:  # an older or newer model without the table: no benefit column
-        return {}
-    if df.empty or "benefit_usd" not in df:
+    df = None
+    for attr in ("firm_registry", "uid_names"):  # the model's firm table, old or new name
+        firms = getattr(model, attr, None)
+        if firms is None:
+            continue
+        try:
+            df = model.links.to_frame(firms, model.catalogue.materials)
+            break
+        except Exception:  # a model whose link table reads differently: no benefit column
+            df = None
+    if df is None or df.empty or "benefit_usd" not in df:
         return {}
     df = df[df["status"] == "active"] if "status" in df else df
     return {

@@ -270,7 +270,7 @@ class MapStatic:
             "stroke-width:3px;pointer-events:none}.fm{font-size:13px;font-weight:bold;"
             "fill:#fff;pointer-events:none}</style>"
         )
-        self._vacant_cells = {}  # slot -> cached vacant <rect>
+        self._vacant_cells: dict[int, str] = {}  # slot -> cached vacant <rect>
 
     def centre(self, slot: int) -> tuple[float, float]:
         y, x = divmod(slot, self.w)
@@ -665,7 +665,7 @@ def network_svg(
 
 SERIES_COLOURS = ("#4e79a7", "#e15759", "#59a14f", "#f28e2b")
 CW, CH = 380, 200  # chart size in px
-PAD_L, PAD_R, PAD_T, PAD_B = 54, 14, 40, 28
+PAD_L, PAD_R, PAD_T, PAD_B = 54, 14, 46, 28
 
 
 @dataclass
@@ -881,21 +881,30 @@ def chart_svg(
             dash = ' stroke-dasharray="6 4" class="eip-ref-line"' if ly.dashed else ""
             out.append(_polylines(pts, colour, 1.6 if ly.dashed else 2.2, dash))
     # legend: the series by colour, the layers by line style
-    lx = x0 - 44
+    lx: float = x0 - 44
+    ly_: float = 0.0  # legend row offset: a second row when the first is full
+
+    def room(width: float) -> None:
+        nonlocal lx, ly_
+        if lx + width > CW and lx > x0 - 44:
+            lx, ly_ = x0 - 44, ly_ + 10
+
     for i, (_c, label) in enumerate(series):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        room(24 + 5.2 * len(label))
         out.append(
-            f'<rect x="{lx}" y="22" width="12" height="3" fill="{colour}"/>'
-            f'<text x="{lx + 16}" y="27" fill="#333">{escape(label)}</text>'
+            f'<rect x="{lx}" y="{22 + ly_}" width="12" height="3" fill="{colour}"/>'
+            f'<text x="{lx + 16}" y="{27 + ly_}" fill="#333">{escape(label)}</text>'
         )
         lx += 24 + 5.2 * len(label)
     if len(layers) > 1 or any(ly.bands for ly in layers):
         for ly in layers:
             dash = ' stroke-dasharray="6 4"' if ly.dashed else ""
+            room(26 + 5.2 * len(ly.name))
             out.append(
-                f'<line x1="{lx}" x2="{lx + 16}" y1="24" y2="24" stroke="#333" stroke-width="1.6"'
-                f"{dash}/>"
-                f'<text x="{lx + 19}" y="27" fill="#333">{escape(ly.name)}</text>'
+                f'<line x1="{lx}" x2="{lx + 16}" y1="{24 + ly_}" y2="{24 + ly_}" stroke="#333" '
+                f'stroke-width="1.6"{dash}/>'
+                f'<text x="{lx + 19}" y="{27 + ly_}" fill="#333">{escape(ly.name)}</text>'
             )
             lx += 26 + 5.2 * len(ly.name)
     # hover bands: one per month, its <title> lists the values of every layer

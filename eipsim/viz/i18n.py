@@ -24,7 +24,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "play": ("Play", "Chạy"),
     "pause": ("Pause", "Dừng"),
     "reset": ("Reset", "Đặt lại"),
-    "play_interval": ("Pause between months (ms)", "Khoảng nghỉ giữa các tháng (ms)"),
+    "play_interval": ("Pause between redraws (ms)", "Nghỉ giữa các lần vẽ (ms)"),
     "update_time": (
         "last page update: {ms} ms (model step {model_ms} ms)",
         "lần cập nhật trang gần nhất: {ms} ms (bước mô hình {model_ms} ms)",
@@ -112,7 +112,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     # run controls
     "run_to_end": ("Run to end", "Chạy đến cuối"),
-    "update_every": ("Redraw every N months", "Vẽ lại sau mỗi N tháng"),
+    "update_every": ("Redraw every N months", "Vẽ lại mỗi N tháng"),
     "apply_reset": ("Apply and reset", "Áp dụng và đặt lại"),
     "changed_n": (
         "{n} changed setting(s) not applied yet: {names}",
@@ -391,6 +391,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "t": ("t", "tấn"),
     "MWh": ("MWh", "MWh"),
     "m3": ("m³", "m³"),
+    "t CO2": ("t CO2", "tấn CO2"),
     "usd": ("USD", "USD"),
     "USD": ("USD", "USD"),
     "month": ("month", "tháng"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eipsim.viz.i18n import facility_name, kpi_name, material_name, t, unit
+from eipsim.viz.i18n import KPIS, facility_name, kpi_name, material_name, t, unit
 
 
 @dataclass(frozen=True)
@@ -43,19 +43,50 @@ def _guess(name: str) -> Indicator:
     return Indicator(name, u, kpi_name(name, "en"), kind)
 
 
+NOT_UNITS = {"count", "share", "trust 0-1", "0-1 score", "yes/no", "month", ""}
+
+
+def _kind(kind: str) -> str:
+    """The registry's kind as the charts use it: "count", "share" (a 0..1 axis), "bool"
+    (not charted) or a unit such as "t" or "usd"."""
+    if kind in ("share", "trust 0-1", "0-1 score") or "0-1" in kind:
+        return "share"
+    if kind == "yes/no":
+        return "bool"
+    return "usd" if kind == "USD" else kind
+
+
 def indicator_table() -> tuple[Indicator, ...]:
-    """The chartable indicators: the model's registry when it has one, else the timeseries
-    columns (the switch to the registry is this function)."""
+    """The chartable indicators: the model's registry ``INDICATORS`` when it has one, else
+    the timeseries columns (the switch to the registry is this function)."""
     from eipsim.domain import indicators as ind
 
     reg = getattr(ind, "INDICATORS", None)
     if reg:
-        return tuple(
-            Indicator(str(i.name), str(i.unit), str(i.label), str(i.kind))
+        out = tuple(
+            Indicator(
+                str(i.name),
+                "" if str(i.unit) in NOT_UNITS else str(i.unit),
+                str(i.label),
+                _kind(str(i.kind)),
+            )
             for i in reg
             if str(i.name) != "step"
         )
-    return tuple(_guess(c) for c in ind.TIMESERIES_COLUMNS if c != "step")
+    else:
+        out = tuple(_guess(c) for c in ind.TIMESERIES_COLUMNS if c != "step")
+    LABELS_EN.update({i.name: i.label for i in out})
+    return out
+
+
+LABELS_EN: dict[str, str] = {}  # the registry's labels, for indicators i18n does not name
+
+
+def indicator_name(name: str, lang: str) -> str:
+    """An indicator's name: ours in both languages, else the registry's English label."""
+    if name in KPIS:
+        return kpi_name(name, lang)
+    return LABELS_EN.get(name, name.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -72,8 +103,8 @@ class Panel:
         if self.title_key:
             return t(self.title_key, lang)
         u = unit(self.unit, lang)
-        name = kpi_name(self.columns[0], lang)
-        return name if not u or f"({u})" in name else f"{name} ({u})"
+        name = indicator_name(self.columns[0], lang)
+        return name if not u or "(" in name else f"{name} ({u})"
 
     def series(self, lang: str) -> list[tuple[str, str]]:
         labels = {
@@ -84,7 +115,7 @@ class Panel:
             "mean_trust_same_nationality": t("trust_within", lang),
             "mean_trust_cross_nationality": t("trust_across", lang),
         }
-        return [(c, labels.get(c) or kpi_name(c, lang)) for c in self.columns]
+        return [(c, labels.get(c) or indicator_name(c, lang)) for c in self.columns]
 
 
 def panel_table(indicators: tuple[Indicator, ...] | None = None) -> dict[str, Panel]:

@@ -72,6 +72,7 @@ def app_env(scenario_path: str | None) -> dict[str, str]:
     env: dict[str, str] = {
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
         "SOLARA_KERNEL_CULL_TIMEOUT": "1h",
+        "SOLARA_THEME_SHOW_BANNER": "False",
     }
     if scenario_path:
         p = Path(scenario_path)
