@@ -63,7 +63,7 @@ def main() -> None:
     lines = [
         "# Scenario keys",
         "",
-        "Generated from `eipsim/config.py` by `python scripts/scenario_keys.py`. Any key can be",
+        "Generated from `eipsim/scenario/schema.py` by `python scripts/scenario_keys.py`. Any key can be",
         "overridden with `eipsim run SCENARIO --set KEY=VALUE` or `Scenario.with_overrides`.",
         "",
         "| key | type | default | meaning |",

@@ -482,8 +482,27 @@ def test_candidate_pairs_by_material():
         (2, 3, 0, 2.0),
         (1, 3, 1, 20.0),
     }
-    # allowed() is asked once per material, only about firms with that material
-    assert calls == [([0, 2], [1, 2, 3]), ([1], [3]), ([0], [0])]
+    # allowed() is asked once, about the firms with some residual stream (it does not
+    # depend on the material)
+    assert calls == [([0, 1, 2], [0, 1, 2, 3])]
+
+
+def test_candidate_pairs_with_searching_firms_keep_one_active_side():
+    """Only pairs with a searching side: active suppliers with any user, then inactive
+    suppliers with active users; allowed() is asked once per such block."""
+    calls = []
+
+    def allowed(sup, use):
+        calls.append((sup.tolist(), use.tolist()))
+        return np.ones((sup.size, use.size), dtype=bool)
+
+    active = np.array([False, False, True, False])
+    s, u, m, q = candidate_pairs(RES_SUPPLY, RES_DEMAND, allowed, 1.0, active=active)
+    got = list(zip(s.tolist(), u.tolist(), m.tolist(), strict=True))
+    # material 0: active supplier 2 -> users 1, 3; inactive supplier 0 -> active user 2;
+    # material 1: supplier 1 and user 3 both inactive: no pair
+    assert got == [(2, 1, 0), (2, 3, 0), (0, 2, 0)]
+    assert calls == [([2], [0, 1, 2, 3]), ([0, 1], [2])]
 
 
 def test_candidate_pairs_respect_who_knows_whom():

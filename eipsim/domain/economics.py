@@ -191,35 +191,40 @@ def candidate_pairs(
     """Candidates indexed by material: for each material, suppliers with residual supply
     times users with residual demand, kept where ``allowed(suppliers, users)`` (a boolean
     block: they know of each other) and not the same firm. With ``active`` (the firms
-    searching this month) only pairs with at least one active side are built.
+    searching this month) only pairs with at least one active side are built: active
+    suppliers with any user, then inactive suppliers with active users.
 
+    ``allowed`` does not depend on the material, so it is asked once per block of firms
+    with some residual stream, and each material reads its rows and columns from it.
     Returns (s, u, m, q) with q = min(residual supply, residual demand)."""
-    S, U, Ms, Q = [], [], [], []
     has_supply = res_supply >= min_q
     has_demand = res_demand >= min_q
-    for m in np.flatnonzero(has_supply.any(axis=0) & has_demand.any(axis=0)):
-        sup = np.flatnonzero(has_supply[:, m])
-        use = np.flatnonzero(has_demand[:, m])
-        if active is None:
-            blocks = [(sup, use)]
-        else:
-            blocks = [(sup[active[sup]], use), (sup[~active[sup]], use[active[use]])]
-        ss, uu = [], []
-        for a, b in blocks:
-            if a.size and b.size:
-                si, ui = np.nonzero(allowed(a, b))
-                ss.append(a[si])
-                uu.append(b[ui])
-        if not ss:
+    mats = np.flatnonzero(has_supply.any(axis=0) & has_demand.any(axis=0))
+    sup = np.flatnonzero(has_supply[:, mats].any(axis=1))
+    use = np.flatnonzero(has_demand[:, mats].any(axis=1))
+    if active is None:
+        pairs = [(sup, use)]
+    else:
+        pairs = [(sup[active[sup]], use), (sup[~active[sup]], use[active[use]])]
+    S, U, Ms = [], [], []
+    for a, b in pairs:
+        if a.size == 0 or b.size == 0:
             continue
-        s, u = np.concatenate(ss), np.concatenate(uu)
-        keep = s != u
-        s, u = s[keep], u[keep]
-        S.append(s)
-        U.append(u)
-        Ms.append(np.full(s.size, m))
-        Q.append(np.minimum(res_supply[s, m], res_demand[u, m]))
+        ok = allowed(a, b)
+        # (material, supplier, user) in that order, so that candidates come material by
+        # material, each block's pairs in row-major order
+        mask = ok[None, :, :] & has_supply[a][:, mats].T[:, :, None]
+        mask &= has_demand[b][:, mats].T[:, None, :]
+        k, i, j = np.nonzero(mask)
+        keep = a[i] != b[j]
+        S.append(a[i[keep]])
+        U.append(b[j[keep]])
+        Ms.append(mats[k[keep]])
     if not S:
         e = np.zeros(0, dtype=np.int64)
         return e, e, e, np.zeros(0)
-    return np.concatenate(S), np.concatenate(U), np.concatenate(Ms), np.concatenate(Q)
+    s, u, mm = np.concatenate(S), np.concatenate(U), np.concatenate(Ms)
+    if len(S) > 1:  # material by material: within a material, block by block
+        order = np.argsort(mm, kind="stable")
+        s, u, mm = s[order], u[order], mm[order]
+    return s, u, mm, np.minimum(res_supply[s, mm], res_demand[u, mm])

@@ -83,6 +83,18 @@ class MonthView:
         """Materials counted in tonnes (energy, in MWh, is reported apart)."""
         return ~self.catalogue.is_energy
 
+    @cached_property
+    def generated_t(self) -> float:
+        return float(self.supply[:, self.tonnage].sum())
+
+    @cached_property
+    def exchanged_links_t(self) -> float:
+        return float(self.link_flows.by_material[self.tonnage].sum())
+
+    @cached_property
+    def exchanged_facilities_t(self) -> float:
+        return float(self.fac_flows.recovered[self.tonnage].sum())
+
     def share_of_firms(self, flags: BoolArray) -> float:
         return float(flags[self.alive].mean()) if self.firms else 0.0
 
@@ -157,15 +169,15 @@ def _links(status: int) -> Callable[[MonthView], int]:
 
 
 def _generated(v: MonthView) -> float:
-    return float(v.supply[:, v.tonnage].sum())
+    return v.generated_t
 
 
 def _ex_links(v: MonthView) -> float:
-    return float(v.link_flows.by_material[v.tonnage].sum())
+    return v.exchanged_links_t
 
 
 def _ex_fac(v: MonthView) -> float:
-    return float(v.fac_flows.recovered[v.tonnage].sum())
+    return v.exchanged_facilities_t
 
 
 def _landfilled(v: MonthView) -> float:

@@ -20,6 +20,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 from mesa.datacollection import DataCollector
 
 from eipsim.domain import behaviour, indicators
@@ -55,6 +56,31 @@ def _metric(model: EIPModel, key: str) -> Any:
     return model.metrics[key]
 
 
+def _mix(shares: dict[str, float]) -> tuple[list[str], FloatArray]:
+    """Keys of a mix and their cumulative shares, normalised as Generator.choice does."""
+    cdf = np.cumsum(np.array(list(shares.values()), dtype=float))
+    cdf /= cdf[-1]
+    return list(shares), cdf
+
+
+class IndicatorCollector(DataCollector):
+    """Mesa's DataCollector with one reporter per registered indicator, collecting this
+    month's ``model.metrics`` in one pass: the values are immutable scalars, so Mesa's
+    per-value call and deep copy (a fifth of a month's time) are not needed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            model_reporters={c: partial(_metric, key=c) for c in indicators.TIMESERIES_COLUMNS}
+        )
+
+    def collect(self, model: mesa.Model) -> None:
+        metrics = model.metrics  # type: ignore[attr-defined]
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        for var, values in self.model_vars.items():
+            values.append(metrics[var])
+
+
 class EIPModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int | None = None):
         seed = scenario.seed if seed is None else int(seed)
@@ -85,6 +111,8 @@ class EIPModel(mesa.Model):
             if r["nationality"] not in self.nationalities:
                 self.nationalities.append(r["nationality"])
         self.blocks = self._blocks()
+        self._sectors, self._sector_cdf = _mix(scenario.firms.sector_mix)
+        self._nats, self._nat_cdf = _mix(scenario.firms.nationality_mix)
         self.operator = Operator(self)
         self.government = Government(self)
         self.metrics: dict[str, Any] = {}
@@ -92,9 +120,7 @@ class EIPModel(mesa.Model):
         self.rejected_prospects = 0
         self._last_delivered: dict[int, float] = {}
         self._populate(roster)
-        self.datacollector = DataCollector(
-            model_reporters={c: partial(_metric, key=c) for c in indicators.TIMESERIES_COLUMNS}
-        )
+        self.datacollector = IndicatorCollector()
 
     # -- building ----------------------------------------------------------------------------
     def _blocks(self) -> dict[str, IntArray] | None:
@@ -105,11 +131,13 @@ class EIPModel(mesa.Model):
         return self.park.cluster_blocks(f.nationality_mix if by == "nationality" else f.sector_mix)
 
     def draw_profile(self) -> tuple[str, str, float]:
-        """A prospective tenant's sector, nationality and size, from the scenario's mixes."""
+        """A prospective tenant's sector, nationality and size, from the scenario's mixes.
+
+        A categorical draw is one uniform number looked up in the mix's cumulative shares,
+        exactly as ``Generator.choice(n, p=shares)`` does it, without its per-call checks."""
         f = self.sc.firms
-        sectors, nats = list(f.sector_mix), list(f.nationality_mix)
-        sector = sectors[self.rng.choice(len(sectors), p=np.array(list(f.sector_mix.values())))]
-        nat = nats[self.rng.choice(len(nats), p=np.array(list(f.nationality_mix.values())))]
+        sector = self._sectors[int(self._sector_cdf.searchsorted(self.rng.random(), "right"))]
+        nat = self._nats[int(self._nat_cdf.searchsorted(self.rng.random(), "right"))]
         sig = f.size_sigma
         size = float(np.exp(self.rng.normal(-0.5 * sig * sig, sig)))
         return sector, nat, size
@@ -227,6 +255,86 @@ class EIPModel(mesa.Model):
             )
             for r in L.rows(ACTIVE)
         ]
+
+    def links_frame(self) -> pd.DataFrame:
+        """One row per link ever formed (``LinkTable.to_frame``), with each material's unit."""
+        cat = self.catalogue
+        frame = self.links.to_frame(self.firm_registry, cat.materials)
+        units = dict(zip(cat.materials, cat.mat["unit"], strict=True))
+        frame["unit"] = [units[m] for m in frame["material"]]
+        return frame
+
+    def explain_candidates(self, slot: int) -> list[dict[str, Any]]:
+        """Why the firm on ``slot`` does or does not exchange with each possible partner now.
+
+        For every firm with which it could trade a stream (its uncommitted supply against the
+        other's uncommitted demand, or the reverse), the reason a link would not form today,
+        checked in the order a negotiation meets them: "not known" (neither knows of the
+        other, and no platform or broker put them in touch), "trust" (one side's trust is
+        below the negotiation threshold), "confidentiality" (the material needs cost data
+        that a side's parent company will not share with this partner), "permit" (it pays
+        only without the permit a missing reuse standard requires), "economics" (it does not
+        pay both sides after weighing the partner's reliability), or "ok"."""
+        st = self.state
+        if not st.alive[slot]:
+            return []
+        res_s, res_d = self.uncommitted()
+        out: list[dict[str, Any]] = []
+        others = np.flatnonzero(st.alive)
+        others = others[others != slot]
+        for role, sup_side in (("supplies", True), ("uses", False)):
+            own = res_s[slot] if sup_side else res_d[slot]
+            theirs = res_d[others] if sup_side else res_s[others]
+            j, m = np.nonzero((own[None, :] >= MIN_Q) & (theirs >= MIN_Q))
+            if j.size == 0:
+                continue
+            partner = others[j]
+            s = np.full(j.size, slot) if sup_side else partner
+            u = partner if sup_side else np.full(j.size, slot)
+            q = np.minimum(res_s[s, m], res_d[u, m])
+            facil = st.facilitated[s, u]
+            c = self.candidates(s, u, m, q, facil)
+            e = pair_economics(self.econ, c, self.standard, self.connection_usd)
+            paid = pair_economics(self.econ, c, np.ones_like(self.standard), self.connection_usd)
+            ok = behaviour.accepts_link(
+                e, self.econ, c, st.hurdle[s], st.hurdle[u], self.sc.trust.threshold
+            )
+            ok_no_permit = behaviour.accepts_link(
+                paid, self.econ, c, st.hurdle[s], st.hurdle[u], self.sc.trust.threshold
+            )
+            thr = self.sc.trust.threshold
+            trusting = (c.trust_su >= thr) & (c.trust_us >= thr)
+            needs = self.catalogue.mat["needs_cost_disclosure"][m]
+            discloses = ~needs | ((c.conf_s <= c.trust_su) & (c.conf_u <= c.trust_us))
+            talk = behaviour.tells_about_streams(c.trust_su, c.trust_us, c.conf_s, c.conf_u)
+            known = (st.known[s, u] & talk) | facil
+            for i in range(j.size):
+                if not known[i]:
+                    reason = "not known"
+                elif not trusting[i]:
+                    reason = "trust"
+                elif not discloses[i]:
+                    reason = "confidentiality"
+                elif ok[i]:
+                    reason = "ok"
+                elif ok_no_permit[i]:
+                    reason = "permit"
+                else:
+                    reason = "economics"
+                p_slot = int(partner[i])
+                p_firm = self.firm_at[p_slot]
+                out.append(
+                    {
+                        "partner_slot": p_slot,
+                        "partner_name": p_firm.name if p_firm is not None else "",
+                        "material": self.catalogue.materials[int(m[i])],
+                        "role": role,
+                        "q": float(q[i]),
+                        "benefit_usd": float(e.benefit[i]),
+                        "reason": reason,
+                    }
+                )
+        return out
 
     def uncommitted(self) -> tuple[FloatArray, FloatArray]:
         """Expected monthly supply and demand (N, M) of alive firms not yet contracted to
@@ -476,8 +584,8 @@ class EIPModel(mesa.Model):
         self.trust.diffuse(src, dst, tr.diffusion)
         a, b = self._neigh
         occ = st.alive[a] & st.alive[b]
+        # (plot neighbours already know each other: a tenant meets them on arrival)
         self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month)
-        st.known[a[occ], b[occ]] = True
 
     def _review_recp(self) -> None:
         """Partners of RECP adopters become aware; aware firms review RECP about once a year

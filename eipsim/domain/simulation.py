@@ -43,10 +43,7 @@ def run(
         if progress is not None:
             progress(i + 1, n)
     ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    cat = model.catalogue
-    links = model.links.to_frame(model.firm_registry, cat.materials)
-    units = dict(zip(cat.materials, cat.mat["unit"], strict=True))
-    links["unit"] = [units[m] for m in links["material"]]
+    links = model.links_frame()
     return RunResult(
         scenario=scenario,
         seed=model.seed_used,
