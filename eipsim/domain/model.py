@@ -74,7 +74,7 @@ class IndicatorCollector(DataCollector):
         )
 
     def collect(self, model: mesa.Model) -> None:
-        metrics = model.metrics  # type: ignore[attr-defined]
+        metrics = model.metrics
         if hasattr(self, "_collection_steps"):
             self._collection_steps.append(model.time)
         for var, values in self.model_vars.items():
