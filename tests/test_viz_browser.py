@@ -214,8 +214,6 @@ def test_compare_ensemble_inspect_and_export(server: str, browser: Browser, tmp_
     expect(page.locator(".eip-compare-outcomes")).to_contain_text("landfilled")
     # schedules are visible on the charts: DEEP C's platform launch and reuse standard
     expect(page.locator(".eip-adoption-share .eip-marker")).to_have_count(2)
-    if os.environ.get("EIPSIM_UPDATE_README_SHOT"):
-        page.screenshot(path=str(ROOT / "docs" / "img" / "viz.png"))
     page.screenshot(path=str(ARTIFACTS / "viz-compare.png"))
 
     # The exports are the run on screen: its seed and levers
@@ -247,6 +245,13 @@ def test_compare_ensemble_inspect_and_export(server: str, browser: Browser, tmp_
     expect(page.locator(".eip-adoption-share .eip-band")).to_have_count(2)
     expect(page.locator(".eip-ens-table")).to_contain_text("difference")
     page.screenshot(path=str(ARTIFACTS / "viz-ensemble.png"))
+    if os.environ.get("EIPSIM_UPDATE_README_SHOT"):  # the README's picture: a comparison
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.locator(".eip-main").evaluate("e => e.scrollTo(0, 0)")
+        page.locator(".eip-side").evaluate("e => e.scrollTo(0, 0)")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ROOT / "docs" / "img" / "viz.png"))
+        page.set_viewport_size({"width": 1366, "height": 768})
 
     # Click a firm that has links: its panel, its links and partners highlighted in both views
     link = page.locator(".eip-map-box path.eip-link").first
@@ -256,6 +261,7 @@ def test_compare_ensemble_inspect_and_export(server: str, browser: Browser, tmp_
     expect(panel).to_contain_text("Sector:")
     expect(panel).to_contain_text("Trust")
     expect(panel.locator(".eip-firm-links")).to_contain_text("→")
+    expect(panel.locator(".eip-candidates-summary, .eip-candidates-na").first).to_be_visible()
     expect(page.locator(".eip-map-box .eip-selected")).to_have_count(1)
     assert page.locator(".eip-map-box .eip-link-hl").count() >= 1
     assert page.locator(".eip-network-box .eip-link-hl").count() >= 1

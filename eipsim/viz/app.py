@@ -76,7 +76,7 @@ CSS = """
   color:#fff;min-height:44px;flex-wrap:wrap}
 .eip-head .eip-title{font-size:16px;font-weight:bold;flex:1;min-width:180px}
 .eip-shell{display:flex;height:calc(100vh - 52px);overflow:hidden}
-.eip-side{width:340px;flex:none;overflow-y:auto;border-right:1px solid #ddd;padding:0 6px 12px 6px;
+.eip-side{width:340px;flex:none;overflow-y:auto;overflow-x:hidden;border-right:1px solid #ddd;padding:0 6px 12px 6px;
   background:#fafafa}
 .eip-main{flex:1;overflow:auto;padding:6px;min-width:0}
 .eip-runbar{position:sticky;top:0;z-index:3;background:#fafafa;padding:4px 0;

@@ -357,21 +357,37 @@ def FirmPanel(model: Any, tick: Any, slot: int, lang: str, on_close: Callable[[]
         solara.Text(t("no_candidates", lang), style="font-size:12px")
         return
     names = {f.slot: firm_name(f.name, f.sector, lang) for f in snap.firms}
+    order = ["ok", "trust", "confidentiality", "economics", "permit", "not known"]
+    counts: dict[str, int] = {}
+    for c in cands:
+        counts[str(c.get("reason", ""))] = counts.get(str(c.get("reason", "")), 0) + 1
+    solara.Text(
+        ", ".join(
+            f"{_reason(r, lang)}: {n}"
+            for r, n in sorted(
+                counts.items(), key=lambda p: order.index(p[0]) if p[0] in order else 99
+            )
+        ),
+        classes=["eip-candidates-summary"],
+        style="font-size:12px",
+    )
+    ranked = sorted(
+        cands,
+        key=lambda c: (
+            order.index(str(c.get("reason"))) if c.get("reason") in order else 99,
+            -float(c.get("benefit_usd", 0.0) or 0.0),
+        ),
+    )
     crow = []
-    for c in cands[:30]:
-        reason = str(c.get("reason", ""))
-        key = f"reason_{reason}"
+    for c in ranked[:25]:
+        role = str(c.get("role", ""))
         crow.append(
             [
                 escape(names.get(int(c.get("partner_slot", -1)), str(c.get("partner_name", "")))),
-                escape(
-                    t(f"role_{c.get('role')}", lang)
-                    if c.get("role") in ("supplies", "uses")
-                    else str(c.get("role", ""))
-                ),
+                escape(t(f"role_{role}", lang) if role in ("supplies", "uses") else role),
                 escape(material_name(str(c.get("material", "")), lang)),
                 num(float(c.get("benefit_usd", math.nan)), lang, 0),
-                escape(t(key, lang) if key in _REASONS else reason),
+                escape(_reason(str(c.get("reason", "")), lang)),
             ]
         )
     _table(
@@ -379,6 +395,11 @@ def FirmPanel(model: Any, tick: Any, slot: int, lang: str, on_close: Callable[[]
         crow,
         ["eip-candidates"],
     )
+
+
+def _reason(reason: str, lang: str) -> str:
+    key = f"reason_{reason}"
+    return t(key, lang) if key in _REASONS else reason
 
 
 _REASONS = {

@@ -735,7 +735,7 @@ def _tick(v: float, lang: str = "en") -> str:
     if a >= 1e6:
         return num(v / 1e6, lang, None, trim=True) + (" tr" if lang == "vi" else "M")
     if a >= 1e4:
-        return num(v / 1e3, lang, None, trim=True) + (" N" if lang == "vi" else "k")
+        return num(v / 1e3, lang, None, trim=True) + (" nghìn" if lang == "vi" else "k")
     return num(v, lang, None, trim=True)
 
 
