@@ -519,7 +519,7 @@ class EIPModel(mesa.Model):
         def allowed(sup: IntArray, use: IntArray) -> BoolArray:
             ix = np.ix_(sup, use)
             talk = behaviour.tells_about_streams(
-                T[ix], T.T[ix], st.conf[sup][:, None], st.conf[use][None, :]
+                T[ix], T[np.ix_(use, sup)].T, st.conf[sup][:, None], st.conf[use][None, :]
             )
             block: BoolArray = (st.known[ix] & talk) | st.facilitated[ix]
             if platform is not None:
@@ -537,8 +537,9 @@ class EIPModel(mesa.Model):
         live = L.live_rows()
         if live.size:
             key = (s * n + u) * M + m
-            existing = (L.s[live] * n + L.u[live]) * M + L.m[live]
-            fresh = ~np.isin(key, existing)
+            existing = np.sort((L.s[live] * n + L.u[live]) * M + L.m[live])
+            at = np.minimum(np.searchsorted(existing, key), existing.size - 1)
+            fresh = existing[at] != key  # (np.isin, without its per-call method choice)
             s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
         facil = st.facilitated[s, u]
         if self.operator.shares_cost_data():

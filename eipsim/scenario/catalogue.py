@@ -7,12 +7,13 @@ numpy arrays (one entry per material) rather than in dicts looked up per pair.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
 import numpy as np
 import yaml
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -31,10 +32,10 @@ class Catalogue:
     recp_saving: np.ndarray
     recp_reduction: np.ndarray
 
-    @property
+    @cached_property
     def is_energy(self) -> np.ndarray:
         """Materials measured in MWh (kept out of tonnage balances)."""
-        return self.mat["unit"] == "MWh"
+        return np.asarray(self.mat["unit"] == "MWh", dtype=bool)
 
     @property
     def piped(self) -> np.ndarray:

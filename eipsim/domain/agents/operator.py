@@ -186,7 +186,8 @@ class Operator(mesa.Agent):
             if st.alive.all():
                 return
             sector, nat, size = m.draw_profile()
-            if self.fit_score(sector, size) + 1e-12 < self.cfg.tenant_selectivity:
+            selective = self.cfg.tenant_selectivity > 0  # else every prospect fits
+            if selective and self.fit_score(sector, size) + 1e-12 < self.cfg.tenant_selectivity:
                 m.rejected_prospects += 1
                 continue
             m.add_firm(sector, nat, size)
