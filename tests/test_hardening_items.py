@@ -244,7 +244,20 @@ def test_4_derived_park_size_is_bounded(capsys, no_simulation):
         "--set",
         "park.initial_occupancy=0.001",
     )
-    assert code == 2 and "largest park is 200 x 200" in err
+    assert code == 2 and "largest park is 10,000 plots" in err
+
+
+def test_4_park_too_large_to_run_is_refused(capsys, no_simulation):
+    code, _, err = cli(
+        capsys,
+        "validate",
+        SCENARIOS / "baseline.yaml",
+        "--set",
+        "park.width=200",
+        "--set",
+        "park.height=200",
+    )
+    assert code == 2 and "200 x 200 = 40,000 plots" in err
 
 
 def test_4_summary_json_is_always_valid_json():

@@ -58,7 +58,9 @@ NonNeg = Annotated[float, Field(ge=0.0)]
 MAX_STEPS = 2400  # months: 200 years
 MAX_SEED = 2**63 - 1  # seeds are stored as int64 in sweep tables
 MAX_SIDE = 200  # plots across or down
-MAX_PLOTS = MAX_SIDE * MAX_SIDE
+# The model holds plots x plots trust arrays: 10,000 plots need about 1 GB; 40,000 (200 x
+# 200) needed 12.7 GB and a minute a month, which no laptop or CI runner can give.
+MAX_PLOTS = 10_000
 # a scenario's name becomes a folder name: one safe path component
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 PerTonne = Annotated[float, Field(ge=0.0, le=100_000.0, description="USD per tonne")]
@@ -152,6 +154,40 @@ class TrustConfig(_Strict):
     )
     acquaintance_cross_nationality: Share = 0.02
     in_operator: Share = Field(0.4, description="firms' initial trust in shared infrastructure")
+    failure_rate_at_no_trust: Share = Field(
+        0.1,
+        description="monthly failure rate believed of a partner trusted at 0; the prior at "
+        "trust T is this times (1 - T) (assumed)",
+    )
+    reliability_prior_months: float = Field(
+        12.0,
+        ge=0.1,
+        le=1200,
+        description="weight of that trust-based prior, in months of delivery history (assumed)",
+    )
+    delivery_tolerance_sd: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="a delivery short by more than this many standard deviations of the "
+        "stream's monthly variability is a failure; less is expected noise (assumed)",
+    )
+    negotiation_slope: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="width of the logistic willingness to negotiate around the threshold; "
+        "0 = a hard threshold (assumed)",
+    )
+    broker_guarantee: Share = Field(
+        0.3, description="institutional trust a broker's introduction adds (assumed)"
+    )
+    standard_assurance: Share = Field(
+        0.1, description="institutional trust a reuse standard in force adds (assumed)"
+    )
+    contract_assurance: Share = Field(
+        0.2, description="institutional trust a written contract adds (assumed)"
+    )
 
 
 class CostsConfig(_Strict):
@@ -172,7 +208,10 @@ class CostsConfig(_Strict):
     trust_discount: Share = Field(0.5, description="transaction cost cut at full trust")
     facilitation_discount: Share = Field(0.3, description="cut when the operator brokered")
     emergency_premium: float = Field(
-        0.3, ge=0, le=100, description="premium on virgin input after a failed delivery"
+        0.3,
+        ge=0,
+        le=100,
+        description="premium on virgin input bought in a hurry after a failed delivery",
     )
     unprofitable_months: int = Field(
         3, ge=1, le=1200, description="months of loss before a link breaks"
@@ -183,9 +222,33 @@ class CostsConfig(_Strict):
         le=1200,
         description="written contract length; 0 = informal links (Albino et al. 2016)",
     )
-    contract_exposure_cut: Share = Field(0.5, description="share of exposure a contract covers")
+    contract_exposure_cut: Share = Field(
+        0.5, description="share of a failure's cost a written contract's penalty covers"
+    )
     contract_cost_markup: float = Field(
         0.2, ge=0, le=100, description="extra transaction cost of a contract"
+    )
+    resourcing_lead_time_months: float = Field(
+        1.0,
+        ge=0,
+        le=24,
+        description="months a buyer pays the emergency premium after a failed delivery, or a "
+        "supplier disposes of a refused stream (assumed)",
+    )
+    alternative_lead_time_months: float = Field(
+        0.25,
+        ge=0,
+        le=24,
+        description="the same when another firm in the park has uncommitted supply of the "
+        "material (assumed)",
+    )
+    supplier_bargaining_power: Share = Field(
+        0.5, description="supplier's share of the surplus under generalised Nash bargaining"
+    )
+    breakdown_after_failure: Share = Field(
+        0.2,
+        description="chance a failed delivery ends the link, stranding the unamortised "
+        "one-off costs (assumed)",
     )
 
 
@@ -343,11 +406,12 @@ class Scenario(_Strict):
                 f"park.width x park.height = {w * h} plots cannot hold firms.count = {self.firms.count}"
             )
         gw, gh = self.grid_shape()
-        if gw > MAX_SIDE or gh > MAX_SIDE:
+        if gw > MAX_SIDE or gh > MAX_SIDE or gw * gh > MAX_PLOTS:
             raise ValueError(
-                f"the park would be {gw} x {gh} plots (from firms.count = {self.firms.count}, "
-                f"park.initial_occupancy = {self.park.initial_occupancy:g} and park.width/height); "
-                f"the largest park is {MAX_SIDE} x {MAX_SIDE} plots"
+                f"the park would be {gw} x {gh} = {gw * gh:,} plots (from firms.count = "
+                f"{self.firms.count}, park.initial_occupancy = {self.park.initial_occupancy:g} "
+                f"and park.width/height); the largest park is {MAX_PLOTS:,} plots, at most "
+                f"{MAX_SIDE} across or down"
             )
         return self
 
