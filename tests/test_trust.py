@@ -367,6 +367,8 @@ def test_kept_structures_equal_a_recomputation_and_values_equal_the_old_code(ops
         dead = np.setdiff1d(np.arange(n), fast.live_slots())
         assert not fast.T[dead].any() and not fast.T[:, dead].any()
         np.testing.assert_allclose(fast.group_sums(), fast.recomputed_group_sums(), atol=1e-12)
+        oh = fast._oh  # the kept one-hot of each slot's group column
+        assert (oh.sum(axis=1) == 1).all() and (oh[np.arange(n), fast._gcol] == 1).all()
         want = ref.mean_by_group(alive, nat)
         np.testing.assert_array_equal(dense.mean_by_group(alive, nat), want)
         np.testing.assert_allclose(fast.mean_by_group(alive, nat), want, rtol=1e-12)
@@ -431,3 +433,14 @@ def test_model_run_matches_the_old_trust_code(lively, monkeypatch):
     assert old.timeseries.drop(columns=means).equals(new.timeseries.drop(columns=means))
     np.testing.assert_allclose(new.timeseries[means], old.timeseries[means], rtol=1e-12)
     assert old.timeseries.equals(dense.timeseries) and old.links.equals(dense.links)
+
+
+@given(st.lists(st.integers(-3, 5000), min_size=1, max_size=40))
+def test_codes_equal_unique(values):
+    from eipsim.domain.trust import _codes
+
+    v = np.array(values)
+    codes, inv = _codes(v)
+    want_codes, want_inv = np.unique(v, return_inverse=True)
+    np.testing.assert_array_equal(codes, want_codes)
+    np.testing.assert_array_equal(inv, want_inv)

@@ -37,6 +37,16 @@ FloatArray = np.ndarray
 INCREMENTAL_MEANS = False
 
 
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``, by counting for small non-negative ints."""
+    if values.dtype.kind in "iu" and values.min() >= 0 and values.max() < 4096:
+        present = np.bincount(values) > 0
+        rank = np.cumsum(present) - 1
+        return np.flatnonzero(present), rank[values]
+    codes, inv = np.unique(values, return_inverse=True)
+    return codes, inv.reshape(-1)
+
+
 class TrustMatrix:
     def __init__(self, n_slots: int, *, incremental_means: bool | None = None):
         self._T = np.zeros((n_slots, n_slots))
@@ -52,6 +62,8 @@ class TrustMatrix:
         self._gcol = np.zeros(n_slots, dtype=np.int64)  # R column of each slot's column
         self._gid: dict[int, int] = {}
         self._R = np.zeros((n_slots, 1))
+        self._oh = np.zeros((n_slots, 1))  # one-hot of _gcol, kept with it
+        self._oh[:, 0] = 1.0
         self._bufs: dict[str, FloatArray] = {}
 
     # -- access ----------------------------------------------------------------------------
@@ -139,6 +151,8 @@ class TrustMatrix:
         self._known[slot] = False
         self._nat[slot] = -1
         self._gcol[slot] = 0
+        self._oh[slot] = 0.0
+        self._oh[slot, 0] = 1.0
 
     def raise_toward_one(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity."""
@@ -203,7 +217,7 @@ class TrustMatrix:
         T[rows] = block
         self._live[rows] = True
         if self.incremental_means:
-            self._R[rows] = block @ self._onehot()
+            self._R[rows] = block @ self._oh
 
     # -- indicators ------------------------------------------------------------------------
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
@@ -211,7 +225,7 @@ class TrustMatrix:
         idx = np.flatnonzero(alive)
         if idx.size < 2:
             return float("nan"), float("nan")
-        codes, g = np.unique(nat[idx], return_inverse=True)
+        codes, g = _codes(nat[idx])
         sizes = np.bincount(g, minlength=codes.size).astype(float)
         same_pairs = float((sizes * (sizes - 1.0)).sum())
         cross_pairs = float(idx.size * (idx.size - 1.0)) - same_pairs
@@ -250,9 +264,12 @@ class TrustMatrix:
         if gid is None:
             gid = self._gid[nationality] = len(self._gid) + 1
             self._R = np.hstack([self._R, np.zeros((self.n, 1))])
+            self._oh = np.hstack([self._oh, np.zeros((self.n, 1))])
         self._nat[slot] = nationality
         self._known[slot] = True
         self._gcol[slot] = gid
+        self._oh[slot] = 0.0
+        self._oh[slot, gid] = 1.0
 
     def _after_pair_update(self, i: np.ndarray, j: np.ndarray, old: np.ndarray) -> None:
         """Live slots and group sums after T[i, j] changed from ``old`` (pairs may repeat:
@@ -269,18 +286,14 @@ class TrustMatrix:
         R = self._R
         np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
 
-    def _onehot(self) -> FloatArray:
-        """(slots x groups) one-hot matrix of each slot's group column in R."""
-        onehot = np.zeros((self.n, self._R.shape[1]))
-        onehot[np.arange(self.n), self._gcol] = 1.0
-        return onehot
-
     def _rebuild_group_sums(self) -> None:
         self._R = self.recomputed_group_sums()
 
     def recomputed_group_sums(self) -> FloatArray:
         """R from scratch (the reference the tests compare the kept sums with)."""
-        return self._T @ self._onehot()
+        onehot = np.zeros_like(self._oh)
+        onehot[np.arange(self.n), self._gcol] = 1.0
+        return self._T @ onehot
 
     def _take_rows(self, rows: np.ndarray, name: str) -> FloatArray:
         """T[rows] into the kept work array ``name``."""
