@@ -157,9 +157,22 @@ def child_cmd(a: argparse.Namespace, count: int | None, repeats: int) -> list[st
     return cmd
 
 
+def child_env(a: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    if a.blas_threads > 0:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(a.blas_threads)
+    return env
+
+
 def run_child(a: argparse.Namespace, count: int | None, repeats: int) -> dict:
     out = subprocess.run(
-        child_cmd(a, count, repeats), capture_output=True, text=True, check=False, cwd=REPO
+        child_cmd(a, count, repeats),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        env=child_env(a),
     )
     if out.returncode != 0:
         raise SystemExit(f"benchmark child failed for firms.count={count}:\n{out.stderr}")
@@ -192,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=25, help="functions listed by --profile")
     ap.add_argument("--traced", action="store_true", help="also tracemalloc's peak (slow)")
     ap.add_argument("--trust", choices=TRUST_IMPLS, default="current")
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads in the runs (default 1: idle BLAS threads spin, which on a shared "
+        "2-core machine slows the run and inflates its CPU time); 0 leaves the environment",
+    )
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
@@ -215,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--seed", str(a.seed), "--top", str(a.top), "--trust", a.trust]
             if count is not None:
                 cmd += ["--sizes", str(count)]
-            subprocess.run(cmd, check=True, cwd=REPO)
+            subprocess.run(cmd, check=True, cwd=REPO, env=child_env(a))
             print()
         return 0
 
@@ -229,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  {os.cpu_count()} CPUs (possibly shared: times are best of N); {a.steps} months per "
         f"run; best of {a.repeats} below 1000 firms, fewer above; seed {a.seed}; "
-        f"trust code: {a.trust}"
+        f"trust code: {a.trust}; BLAS threads: {a.blas_threads or 'as the environment says'}"
     )
     print()
     base = run_child(a, None, repeats_for(None, a))
