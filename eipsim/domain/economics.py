@@ -142,8 +142,7 @@ def pair_economics(
         * (1.0 + k.contract_cost_markup * p.contract)
         / k.horizon_months
     )
-    conn = connection_usd[m]
-    pipe = np.where(np.isnan(conn), c.dist_km * 1000.0 * k.pipe_usd_per_m, conn)
+    pipe = pipe_usd(p, c, connection_usd)
     capex_subsidy = p.government.capex_subsidy_share
     capital = np.where(mat["piped"][m], pipe * (1.0 - capex_subsidy) * p.annuity, 0.0)
     permit = np.where(standard[m], 0.0, mat["permit_cost_usd"][m]) / k.horizon_months
@@ -172,6 +171,51 @@ def pair_economics(
     E_s = c.trust_su * B_s - (1.0 - c.trust_su) * X_s
     E_u = c.trust_us * B_u - (1.0 - c.trust_us) * X_u
     return PairEconomics(q, S_s, S_u, C, capital, transaction, B, B_s, B_u, alpha, E_s, E_u)
+
+
+def pipe_usd(p: EconParams, c: Candidates, connection_usd: FloatArray) -> FloatArray:
+    """Capital of a link's pipe before the capital subsidy: the operator network's
+    connection fee where one serves the material, else a private pipe over the distance
+    (used only where the material is piped)."""
+    conn = connection_usd[c.m]
+    return np.where(np.isnan(conn), c.dist_km * 1000.0 * p.costs.pipe_usd_per_m, conn)
+
+
+# -- transfers (honest indicators, issue 8 item 10) ---------------------------------------
+@dataclass
+class Transfers:
+    """The parts of each link's monthly benefit B that are transfers between the firms and
+    the government, not gains to society (docs/ODD.md, §7.17 "Money")."""
+
+    levy_avoided: FloatArray  # q * levy[m]: landfill tax and carbon price no longer paid
+    exchange_subsidy: FloatArray  # subsidy * q * taxable[m]
+    capex_subsidy: FloatArray  # capex_subsidy_share * pipe * annuity (piped, not paid off)
+
+    @property
+    def total(self) -> FloatArray:
+        return self.levy_avoided + self.exchange_subsidy + self.capex_subsidy
+
+
+def transfers(
+    p: EconParams,
+    c: Candidates,
+    connection_usd: FloatArray,
+    paid_off: BoolArray | None = None,
+) -> Transfers:
+    """Each link's transfers as ``pair_economics`` counts them in B (same arguments)."""
+    m, q = c.m, c.q
+    capex = np.where(
+        p.mat["piped"][m],
+        pipe_usd(p, c, connection_usd) * p.government.capex_subsidy_share * p.annuity,
+        0.0,
+    )
+    if paid_off is not None:
+        capex = np.where(paid_off, 0.0, capex)
+    return Transfers(
+        levy_avoided=q * p.levy[m],
+        exchange_subsidy=p.government.exchange_subsidy_usd_per_t * q * p.taxable[m],
+        capex_subsidy=capex,
+    )
 
 
 def space_of_cooperation(e: PairEconomics) -> tuple[FloatArray, FloatArray]:

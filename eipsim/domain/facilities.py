@@ -45,10 +45,22 @@ class Flows:
     benefit_usd: float = 0.0  # firms' net saving this month
     revenue_usd: float = 0.0  # operator's fees this month
     opex_usd: float = 0.0
+    # -- parts of the above, for the honest indicators (they change no existing flow) ----
+    # (M,) of ``recovered``: delivered to connected firms, and to uses outside the firms
+    # (the wastewater plant's greening); recovered without a delivery (the materials-recovery
+    # facility's secondary material) is in neither
+    to_firms: FloatArray = field(default_factory=lambda: np.zeros(0))
+    outside: FloatArray = field(default_factory=lambda: np.zeros(0))
+    levy_avoided_usd: float = 0.0  # of ``benefit_usd``: levies the firms no longer pay
 
     @classmethod
     def empty(cls, n_mat: int) -> Flows:
-        return cls(recovered=np.zeros(n_mat), intake=np.zeros(n_mat))
+        return cls(
+            recovered=np.zeros(n_mat),
+            intake=np.zeros(n_mat),
+            to_firms=np.zeros(n_mat),
+            outside=np.zeros(n_mat),
+        )
 
 
 FACILITY_TYPES: dict[str, type[Facility]] = {}
@@ -82,6 +94,7 @@ class Facility:
     built: bool = False
     users: set[int] = field(default_factory=set)
     throughput_last: float = 0.0
+    flows_last: Flows | None = None  # this facility's own flows in its last month
 
     @property
     def label(self) -> str:
@@ -126,6 +139,7 @@ class Facility:
     def step(self, park: ParkNow, econ: EconParams) -> Flows:
         """Connect willing firms, then operate for a month."""
         fl = Flows.empty(park.res_supply.shape[1])
+        self.flows_last = fl
         if not self.built:
             return fl
         self.connect(park, econ)
@@ -172,6 +186,8 @@ class Facility:
         if demand.sum() > 0:
             park.res_demand[users, w] -= demand * (to_firms / demand.sum())
         fl.recovered[w] = delivered
+        fl.to_firms[w] = to_firms
+        fl.outside[w] = delivered - to_firms
         fl.benefit_usd = float(
             to_firms * (econ.mat["virgin_price_usd"][w] * econ.mat["substitution_ratio"][w] - fee)
         )
@@ -247,6 +263,7 @@ class MaterialsRecovery(Facility):
         fl.recovered[m] = self.spec["recovery_share"] * fl.intake[m]
         unit = econ.avoided[m] - self.spec["opex_usd_per_unit"]
         fl.benefit_usd = float(intake.sum(axis=0) @ unit)
+        fl.levy_avoided_usd = float(intake.sum(axis=0) @ econ.levy[m])
         self.settle(econ, users, fl)
 
 

@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eipsim.domain import network
 from eipsim.domain.facilities import Facility, Flows
-from eipsim.domain.links import ACTIVE, ENDED, PENDING, LinkFlows, LinkTable
+from eipsim.domain.links import ACTIVE, ENDED, PENDING, REASONS, LinkFlows, LinkTable
+from eipsim.domain.network import NetworkMeasures
 from eipsim.domain.state import FirmState
 from eipsim.domain.trust import TrustMatrix
 from eipsim.domain.types import BoolArray, FloatArray
@@ -26,6 +28,8 @@ from eipsim.scenario.catalogue import Catalogue
 
 # Viet Nam grid emission factor 2022, 0.6766 t CO2/MWh (MONRE, Department of Climate Change).
 GRID_CO2_T_PER_MWH = 0.6766
+# Products (sold goods, not waste) while the catalogue has no ``product`` column.
+PRODUCTS = ("recycled_pellets",)
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,46 @@ class MonthView:
     @cached_property
     def exchanged_facilities_t(self) -> float:
         return float(self.fac_flows.recovered[self.tonnage].sum())
+
+    # -- honest indicators (issue 8, item 10) ---------------------------------------------
+    @cached_property
+    def solid(self) -> BoolArray:
+        """Solid by-products: tonnes, not piped (water), not products (sold goods)."""
+        mat = self.catalogue.mat
+        product = (
+            mat["product"] if "product" in mat else np.isin(self.catalogue.materials, PRODUCTS)
+        )
+        return np.asarray((mat["unit"] == "t") & ~mat["piped"] & ~product, dtype=bool)
+
+    @cached_property
+    def water(self) -> BoolArray:
+        """Piped media counted in tonnes (m3): treated wastewater."""
+        return np.asarray(self.catalogue.mat["piped"] & self.tonnage, dtype=bool)
+
+    @cached_property
+    def fac_parts(self) -> tuple[FloatArray, FloatArray, float]:
+        """This month's facility deliveries (M,) to firms and to outside uses (greening), and
+        the levies the facilities' users avoided, summed over the facilities' own flows.
+        Only what the month's total shows was recovered or taken in counts, so a view with
+        no flows (``EIPModel.view``) has none."""
+        M = self.fac_flows.recovered.size
+        to_firms, outside, levy = np.zeros(M), np.zeros(M), 0.0
+        for f in self.facilities:
+            fl = f.flows_last
+            if fl is None or fl.to_firms.size != M:
+                continue
+            to_firms += fl.to_firms
+            outside += fl.outside
+            levy += fl.levy_avoided_usd
+        moved = self.fac_flows.recovered > 0
+        if not self.fac_flows.intake.any():
+            levy = 0.0
+        return to_firms * moved, outside * moved, levy
+
+    @cached_property
+    def network(self) -> NetworkMeasures:
+        rows = self.links.rows(ACTIVE)
+        return network.measures(self.links.s[rows], self.links.u[rows])
 
     def share_of_firms(self, flags: BoolArray) -> float:
         return float(flags[self.alive].mean()) if self.firms else 0.0
@@ -200,6 +244,214 @@ def _co2(v: MonthView) -> float:
     co2 = float(moved @ v.catalogue.mat["co2_t_per_unit"])
     return co2 + v.fac_flows.solar_mwh * GRID_CO2_T_PER_MWH
 
+
+LAST = last
+
+
+# -- honest indicators (issue 8, item 10; docs/ODD.md §7.17) -------------------------------
+def _solid_generated(v: MonthView) -> float:
+    return float(v.supply[:, v.solid].sum())
+
+
+def _solid_exchanged(v: MonthView) -> float:
+    sol = v.solid
+    return float(v.link_flows.by_material[sol].sum() + v.fac_flows.recovered[sol].sum())
+
+
+def _solid_landfilled(v: MonthView) -> float:
+    fl, sol = v.fac_flows, v.solid
+    return float(v.res_supply[:, sol].sum() + (fl.intake - fl.recovered)[sol].sum())
+
+
+def _solid_diversion(v: MonthView) -> float:
+    gen = _solid_generated(v)
+    return _solid_exchanged(v) / gen if gen > 0 else 0.0
+
+
+def _water_reused(v: MonthView) -> float:
+    w = v.water
+    return float(v.link_flows.by_material[w].sum() + v.fac_parts[0][w].sum())
+
+
+def _water_greening(v: MonthView) -> float:
+    return float(v.fac_parts[1][v.water].sum())
+
+
+def _solar_kwp(v: MonthView) -> float:
+    kwp = 0.0
+    for f in v.facilities:
+        if f.built and f.users and "kwp_per_firm" in f.spec:
+            users = f.user_slots()
+            users = users[v.alive[users]]
+            kwp += float(f.spec["kwp_per_firm"]) * float(v.state.size[users].sum())
+    return kwp
+
+
+def _co2_counterfactual(v: MonthView) -> float:
+    """Against what happens without the park's exchange: a stream sold off-park today is
+    recycled anyway (no credit: the transport saved is not counted); the rest is credited
+    e_m per unit put to use by a firm (links, facility deliveries to firms, recovered
+    secondary material); greening water and solar are left out."""
+    mat = v.catalogue.mat
+    fac_used = v.fac_flows.recovered - v.fac_parts[1]  # all recovered but outside uses
+    moved = v.link_flows.by_material + fac_used
+    credit = mat["co2_t_per_unit"] * (mat["disposal_usd"] >= 0)
+    return float(moved @ credit)
+
+
+def _private_benefit(v: MonthView) -> float:
+    return float(v.link_flows.benefit_usd + v.fac_flows.benefit_usd)
+
+
+def _social_benefit(v: MonthView) -> float:
+    lf = v.link_flows
+    transfers = lf.levy_avoided_usd + lf.subsidy_usd + v.fac_parts[2]
+    return _private_benefit(v) - transfers
+
+
+def _cross_national(v: MonthView) -> float:
+    rows = v.links.rows(ACTIVE)
+    if rows.size == 0:
+        return 0.0
+    nat = v.state.nat
+    return float((nat[v.links.s[rows]] != nat[v.links.u[rows]]).mean())
+
+
+def _largest_component_share(v: MonthView) -> float:
+    members = int(v.members[0].sum())
+    return v.network.largest_component / members if members else 0.0
+
+
+def _mean_lifetime(v: MonthView) -> float:
+    L, n = v.links, v.links.n
+    ended = L.status[:n] == ENDED
+    for why in network.NEVER_STARTED:
+        ended &= L.reason[:n] != REASONS.index(why)
+    return network.mean_lifetime(L.start[:n], L.end[:n], ended)
+
+
+HONEST: tuple[Indicator, ...] = (
+    Indicator(
+        "solid_generated_t",
+        "t",
+        "solid by-products generated (not water, energy or products)",
+        _solid_generated,
+        summary={"total_solid_generated_t": total},
+    ),
+    Indicator(
+        "solid_exchanged_t",
+        "t",
+        "solids exchanged by links or recovered by facilities",
+        _solid_exchanged,
+        summary={"total_solid_exchanged_t": total},
+    ),
+    Indicator(
+        "solid_landfilled_t",
+        "t",
+        "solids not exchanged (landfilled; unsold scrap is sold off-park)",
+        _solid_landfilled,
+        summary={"total_solid_landfilled_t": total},
+    ),
+    Indicator(
+        "solid_diversion_rate",
+        "share",
+        "solid diversion rate (solid exchanged / solid generated)",
+        _solid_diversion,
+        summary={"solid_diversion_rate": ratio_of_totals("solid_exchanged_t", "solid_generated_t")},
+    ),
+    Indicator(
+        "water_reused_m3",
+        "m3",
+        "treated water reused by firms (links and the central plant)",
+        _water_reused,
+        summary={"total_water_reused_m3": total},
+    ),
+    Indicator(
+        "water_greening_m3",
+        "m3",
+        "treated water used for greening by the central plant",
+        _water_greening,
+        summary={"total_water_greening_m3": total},
+    ),
+    Indicator(
+        "energy_exchanged_mwh",
+        "MWh",
+        "energy exchanged by links and networks (solar apart)",
+        _heat,
+        summary={"total_energy_exchanged_mwh": total},
+    ),
+    Indicator(
+        "solar_capacity_kwp",
+        "kWp",
+        "rooftop solar installed on the micro-grid's users",
+        _solar_kwp,
+        summary={"solar_capacity_kwp": LAST},
+    ),
+    Indicator(
+        "co2_avoided_counterfactual_t",
+        "t CO2",
+        "CO2 avoided against the counterfactual (no credit for streams sold today; no solar)",
+        _co2_counterfactual,
+        summary={"total_co2_avoided_counterfactual_t": total},
+    ),
+    Indicator(
+        "co2_avoided_solar_t",
+        "t CO2",
+        "CO2 avoided by solar (grid factor)",
+        lambda v: float(v.fac_flows.solar_mwh) * GRID_CO2_T_PER_MWH,
+        summary={"total_co2_avoided_solar_t": total},
+    ),
+    Indicator(
+        "private_benefit_usd",
+        "USD",
+        "firms' benefit, levies avoided and subsidies included",
+        _private_benefit,
+        summary={"total_private_benefit_usd": total},
+    ),
+    Indicator(
+        "social_benefit_usd",
+        "USD",
+        "benefit to society: firms' benefit less levies avoided and subsidies (transfers)",
+        _social_benefit,
+        summary={"total_social_benefit_usd": total},
+    ),
+    Indicator(
+        "cross_national_link_share",
+        "share",
+        "active links between firms of different nationalities",
+        _cross_national,
+        summary={"cross_national_link_share": LAST},
+    ),
+    Indicator(
+        "mean_degree",
+        "partners",
+        "mean partners per firm in links",
+        lambda v: float(v.network.mean_degree),
+        summary={"mean_degree": LAST},
+    ),
+    Indicator(
+        "hub_degree",
+        "count",
+        "partners of the top hub (the largest degree)",
+        lambda v: int(v.network.max_degree),
+        int,
+        {"hub_degree": LAST},
+    ),
+    Indicator(
+        "largest_component_share",
+        "share",
+        "firms in the largest linked component / firms in symbiosis",
+        _largest_component_share,
+        summary={"largest_component_share": LAST},
+    ),
+    Indicator(
+        "mean_link_lifetime_months",
+        "month",
+        "mean months delivered by ended links (-1 if none)",
+        _mean_lifetime,
+        summary={"mean_link_lifetime_months": LAST},
+    ),
+)
 
 LAST = last
 INDICATORS: tuple[Indicator, ...] = (
@@ -397,6 +649,7 @@ INDICATORS: tuple[Indicator, ...] = (
         bool,
         {"eip_certified": LAST, "first_certified_step": first_step(lambda s: s.astype(bool))},
     ),
+    *HONEST,
 )
 
 BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}

@@ -51,6 +51,8 @@ class LinkTable:
     tonnes: FloatArray = field(default_factory=lambda: np.zeros(0))  # delivered, cumulative
     benefit_total: FloatArray = field(default_factory=lambda: np.zeros(0))  # USD, cumulative
     facilitated: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # USD, cumulative: the part of benefit_total that is levies avoided and subsidies received
+    transfers_total: FloatArray = field(default_factory=lambda: np.zeros(0))
     n: int = 0  # rows in use; the arrays hold spare capacity beyond it
 
     def __post_init__(self) -> None:
@@ -145,13 +147,20 @@ class LinkTable:
         self.tonnes[rows] += delivered
         return rows, delivered, want, short
 
-    def to_frame(self, firms: FirmRegistry, materials: Sequence[str]) -> pd.DataFrame:
-        """One row per link (partners, material, start, end, tonnes, reason ended)."""
+    def to_frame(
+        self,
+        firms: FirmRegistry,
+        materials: Sequence[str],
+        distance_km: FloatArray | None = None,
+    ) -> pd.DataFrame:
+        """One row per link (partners, material, start, end, tonnes, reason ended), then the
+        partners' nationalities, the link's social benefit (``benefit_usd`` less levies avoided
+        and subsidies, §7.17) and, given one per link, its haulage distance."""
         n = self.n
         s_uid, u_uid = self.s_uid[:n], self.u_uid[:n]
         sup = [firms.identity(i) for i in s_uid]
         use = [firms.identity(i) for i in u_uid]
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "link_id": np.arange(n),
                 "supplier_id": s_uid,
@@ -172,6 +181,12 @@ class LinkTable:
                 "reason_ended": np.asarray(REASONS, dtype=object)[self.reason[:n]],
             }
         )
+        frame["supplier_nationality"] = [f.nationality for f in sup]
+        frame["user_nationality"] = [f.nationality for f in use]
+        frame["social_benefit_usd"] = self.benefit_total[:n] - self.transfers_total[:n]
+        if distance_km is not None:
+            frame["distance_km"] = np.asarray(distance_km, dtype=float)
+        return frame
 
 
 @dataclass
@@ -182,6 +197,10 @@ class LinkFlows:
     inn: FloatArray  # (N, M) received by user
     by_material: FloatArray  # (M,)
     benefit_usd: float = 0.0
+    # of benefit_usd, the transfers (§7.17): levies the suppliers no longer pay, and the
+    # exchange and capital subsidies the links receive
+    levy_avoided_usd: float = 0.0
+    subsidy_usd: float = 0.0
 
     @classmethod
     def empty(cls, n: int, m: int) -> LinkFlows:
@@ -195,3 +214,7 @@ class LinkFlows:
         self.inn += np.bincount(u * M + m, delivered, n * M).reshape(n, M)
         self.by_material += np.bincount(m, delivered, M)
         self.benefit_usd += float(benefit.sum())
+
+    def add_transfers(self, levy_avoided: FloatArray, subsidy: FloatArray) -> None:
+        self.levy_avoided_usd += float(levy_avoided.sum())
+        self.subsidy_usd += float(subsidy.sum())

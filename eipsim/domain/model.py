@@ -25,7 +25,13 @@ from mesa.datacollection import DataCollector
 
 from eipsim.domain import behaviour, indicators
 from eipsim.domain.agents import Firm, Government, Operator
-from eipsim.domain.economics import Candidates, EconParams, candidate_pairs, pair_economics
+from eipsim.domain.economics import (
+    Candidates,
+    EconParams,
+    candidate_pairs,
+    pair_economics,
+    transfers,
+)
 from eipsim.domain.facilities import Flows, ParkNow
 from eipsim.domain.indicators import MonthView
 from eipsim.domain.links import ACTIVE, PENDING, LinkFlows, LinkTable
@@ -257,9 +263,11 @@ class EIPModel(mesa.Model):
         ]
 
     def links_frame(self) -> pd.DataFrame:
-        """One row per link ever formed (``LinkTable.to_frame``), with each material's unit."""
-        cat = self.catalogue
-        frame = self.links.to_frame(self.firm_registry, cat.materials)
+        """One row per link ever formed (``LinkTable.to_frame``), with each material's unit
+        and the haulage distance between its partners' plots."""
+        cat, L = self.catalogue, self.links
+        dist = self.distance_km(L.s[: L.n], L.u[: L.n])
+        frame = L.to_frame(self.firm_registry, cat.materials, distance_km=dist)
         units = dict(zip(cat.materials, cat.mat["unit"], strict=True))
         frame["unit"] = [units[m] for m in frame["material"]]
         return frame
@@ -455,14 +463,20 @@ class EIPModel(mesa.Model):
         if rows.size == 0:
             return flows
         s, u, m = L.s[rows], L.u[rows], L.m[rows]
+        cands = self.candidates(s, u, m, delivered, L.facilitated[rows])
+        paid_off = (self.steps - L.start[rows]) >= self.sc.costs.horizon_months
         e = pair_economics(
             self.econ,
-            self.candidates(s, u, m, delivered, L.facilitated[rows]),
+            cands,
             self._sunk_permits,  # a running link's permit is paid: no permit cost
             self.connection_usd,
-            paid_off=(self.steps - L.start[rows]) >= self.sc.costs.horizon_months,
+            paid_off=paid_off,
         )
         L.benefit_total[rows] += e.benefit
+        # honest indicators (issue 8, item 10): the transfers counted inside e.benefit
+        xfer = transfers(self.econ, cands, self.connection_usd, paid_off=paid_off)
+        L.transfers_total[rows] += xfer.total
+        flows.add_transfers(xfer.levy_avoided, xfer.exchange_subsidy + xfer.capex_subsidy)
         # Trust: the user judges deliveries, the supplier judges uptake.
         kept = short <= SHORTFALL_TOLERANCE
         self.trust.raise_toward_one(u[kept], s[kept], tr.delivery_gain)

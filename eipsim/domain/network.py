@@ -1,0 +1,124 @@
+"""Network measures of the symbiosis link graph (docs/ODD.md, §7.17 "Network").
+
+The link graph has one node per firm with an active link and one undirected edge per pair of
+firms that exchange anything (either direction, any material): a firm's degree is its
+number of distinct partners. Nothing here draws a random number; ties are broken by the
+smallest node id, so the measures are a function of the links alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from eipsim.domain.types import BoolArray, IntArray
+
+# links ended by a refused permit never delivered: they have no lifetime
+NEVER_STARTED = ("permit_refused",)
+
+
+@dataclass(frozen=True)
+class NetworkMeasures:
+    nodes: int  # firms with at least one active link
+    edges: int  # pairs of firms linked
+    mean_degree: float  # 2 edges / nodes (0 with no links)
+    max_degree: int  # the top hub's degree (0 with no links)
+    hub: int  # node id of the top hub (the smallest id among equals), -1 with no links
+    largest_component: int  # firms in the largest connected component (0 with no links)
+
+
+def link_graph(s: IntArray, u: IntArray) -> nx.Graph:
+    """The undirected simple graph of the pairs (s[k], u[k]); a firm linked to itself (none
+    are) and repeated pairs count once."""
+    g = nx.Graph()
+    g.add_edges_from((int(a), int(b)) for a, b in zip(s, u, strict=True) if a != b)
+    return g
+
+
+def measures(s: IntArray, u: IntArray) -> NetworkMeasures:
+    """Degree distribution, top hub and largest component of the links (s[k], u[k]).
+
+    Computed with numpy and a union-find (a month's indicators must stay cheap: networkx
+    would cost a tenth of a run); ``link_graph`` gives the same graph in networkx, and a
+    test checks that both agree."""
+    s, u = np.asarray(s, dtype=np.int64), np.asarray(u, dtype=np.int64)
+    keep = s != u
+    a, b = np.minimum(s[keep], u[keep]), np.maximum(s[keep], u[keep])
+    if a.size == 0:
+        return NetworkMeasures(0, 0, 0.0, 0, -1, 0)
+    nodes = np.unique(np.concatenate([a, b]))
+    ia, ib = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+    n = nodes.size
+    pair = np.unique(ia * n + ib)
+    ia, ib = pair // n, pair % n
+    deg = np.bincount(ia, minlength=n) + np.bincount(ib, minlength=n)
+    top = int(np.argmax(deg))  # the first maximum: the smallest id
+    largest = _largest_component(n, ia.tolist(), ib.tolist())
+    return NetworkMeasures(
+        int(n), int(pair.size), 2.0 * pair.size / n, int(deg[top]), int(nodes[top]), largest
+    )
+
+
+def _largest_component(n: int, a: list[int], b: list[int]) -> int:
+    """Size of the largest connected component of nodes 0..n-1 with edges (a[k], b[k])."""
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for x, y in zip(a, b, strict=True):
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+    sizes: dict[int, int] = {}
+    for x in range(n):
+        r = root(x)
+        sizes[r] = sizes.get(r, 0) + 1
+    return max(sizes.values())
+
+
+def mean_lifetime(start: IntArray, end: IntArray, ended: BoolArray) -> float:
+    """Mean months from first delivery month to end over the ``ended`` links, -1 if none."""
+    if not ended.any():
+        return -1.0
+    return float(np.mean(end[ended] - start[ended]))
+
+
+def frame_measures(links: pd.DataFrame) -> dict[str, Any]:
+    """The network measures of a links table (``EIPModel.links_frame``, ``RunResult.links``)
+    at its end, with the top hub named: its agent id, name and sector. The run summary has
+    the numeric measures (``mean_degree``, ``hub_degree``, ``largest_component_share``,
+    ``mean_link_lifetime_months``); the hub's name and sector are strings, which the sweeps'
+    float summary columns cannot hold, so they are here. Nodes are agent ids, so a firm
+    that left keeps its own node."""
+    act = links[links["status"] == "active"]
+    nm = measures(act["supplier_id"].to_numpy(), act["user_id"].to_numpy())
+    hub_name, hub_sector = "", ""
+    if nm.hub >= 0:
+        for role in ("supplier", "user"):
+            rows = act[act[f"{role}_id"] == nm.hub]
+            if len(rows):
+                hub_name = str(rows[f"{role}_name"].iloc[0])
+                hub_sector = str(rows[f"{role}_sector"].iloc[0])
+                break
+    ended = (links["status"] == "ended") & ~links["reason_ended"].isin(NEVER_STARTED)
+    return {
+        "firms_in_links": nm.nodes,
+        "linked_pairs": nm.edges,
+        "mean_degree": nm.mean_degree,
+        "max_degree": nm.max_degree,
+        "hub_id": nm.hub,
+        "hub_name": hub_name,
+        "hub_sector": hub_sector,
+        "largest_component": nm.largest_component,
+        "mean_link_lifetime_months": mean_lifetime(
+            links["start_step"].to_numpy(), links["end_step"].to_numpy(), ended.to_numpy()
+        ),
+    }
