@@ -320,19 +320,17 @@ def Controller(
             )
     with solara.Row(style="gap:8px;align-items:flex-end;flex-wrap:wrap"):
         with solara.Div(style="flex:1;min-width:150px"):
-            solara.SliderInt(
-                f"{t('play_interval', lang)}: {interval.value}",
-                value=interval,
-                min=0,
-                max=2000,
-                step=50,
+            html(
+                f"{t('play_interval', lang)}: <b>{interval.value}</b>",
+                style="font-size:12px;color:#444",
             )
+            solara.SliderInt("", value=interval, min=0, max=2000, step=50)
         solara.InputInt(
             t("update_every", lang),
             value=every,
             continuous_update=False,
             classes=["eip-every"],
-            style="max-width:120px",
+            style="max-width:130px",
         )
     if done:
         solara.Info(t("finished", lang), dense=True)

@@ -43,7 +43,7 @@ def _guess(name: str) -> Indicator:
     return Indicator(name, u, kpi_name(name, "en"), kind)
 
 
-NOT_UNITS = {"count", "share", "trust 0-1", "0-1 score", "yes/no", "month", ""}
+NOT_UNITS = {"count", "share", "trust 0-1", "0-1 score", "yes/no", "month", "partners", ""}
 
 
 def _kind(kind: str) -> str:
@@ -110,8 +110,11 @@ class Panel:
         labels = {
             "government_revenue_usd": t("public_revenue", lang),
             "government_spending_usd": t("public_spending", lang),
+            "government_budget_usd": t("public_net", lang),
             "exchanged_t": t("tonnes_exchanged", lang),
             "landfilled_t": t("tonnes_landfilled", lang),
+            "solid_exchanged_t": t("tonnes_exchanged", lang),
+            "solid_landfilled_t": t("tonnes_not_exchanged", lang),
             "mean_trust_same_nationality": t("trust_within", lang),
             "mean_trust_cross_nationality": t("trust_across", lang),
         }
@@ -133,9 +136,14 @@ def panel_table(indicators: tuple[Indicator, ...] | None = None) -> dict[str, Pa
 
     add("adoption_share", ("adoption_share",))
     add("active_links", ("active_links",), "chart_links")
-    add("tonnes", ("exchanged_t", "landfilled_t"), "chart_tonnes")
+    if "solid_exchanged_t" in ind and "solid_landfilled_t" in ind:  # water would swamp them
+        add("tonnes", ("solid_exchanged_t", "solid_landfilled_t"), "chart_solid")
+    else:
+        add("tonnes", ("exchanged_t", "landfilled_t"), "chart_tonnes")
     add("eip_score", ("eip_score",), "chart_eip")
     add("trust", ("mean_trust_same_nationality", "mean_trust_cross_nationality"), "chart_trust")
+    add("water", ("water_reused_m3", "water_greening_m3"), "chart_water")
+    add("benefits", ("private_benefit_usd", "social_benefit_usd"), "chart_benefits")
     if "government_revenue_usd" in ind and "government_spending_usd" in ind:
         add("public", ("government_revenue_usd", "government_spending_usd"), "chart_public")
     else:
@@ -147,7 +155,14 @@ def panel_table(indicators: tuple[Indicator, ...] | None = None) -> dict[str, Pa
     return out
 
 
-DEFAULT_PANELS = ("adoption_share", "active_links", "tonnes", "eip_score")
+DEFAULT_PANELS = (
+    "adoption_share",
+    "active_links",
+    "tonnes",
+    "eip_score",
+    "co2_avoided_t",
+    "public",
+)
 
 
 def schedule_markers(sc: Any, lang: str) -> list[tuple[int, str]]:
