@@ -290,19 +290,72 @@ def test_cost_disclosure_refused_under_confidentiality():
 #   S_i = 10 x (-100 + 10 x 0) = -1000  (tax does not apply: scrap is sold, not landfilled)
 #   S_j = 10 x 300 = 3000
 #   transport = 10 x 0.12 x 1 = 1.2; treatment = 100; transaction = 36000 x 0.6 / 36 = 600
-#   C = 701.2; B = 1298.8; proportional: S_i weighs 0 -> B_i = 0, B_j = 1298.8
+#   C = 701.2; B = 1298.8
+#   proportional to the value each side brings: |S_i| = 1000, |S_j| = 3000, so
+#   B_i = 1298.8 x 1000 / 4000 = 324.7 and B_j = 974.1 (the supplier, which could sell its
+#   scrap anyway, still has a share); alpha = (S_i - B_i) / C = -1324.7 / 701.2
 
 
-def test_case_c_negative_saving_weighs_zero_in_proportional_split():
+def test_case_c_proportional_split_counts_a_forgone_sale():
     e = one(params(bargaining="proportional"), SCRAP, 10.0, 1.0, 0.8, 0.8, conf_s=0.0, conf_u=0.0)
     assert e.saving_s[0] == pytest.approx(-1000.0)
     assert e.cost[0] == pytest.approx(701.2)
     assert e.benefit[0] == pytest.approx(1298.8)
-    assert e.benefit_s[0] == pytest.approx(0.0)
-    assert e.benefit_u[0] == pytest.approx(1298.8)
-    assert e.alpha[0] == pytest.approx(-1000.0 / 701.2)
+    assert e.benefit_s[0] == pytest.approx(324.7)
+    assert e.benefit_u[0] == pytest.approx(974.1)
+    assert e.alpha[0] == pytest.approx(-1324.7 / 701.2)
     nash = one(params(), SCRAP, 10.0, 1.0, 0.8, 0.8, conf_s=0.0, conf_u=0.0)
     assert nash.benefit_s[0] == pytest.approx(649.4)
+
+
+def test_generalised_nash_gives_the_supplier_its_bargaining_power():
+    """beta = 0.7: B_i = 0.7 x 1298.8 = 909.16, B_j = 389.64."""
+    e = one(
+        params(supplier_bargaining_power=0.7), SCRAP, 10.0, 1.0, 0.8, 0.8, conf_s=0.0, conf_u=0.0
+    )
+    assert e.benefit_s[0] == pytest.approx(909.16)
+    assert e.benefit_u[0] == pytest.approx(389.64)
+
+
+# -- risk per failure event (costs.risk_model = per_event) ---------------------------------------
+#   Case A (slag, 100 t over 2 km, Nash, B_i = B_j = 3048) with the user believing the supplier
+#   fails 4 % of months and a one-month lead time, the supplier believing the user fails 2 %:
+#   one-off costs = (transaction 780 + capital 0 + permit 100) x 36 = 31,680; stranded on a
+#   failure = 0.5 x 31,680 x 0.2 (breakdown_after_failure) = 3,168; alpha = (S_i - B_i)/C =
+#   (3000 - 3048)/904 < 0, so the supplier's share of the one-offs clips to 0.
+#   X_j = 1 x 0.3 x (0.8 x 100 x 50) + 1 x 3,168 = 1,200 + 3,168 = 4,368
+#   X_i = 1 x 100 x (20 + 10) + 0 = 3,000
+#   E_j = 0.96 x 3048 - 0.04 x 4368 = 2,751.36;  E_i = 0.98 x 3048 - 0.02 x 3000 = 2,927.04
+
+
+def test_per_event_exposure_by_hand():
+    p = params(risk_model="per_event")
+    c = cand(SLAG, 100.0, 2.0, 0.8, 0.6)
+    c.fail_s, c.fail_u, c.lead_u = np.array([0.04]), np.array([0.02]), np.array([1.0])
+    e = pair_economics(p, c, np.array([False, False, True]), NO_NETWORK)
+    assert e.benefit_u[0] == pytest.approx(3048.0)
+    assert e.expected_u[0] == pytest.approx(0.96 * 3048.0 - 0.04 * 4368.0)
+    assert e.expected_s[0] == pytest.approx(0.98 * 3048.0 - 0.02 * 3000.0)
+    # no failure expected: the expected gain is the benefit itself
+    c.fail_s, c.fail_u = np.array([0.0]), np.array([0.0])
+    e = pair_economics(p, c, np.array([False, False, True]), NO_NETWORK)
+    assert e.expected_u[0] == pytest.approx(e.benefit_u[0])
+
+
+def test_per_event_risk_is_far_below_the_monthly_share_at_moderate_trust():
+    """The review's finding: at trust 0.6 the monthly-share rule treats the partner as
+    failing 40 % of months; per event, a partner trusted at 0.6 is believed to fail
+    0.1 x 0.4 = 4 % of months (before any history)."""
+    legacy = case_a(params())
+    c = cand(SLAG, 100.0, 2.0, 0.6, 0.6)
+    c.fail_s = c.fail_u = np.array([0.1 * 0.4])
+    c.lead_u = np.array([1.0])
+    per_event = pair_economics(
+        params(risk_model="per_event"), c, np.array([False, False, True]), NO_NETWORK
+    )
+    gap_legacy = legacy.benefit_u[0] - legacy.expected_u[0]
+    gap_event = per_event.benefit_u[0] - per_event.expected_u[0]
+    assert gap_event < 0.5 * gap_legacy
 
 
 # -- acceptance ----------------------------------------------------------------------------------

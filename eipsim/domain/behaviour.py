@@ -14,6 +14,17 @@ from eipsim.domain.economics import Candidates, EconParams, PairEconomics
 from eipsim.domain.types import BoolArray, FloatArray
 
 
+def willingness(trust: FloatArray, threshold: float, slope: float) -> FloatArray:
+    """The chance a firm is willing to negotiate with a partner it trusts at ``trust``
+    (personal and institutional together): a logistic curve around the threshold, of width
+    ``slope`` (Ghali et al. 2017 use a hard threshold: slope 0)."""
+    if slope <= 0:
+        return (trust >= threshold).astype(float)
+    z = np.clip((trust - threshold) / slope, -50.0, 50.0)
+    result: FloatArray = 1.0 / (1.0 + np.exp(-z))
+    return result
+
+
 def accepts_link(
     e: PairEconomics,
     p: EconParams,
@@ -21,16 +32,30 @@ def accepts_link(
     hurdle_s: FloatArray,
     hurdle_u: FloatArray,
     threshold: float,
+    slope: float = 0.0,
+    draws: FloatArray | None = None,
 ) -> BoolArray:
-    """Both sides negotiate (trust >= threshold), both gain after weighing the partner's
-    reliability (E_i >= h_i * B_i, so a firm with a higher hurdle needs more trust), and a
+    """Both sides negotiate, both gain after weighing the partner's reliability, and a
     material that needs cost disclosure is only exchanged where each side trusts the other
-    at least as much as its parent company's confidentiality."""
-    talks = (c.trust_su >= threshold) & (c.trust_us >= threshold)
+    at least as much as its parent company's confidentiality.
+
+    Willingness to negotiate is graded (``willingness``) on each side's effective trust
+    (``Candidates.effective_trust``: personal trust with the institutional trust of a
+    broker's guarantee, a standard or a contract); with ``draws`` (two uniform numbers per
+    candidate) each side decides by its chance, without them by the even chance (trust at
+    the threshold or above). A side gains when its expected gain E_i, net of the risk of
+    the partner failing, is at least its hurdle h_i times B_i."""
+    eff_su, eff_us = c.effective_trust()
+    if draws is None:
+        talks = (eff_su >= threshold) & (eff_us >= threshold)
+    else:
+        talks = (draws[0] < willingness(eff_su, threshold, slope)) & (
+            draws[1] < willingness(eff_us, threshold, slope)
+        )
     gains = (e.benefit > 0) & (e.expected_s >= hurdle_s * e.benefit_s)
     gains &= e.expected_u >= hurdle_u * e.benefit_u
     needs = p.mat["needs_cost_disclosure"][c.m]
-    disclose = ~needs | ((c.conf_s <= c.trust_su) & (c.conf_u <= c.trust_us))
+    disclose = ~needs | ((c.conf_s <= eff_su) & (c.conf_u <= eff_us))
     result: BoolArray = talks & gains & disclose & (e.q > 0)
     return result
 

@@ -90,6 +90,20 @@ class Candidates:
     conf_s: FloatArray  # confidentiality of each side
     conf_u: FloatArray
     facilitated: BoolArray  # introduced by a broker, or cost data shared on the platform
+    # Beliefs about failures (monthly rates) and the user's re-sourcing lead time; zero
+    # where they do not matter (a running link re-priced each month).
+    fail_s: FloatArray | None = None  # the user's belief that the supplier fails a month
+    fail_u: FloatArray | None = None  # the supplier's belief that the user fails an uptake
+    lead_u: FloatArray | None = None  # months the user pays a premium after a failure
+    inst: FloatArray | None = None  # institutional trust: broker, standard, contract
+
+    def effective_trust(self) -> tuple[FloatArray, FloatArray]:
+        """Each side's trust in the other with institutional trust added as an independent
+        source of assurance: 1 - (1 - T)(1 - I)."""
+        if self.inst is None:
+            return self.trust_su, self.trust_us
+        keep = 1.0 - self.inst
+        return 1.0 - (1.0 - self.trust_su) * keep, 1.0 - (1.0 - self.trust_us) * keep
 
     def __len__(self) -> int:
         return int(self.q.size)
@@ -154,22 +168,43 @@ def pair_economics(
         permit = np.where(paid_off, 0.0, permit)
     C = transport + treat + transaction + capital + permit - subsidy
     B = S_s + S_u - C
-    if p.nash:
-        B_s = 0.5 * B
+    if p.nash:  # generalised Nash over the status quo: the supplier gets beta of B
+        B_s = k.supplier_bargaining_power * B
     else:
-        # in proportion to savings; a negative saving (a scrap's forgone sale) weighs 0
-        pos_s, pos_u = np.maximum(S_s, 0.0), np.maximum(S_u, 0.0)
-        tot = pos_s + pos_u
-        B_s = B * np.divide(pos_s, tot, out=np.full_like(B, 0.5), where=tot > 0)
+        # in proportion to the value each side brings: the stream's outside value for the
+        # supplier (|S_i|, even when it is a forgone sale), the virgin input for the user
+        abs_s, abs_u = np.abs(S_s), np.abs(S_u)
+        tot = abs_s + abs_u
+        B_s = B * np.divide(abs_s, tot, out=np.full_like(B, 0.5), where=tot > 0)
     B_u = B - B_s
     alpha = np.divide(S_s - B_s, C, out=np.full_like(B, 0.5), where=np.abs(C) > 1e-12)
-    # A written contract's penalty clauses cover part of what a failure would cost.
+    if k.risk_model == "monthly_share":
+        # The first version's exposure (docs/ODD.md, "Known limitations"): a share of the
+        # replaced input's value at risk every month, weighted by distrust.
+        cover = 1.0 - k.contract_exposure_cut * p.contract
+        stranded_m = 0.5 * (capital + transaction)
+        X_s = stranded_m * cover
+        X_u = (q * gamma[m] * virgin[m] * k.emergency_premium + stranded_m) * cover
+        E_s = c.trust_su * B_s - (1.0 - c.trust_su) * X_s
+        E_u = c.trust_us * B_u - (1.0 - c.trust_us) * X_u
+        return PairEconomics(q, S_s, S_u, C, capital, transaction, B, B_s, B_u, alpha, E_s, E_u)
+    # Risk, per failure event (docs/ODD.md, "Risk and reliability"): with monthly failure
+    # rate p, a side expects (1 - p) B_i - p X_i, X_i being what one failure costs it: the
+    # user buys virgin input at a premium for the lead time, the supplier disposes of its
+    # stream for the lead time, and with some chance the link ends and the unamortised
+    # one-off costs are stranded. A written contract's penalty covers part of X.
+    zero = np.zeros_like(q)
+    fail_s = zero if c.fail_s is None else c.fail_s
+    fail_u = zero if c.fail_u is None else c.fail_u
+    lead_u = zero if c.lead_u is None else c.lead_u
     cover = 1.0 - k.contract_exposure_cut * p.contract
-    stranded = 0.5 * (capital + transaction)
-    X_s = stranded * cover
-    X_u = (q * gamma[m] * virgin[m] * k.emergency_premium + stranded) * cover
-    E_s = c.trust_su * B_s - (1.0 - c.trust_su) * X_s
-    E_u = c.trust_us * B_u - (1.0 - c.trust_us) * X_u
+    one_off = (capital + transaction + permit) * k.horizon_months
+    share_s = np.clip(alpha, 0.0, 1.0)
+    stranded = 0.5 * one_off * k.breakdown_after_failure
+    X_u = lead_u * k.emergency_premium * gamma[m] * q * virgin[m] + (1.0 - share_s) * stranded
+    X_s = k.resourcing_lead_time_months * q * np.maximum(p.avoided[m], 0.0) + share_s * stranded
+    E_s = (1.0 - fail_u) * B_s - fail_u * X_s * cover
+    E_u = (1.0 - fail_s) * B_u - fail_s * X_u * cover
     return PairEconomics(q, S_s, S_u, C, capital, transaction, B, B_s, B_u, alpha, E_s, E_u)
 
 

@@ -36,6 +36,7 @@ from eipsim.domain.facilities import Flows, ParkNow
 from eipsim.domain.indicators import MonthView
 from eipsim.domain.links import ACTIVE, PENDING, LinkFlows, LinkTable
 from eipsim.domain.park import CLUSTER_BY, Park, choose_plot
+from eipsim.domain.reliability import Reliability
 from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState
 from eipsim.domain.trust import TrustMatrix
 from eipsim.domain.types import BoolArray, FloatArray, IntArray
@@ -43,7 +44,7 @@ from eipsim.scenario.catalogue import load_catalogue
 from eipsim.scenario.schema import Scenario
 
 MIN_Q = 1.0  # smallest monthly quantity worth a link (t or MWh); assumed
-SHORTFALL_TOLERANCE = 0.05  # a delivery within 5 % of what was wanted counts as kept
+LEGACY_TOLERANCE = 0.05  # trust.judge_deliveries = against_demand: within 5 % counts as kept
 
 
 @dataclass
@@ -101,6 +102,7 @@ class EIPModel(mesa.Model):
         self.n_mat = M
         self.state = FirmState(n, M)
         self.trust = TrustMatrix(n)
+        self.reliability = Reliability(n)
         self.links = LinkTable()
         self.econ = EconParams.build(cat.mat, scenario.costs, scenario.government)
         self.firm_at: list[Firm | None] = [None] * n
@@ -124,6 +126,7 @@ class EIPModel(mesa.Model):
         self.metrics: dict[str, Any] = {}
         self.assessment: dict[str, tuple[float, float, bool, str]] = {}
         self.rejected_prospects = 0
+        self.renegotiations = 0
         self._last_delivered: dict[int, float] = {}
         self._populate(roster)
         self.datacollector = IndicatorCollector()
@@ -235,6 +238,7 @@ class EIPModel(mesa.Model):
             fac.drop(slot)
         self.state.clear(slot)
         self.trust.clear(slot)
+        self.reliability.clear(slot)
         self.firm_at[slot] = None
         firm.remove()
 
@@ -278,8 +282,9 @@ class EIPModel(mesa.Model):
         For every firm with which it could trade a stream (its uncommitted supply against the
         other's uncommitted demand, or the reverse), the reason a link would not form today,
         checked in the order a negotiation meets them: "not known" (neither knows of the
-        other, and no platform or broker put them in touch), "trust" (one side's trust is
-        below the negotiation threshold), "confidentiality" (the material needs cost data
+        other, and no platform or broker put them in touch), "trust" (one side's effective
+        trust, institutional trust included, is below the negotiation threshold, so it is
+        more likely than not to refuse to negotiate), "confidentiality" (the material needs cost data
         that a side's parent company will not share with this partner), "permit" (it pays
         only without the permit a missing reuse standard requires), "economics" (it does not
         pay both sides after weighing the partner's reliability), or "ok"."""
@@ -301,7 +306,7 @@ class EIPModel(mesa.Model):
             u = partner if sup_side else np.full(j.size, slot)
             q = np.minimum(res_s[s, m], res_d[u, m])
             facil = st.facilitated[s, u]
-            c = self.candidates(s, u, m, q, facil)
+            c = self.negotiation(s, u, m, q, facil, st.facilitated[s, u], res_s)
             e = pair_economics(self.econ, c, self.standard, self.connection_usd)
             paid = pair_economics(self.econ, c, np.ones_like(self.standard), self.connection_usd)
             ok = behaviour.accepts_link(
@@ -311,9 +316,10 @@ class EIPModel(mesa.Model):
                 paid, self.econ, c, st.hurdle[s], st.hurdle[u], self.sc.trust.threshold
             )
             thr = self.sc.trust.threshold
-            trusting = (c.trust_su >= thr) & (c.trust_us >= thr)
+            eff_su, eff_us = c.effective_trust()
+            trusting = (eff_su >= thr) & (eff_us >= thr)
             needs = self.catalogue.mat["needs_cost_disclosure"][m]
-            discloses = ~needs | ((c.conf_s <= c.trust_su) & (c.conf_u <= c.trust_us))
+            discloses = ~needs | ((c.conf_s <= eff_su) & (c.conf_u <= eff_us))
             talk = behaviour.tells_about_streams(c.trust_su, c.trust_us, c.conf_s, c.conf_u)
             known = (st.known[s, u] & talk) | facil
             for i in range(j.size):
@@ -354,6 +360,62 @@ class EIPModel(mesa.Model):
             np.maximum(st.base_supply - out, 0.0) * alive,
             np.maximum(st.base_demand - inn, 0.0) * alive,
         )
+
+    def negotiation(
+        self,
+        s: IntArray,
+        u: IntArray,
+        m: IntArray,
+        q: FloatArray,
+        facilitated: BoolArray,
+        brokered: BoolArray,
+        res_supply: FloatArray,
+    ) -> Candidates:
+        """Candidate links as the two sides weigh them before agreeing: with each side's
+        belief that the other fails (``Reliability``), the user's re-sourcing lead time
+        (shorter when another firm in the park has the material to spare) and the pair's
+        institutional trust: a broker's guarantee, a reuse standard in force for a material
+        that needs one, written contracts."""
+        c = self.candidates(s, u, m, q, facilitated)
+        tr, k, rel = self.sc.trust, self.sc.costs, self.reliability
+        if k.risk_model == "per_event":
+            phi, kappa = tr.failure_rate_at_no_trust, tr.reliability_prior_months
+            c.fail_s = rel.failure_rate(u, s, c.trust_us, phi, kappa)
+            c.fail_u = rel.failure_rate(s, u, c.trust_su, phi, kappa)
+            spare = res_supply >= MIN_Q
+            others = spare.sum(axis=0)[m] - spare[s, m]
+            c.lead_u = np.where(
+                others > 0, k.alternative_lead_time_months, k.resourcing_lead_time_months
+            )
+        if tr.broker_guarantee or tr.standard_assurance or tr.contract_assurance:
+            assured = self.catalogue.needs_standard[m] & self.standard[m]
+            c.inst = 1.0 - (
+                (1.0 - tr.broker_guarantee * brokered)
+                * (1.0 - tr.standard_assurance * assured)
+                * (1.0 - tr.contract_assurance * self.econ.contract)
+            )
+        return c
+
+    def _renegotiate(self) -> None:
+        """Contracts follow capacity: where a firm's contracted quantities of a material
+        exceed what it now expects to supply (after RECP, say) or use, its links of that
+        material are scaled down in proportion."""
+        L, st = self.links, self.state
+        live = L.live_rows()
+        if live.size == 0:
+            return
+        out, inn = L.committed(self.park.n_plots, self.n_mat)
+        s, u, m = L.s[live], L.u[live], L.m[live]
+        cap_s, com_s = st.base_supply[s, m], out[s, m]
+        cap_u, com_u = st.base_demand[u, m], inn[u, m]
+        scale = np.minimum(
+            np.divide(cap_s, com_s, out=np.ones_like(com_s), where=com_s > cap_s),
+            np.divide(cap_u, com_u, out=np.ones_like(com_u), where=com_u > cap_u),
+        )
+        cut = scale < 1.0 - 1e-9
+        if cut.any():
+            L.q[live[cut]] *= scale[cut]
+            self.renegotiations += int(cut.sum())
 
     def candidates(
         self, s: IntArray, u: IntArray, m: IntArray, q: FloatArray, facilitated: BoolArray
@@ -410,6 +472,8 @@ class EIPModel(mesa.Model):
         self._search_and_form(t)
         self._spread_trust()
         self._review_recp()
+        if self.sc.costs.renegotiate:
+            self._renegotiate()
         self._exits_and_arrivals()
         self.government.account(link_flows, res_supply, fac)
         view = self._month_view(supply, res_supply, link_flows, fac)
@@ -457,7 +521,11 @@ class EIPModel(mesa.Model):
     def _deliver(self, supply: FloatArray, demand_factor: FloatArray) -> LinkFlows:
         """Active links carry this month's quantities; trust and link survival follow."""
         L, n, M, tr = self.links, self.park.n_plots, self.n_mat, self.sc.trust
-        rows, delivered, want, short = L.deliver(supply, demand_factor)
+        # Against the contract, a user asks for its demand this month up to what it
+        # contracted; the first version let it ask for more (docs/ODD.md, limitations).
+        by_contract = tr.judge_deliveries == "against_contract"
+        asked = np.minimum(demand_factor, 1.0) if by_contract else demand_factor
+        rows, delivered, want, short = L.deliver(supply, asked)
         self._last_delivered = dict(zip(rows.tolist(), delivered.tolist(), strict=True))
         flows = LinkFlows.empty(n, M)
         if rows.size == 0:
@@ -477,14 +545,23 @@ class EIPModel(mesa.Model):
         xfer = transfers(self.econ, cands, self.connection_usd, paid_off=paid_off)
         L.transfers_total[rows] += xfer.total
         flows.add_transfers(xfer.levy_avoided, xfer.exchange_subsidy + xfer.capex_subsidy)
-        # Trust: the user judges deliveries, the supplier judges uptake.
-        kept = short <= SHORTFALL_TOLERANCE
+        # Trust and reliability beliefs: the user judges deliveries, the supplier uptake,
+        # each against what was contracted, with the stream's known month-to-month
+        # variability as tolerance: noise both sides expect is not a failure.
+        if by_contract:
+            tol = tr.delivery_tolerance_sd * self.catalogue.mat["variability"][m]
+        else:
+            tol = np.full(rows.size, LEGACY_TOLERANCE)
+        kept = short <= tol
         self.trust.raise_toward_one(u[kept], s[kept], tr.delivery_gain)
         self.trust.lower(u[~kept], s[~kept], tr.shortfall_loss * short[~kept])
         uptake = np.divide(want, L.q[rows], out=np.ones_like(want), where=L.q[rows] > 0)
-        taken = uptake >= 1.0 - SHORTFALL_TOLERANCE
+        taken = uptake >= 1.0 - tol
         self.trust.raise_toward_one(s[taken], u[taken], tr.delivery_gain)
         self.trust.lower(s[~taken], u[~taken], 0.5 * tr.shortfall_loss * (1.0 - uptake[~taken]))
+        if self.sc.costs.risk_model == "per_event":
+            self.reliability.observe(u, s, ~kept)
+            self.reliability.observe(s, u, ~taken)
         # Survival: losses for too long, or trust collapsed on either side.
         losing = (e.benefit_s < 0) | (e.benefit_u < 0)
         L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
@@ -558,10 +635,13 @@ class EIPModel(mesa.Model):
         facil = st.facilitated[s, u]
         if self.operator.shares_cost_data():
             facil = facil | (st.listed[s] & st.listed[u])
-        c = self.candidates(s, u, m, q, facil)
+        c = self.negotiation(s, u, m, q, facil, st.facilitated[s, u], res_s)
         e = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        tr = self.sc.trust
+        # graded willingness draws two numbers per candidate; a hard threshold draws none
+        draws = self.rng.random((2, s.size)) if tr.negotiation_slope > 0 else None
         ok = behaviour.accepts_link(
-            e, self.econ, c, st.hurdle[s], st.hurdle[u], self.sc.trust.threshold
+            e, self.econ, c, st.hurdle[s], st.hurdle[u], tr.threshold, tr.negotiation_slope, draws
         )
         st.planning[s[e.benefit > 0]] = True
         st.planning[u[e.benefit > 0]] = True

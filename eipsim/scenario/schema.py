@@ -172,21 +172,28 @@ class TrustConfig(_Strict):
         description="a delivery short by more than this many standard deviations of the "
         "stream's monthly variability is a failure; less is expected noise (assumed)",
     )
+    judge_deliveries: Literal["against_demand", "against_contract"] = Field(
+        "against_demand",
+        description="against_demand: the first version's rule, a supplier judged against the "
+        "user's demand this month with a 5 % tolerance (a known artefact, docs/ODD.md); "
+        "against_contract: against what it contracted, with the stream's variability as "
+        "tolerance (delivery_tolerance_sd), and the same for the user's uptake",
+    )
     negotiation_slope: float = Field(
-        0.05,
+        0.0,
         ge=0,
         le=1,
         description="width of the logistic willingness to negotiate around the threshold; "
         "0 = a hard threshold (assumed)",
     )
     broker_guarantee: Share = Field(
-        0.3, description="institutional trust a broker's introduction adds (assumed)"
+        0.0, description="institutional trust a broker's introduction adds (assumed)"
     )
     standard_assurance: Share = Field(
-        0.1, description="institutional trust a reuse standard in force adds (assumed)"
+        0.0, description="institutional trust a reuse standard in force adds (assumed)"
     )
     contract_assurance: Share = Field(
-        0.2, description="institutional trust a written contract adds (assumed)"
+        0.0, description="institutional trust a written contract adds (assumed)"
     )
 
 
@@ -227,6 +234,15 @@ class CostsConfig(_Strict):
     )
     contract_cost_markup: float = Field(
         0.2, ge=0, le=100, description="extra transaction cost of a contract"
+    )
+    risk_model: Literal["monthly_share", "per_event"] = Field(
+        "monthly_share",
+        description="monthly_share: the first version's exposure, a share of the replaced "
+        "input's value every month weighted by distrust (a known artefact, docs/ODD.md); "
+        "per_event: believed failure rate times the cost of one failure",
+    )
+    renegotiate: bool = Field(
+        False, description="contracted quantities follow a partner's capacity (after RECP)"
     )
     resourcing_lead_time_months: float = Field(
         1.0,
@@ -364,6 +380,12 @@ class GovernmentConfig(_Strict):
     capex_subsidy_share: Share = 0.0
     recp_subsidy_share: Share = 0.0
     reuse_standards: list[StandardSpec] = Field(default_factory=list)
+    broker_selects: Literal["benefit", "negotiable"] = Field(
+        "benefit",
+        description="benefit: the first version's broker, the largest joint benefits whether "
+        "or not the pair can negotiate; negotiable: only pairs that would negotiate and gain "
+        "with the broker's guarantee",
+    )
     brokering_per_year: int = Field(0, ge=0, le=200)
     permit_support: Share = Field(0.0, description="cut in permit delay/refusal from coordination")
     assessment: AssessmentConfig = Field(

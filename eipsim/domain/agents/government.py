@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from eipsim.domain import assessment
+from eipsim.domain import assessment, behaviour
 from eipsim.domain.economics import Candidates, candidate_pairs, pair_economics
 from eipsim.domain.facilities import Flows
 from eipsim.domain.indicators import MonthView
@@ -78,9 +78,12 @@ class Government(mesa.Agent):
                 self.model.standard[m_idx] = True
 
     def broker(self) -> None:
-        """Introduce the pairs with the largest joint benefit that do not yet know each other.
-        The coordinator sees what firms hide from each other (it is trusted with the data),
-        and an introduction raises the pair's trust and cuts their transaction cost."""
+        """Introduce the pairs with the largest joint benefit that do not yet know each other
+        and that can actually negotiate: with the broker's guarantee added to their trust,
+        both sides would negotiate and gain after weighing each other's reliability. The
+        coordinator sees what firms hide from each other (it is trusted with the data); an
+        introduction raises the pair's trust, cuts their transaction cost, and its guarantee
+        stays as institutional trust between them."""
         self._broker_quota += self.cfg.brokering_per_year / 12.0
         k = int(self._broker_quota)
         if k == 0:
@@ -91,24 +94,21 @@ class Government(mesa.Agent):
         s, u, mat, q = candidate_pairs(res_s, res_d, lambda a, b: ~st.known[np.ix_(a, b)], 1.0)
         if s.size == 0:
             return
-        thr = np.full(s.size, m.sc.trust.threshold)
-        c = Candidates(
-            s,
-            u,
-            mat,
-            q,
-            m.distance_km(s, u),
-            thr,
-            thr,
-            st.conf[s],
-            st.conf[u],
-            np.ones(s.size, dtype=bool),
-        )
-        e = pair_economics(m.econ, c, m.standard, m.connection_usd)
+        yes = np.ones(s.size, dtype=bool)
+        tr = m.sc.trust
+        if self.cfg.broker_selects == "negotiable":
+            c = m.negotiation(s, u, mat, q, yes, yes, res_s)
+            e = pair_economics(m.econ, c, m.standard, m.connection_usd)
+            can = behaviour.accepts_link(e, m.econ, c, st.hurdle[s], st.hurdle[u], tr.threshold)
+        else:  # the first version's broker: joint benefit at threshold trust
+            thr = np.full(s.size, tr.threshold)
+            c = Candidates(s, u, mat, q, m.distance_km(s, u), thr, thr, st.conf[s], st.conf[u], yes)
+            e = pair_economics(m.econ, c, m.standard, m.connection_usd)
+            can = e.benefit > 0
         order = np.argsort(-e.benefit, kind="stable")
-        order = order[e.benefit[order] > 0]
+        order = order[can[order]]
         done: set[tuple[int, int]] = set()
-        boost = m.sc.trust.introduction_boost
+        boost = tr.introduction_boost
         for i in order:
             a, b = int(s[i]), int(u[i])
             if (a, b) in done:

@@ -1,0 +1,77 @@
+"""Reliability beliefs: how often a firm expects a partner to fail a delivery (or an uptake).
+
+Each firm holds a Beta-Bernoulli belief about each partner's monthly failure rate,
+learned from delivery history (docs/ODD.md, "Risk and reliability"). The prior comes from
+trust: a partner trusted at T is believed to fail at rate ``phi * (1 - T)`` a month, with
+the weight of ``kappa`` months of observation; every month of delivery on a link adds one
+observation, a failure being a shortfall beyond what the stream's known variability
+explains. The posterior mean failure rate is
+
+    p_ij = (kappa * phi * (1 - T_ij) + f_ij) / (kappa + n_ij)
+
+with f_ij failures in n_ij observed months. Only pairs that have traded hold counts, so the
+store is sparse: sorted pair keys with their counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eipsim.domain.types import BoolArray, FloatArray, IntArray
+
+
+class Reliability:
+    """Delivery history per ordered pair (observer i about partner j), sparse."""
+
+    def __init__(self, n_slots: int):
+        self.n = n_slots
+        self.keys: IntArray = np.zeros(0, dtype=np.int64)  # i * n + j, sorted
+        self.months: FloatArray = np.zeros(0)  # observed months
+        self.failures: FloatArray = np.zeros(0)
+
+    def _find(self, key: IntArray) -> tuple[IntArray, BoolArray]:
+        at = np.minimum(np.searchsorted(self.keys, key), self.keys.size - 1)
+        return at, self.keys[at] == key
+
+    def observe(self, i: IntArray, j: IntArray, failed: BoolArray) -> None:
+        """One month of observation per (i, j) entry; several links of a pair each count."""
+        if i.size == 0:
+            return
+        key = i.astype(np.int64) * self.n + j
+        old = self.keys.size
+        keys, where = np.unique(np.concatenate([self.keys, key]), return_inverse=True)
+        months, failures = np.zeros(keys.size), np.zeros(keys.size)
+        months[where[:old]], failures[where[:old]] = self.months, self.failures
+        np.add.at(months, where[old:], 1.0)
+        np.add.at(failures, where[old:], failed.astype(float))
+        self.keys, self.months, self.failures = keys, months, failures
+
+    def counts(self, i: IntArray, j: IntArray) -> tuple[FloatArray, FloatArray]:
+        """(observed months, failures) of i about j; zero where they never traded."""
+        key = i.astype(np.int64) * self.n + j
+        months, failures = np.zeros(key.size), np.zeros(key.size)
+        if self.keys.size:
+            at, found = self._find(key)
+            months[found] = self.months[at[found]]
+            failures[found] = self.failures[at[found]]
+        return months, failures
+
+    def failure_rate(
+        self, i: IntArray, j: IntArray, trust_ij: FloatArray, phi: float, kappa: float
+    ) -> FloatArray:
+        """Posterior mean monthly failure rate of j as i believes it."""
+        months, failures = self.counts(i, j)
+        rate: FloatArray = (kappa * phi * (1.0 - trust_ij) + failures) / (kappa + months)
+        return rate
+
+    def clear(self, slot: int) -> None:
+        """Forget a firm that left (as observer and as partner)."""
+        if self.keys.size == 0:
+            return
+        i, j = np.divmod(self.keys, self.n)
+        keep = (i != slot) & (j != slot)
+        self.keys, self.months, self.failures = (
+            self.keys[keep],
+            self.months[keep],
+            self.failures[keep],
+        )
