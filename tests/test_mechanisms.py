@@ -170,3 +170,56 @@ def test_broker_guarantee_lets_cross_national_pairs_negotiate(baseline):
         {"government.broker_selects": "negotiable", "trust.broker_guarantee": 0.3}
     )
     assert bridged > legacy
+
+
+def test_price_index_is_a_driftless_log_random_walk(small):
+    """log I_t = log I_(t-1) + s eps - s^2/2 with s = vol / sqrt(12): reproduced from the same
+    rng stream; the virgin price in the economics moves with it."""
+    sc = small.with_overrides({"market.virgin_price_volatility": 0.4})
+    m = EIPModel(sc, seed=5)
+    rng = np.random.default_rng()
+    rng.bit_generator.state = m.rng.bit_generator.state  # the model's stream from here on
+    s = 0.4 / np.sqrt(12.0)
+    m._market_month()
+    expected = s * rng.standard_normal() - 0.5 * s * s
+    assert m.log_price_index == pytest.approx(expected)
+    assert m.econ.price_index == pytest.approx(np.exp(expected))
+    base = m.catalogue.mat["virgin_price_usd"]
+    assert m.econ.virgin_price == pytest.approx(base * np.exp(expected))
+
+
+def test_no_turbulence_draws_nothing(small):
+    m = EIPModel(small, seed=5)
+    before = m.rng.bit_generator.state
+    m._market_month()
+    supply = np.ones((m.park.n_plots, m.n_mat))
+    assert m._production_shocks(supply) is supply
+    assert m.rng.bit_generator.state == before
+
+
+def test_production_shock_cuts_a_hit_firms_streams(small):
+    sc = small.with_overrides(
+        {"market.production_shock_rate_per_year": 1.0, "market.production_shock_depth": 0.4}
+    )
+    m = EIPModel(sc, seed=5)
+    supply = np.ones((m.park.n_plots, m.n_mat))
+    out = m._production_shocks(supply)
+    alive = m.state.alive
+    assert out[alive] == pytest.approx(0.6)  # a yearly rate of 1 hits every firm
+    assert (out[~alive] == 1.0).all()
+    assert m.production_shocks == int(alive.sum())
+
+
+def test_links_end_for_economic_reasons_under_turbulence(baseline):
+    """Over seeds: with volatile virgin prices some links stop paying and end as
+    unprofitable; with constant prices (the first version) none did."""
+    import eipsim
+
+    def unprofitable(vol):
+        sc = baseline.with_overrides({"market.virgin_price_volatility": vol})
+        return sum(
+            int((eipsim.run(sc, seed=s, steps=96).links.reason_ended == "unprofitable").sum())
+            for s in range(4)
+        )
+
+    assert unprofitable(0.6) > unprofitable(0.0)

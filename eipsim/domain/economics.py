@@ -47,6 +47,7 @@ class EconParams:
     annuity: float
     nash: bool
     contract: bool
+    price_index: float = 1.0  # virgin-input price index this month (market turbulence)
 
     @classmethod
     def build(
@@ -71,9 +72,16 @@ class EconParams:
         )
 
     @property
+    def virgin_price(self) -> FloatArray:
+        """(M,) USD per unit of virgin input this month: catalogue price x price index."""
+        price: FloatArray = self.mat["virgin_price_usd"] * self.price_index
+        return price
+
+    @property
     def virgin_value(self) -> FloatArray:
-        """(M,) USD of virgin input one unit replaces: gamma * p_virgin."""
-        return self.mat["substitution_ratio"] * self.mat["virgin_price_usd"]
+        """(M,) USD of virgin input one unit replaces this month: gamma * p_virgin."""
+        value: FloatArray = self.mat["substitution_ratio"] * self.virgin_price
+        return value
 
 
 @dataclass
@@ -142,7 +150,7 @@ def pair_economics(
     ``paid_off`` is True (a running link past its amortisation horizon) the one-off costs
     (transaction, capital, permit) are paid and drop out."""
     m, q, k, mat = c.m, c.q, p.costs, p.mat
-    gamma, virgin = mat["substitution_ratio"], mat["virgin_price_usd"]
+    gamma, virgin = mat["substitution_ratio"], p.virgin_price
     S_s = q * p.avoided[m]
     S_u = gamma[m] * q * virgin[m]
     transport = q * k.transport_usd_per_t_km * c.dist_km * mat["transport_factor"][m]

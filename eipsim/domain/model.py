@@ -35,7 +35,14 @@ from eipsim.domain.economics import (
 from eipsim.domain.facilities import Flows, ParkNow
 from eipsim.domain.indicators import MonthView
 from eipsim.domain.links import ACTIVE, PENDING, LinkFlows, LinkTable
-from eipsim.domain.park import CLUSTER_BY, Park, choose_plot
+from eipsim.domain.park import (
+    CLUSTER_BY,
+    Park,
+    choose_plot,
+    complementarity,
+    stream_value,
+    within_reach,
+)
 from eipsim.domain.reliability import Reliability
 from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState
 from eipsim.domain.trust import TrustMatrix
@@ -127,6 +134,8 @@ class EIPModel(mesa.Model):
         self.assessment: dict[str, tuple[float, float, bool, str]] = {}
         self.rejected_prospects = 0
         self.renegotiations = 0
+        self.production_shocks = 0
+        self.log_price_index = 0.0  # market turbulence: log of the virgin-price index
         self._last_delivered: dict[int, float] = {}
         self._populate(roster)
         self.datacollector = IndicatorCollector()
@@ -137,6 +146,13 @@ class EIPModel(mesa.Model):
         if by is None:
             return None
         f = self.sc.firms
+        if self.sc.park.placement == "chain_clusters":  # complementary sectors side by side
+            cat, mix = self.catalogue, f.sector_mix
+            rows = [cat.sector_index(k) for k in mix]
+            share = np.array(list(mix.values()))
+            value = stream_value(cat.mat)
+            weight = complementarity(share, cat.supply[rows], cat.demand[rows], value)
+            return self.park.chain_blocks(mix, weight)
         return self.park.cluster_blocks(f.nationality_mix if by == "nationality" else f.sector_mix)
 
     def draw_profile(self) -> tuple[str, str, float]:
@@ -442,11 +458,13 @@ class EIPModel(mesa.Model):
         self.operator.begin_month(t)
         self.government.broker()
 
+        self._market_month()
         alive = st.alive
         noise = np.exp(
             self.rng.standard_normal(st.base_supply.shape) * self.sigma - 0.5 * self.sigma**2
         )
         supply = st.base_supply * noise * alive[:, None]
+        supply = self._production_shocks(supply)
         dnoise = np.exp(
             self.rng.standard_normal(st.base_demand.shape) * self.sigma - 0.5 * self.sigma**2
         )
@@ -484,6 +502,29 @@ class EIPModel(mesa.Model):
             )
         self.metrics = indicators.compute(view)
         self.datacollector.collect(self)
+
+    def _market_month(self) -> None:
+        """Virgin-input prices follow a driftless random walk in logs (Albino et al. 2016's
+        turbulence): log I_t = log I_(t-1) + sigma_m eps - sigma_m^2 / 2, with sigma_m the
+        annual volatility / sqrt(12), so that E[I_t] = I_(t-1). No draw when it is 0."""
+        vol = self.sc.market.virgin_price_volatility
+        if vol <= 0:
+            return
+        sm = vol / np.sqrt(12.0)
+        self.log_price_index += sm * float(self.rng.standard_normal()) - 0.5 * sm * sm
+        self.econ = replace(self.econ, price_index=float(np.exp(self.log_price_index)))
+
+    def _production_shocks(self, supply: FloatArray) -> FloatArray:
+        """Each firm's output is disrupted with a monthly hazard from the yearly rate; a
+        disrupted firm loses a share of this month's streams. No draw when the rate is 0."""
+        mk = self.sc.market
+        if mk.production_shock_rate_per_year <= 0:
+            return supply
+        hazard = 1.0 - (1.0 - mk.production_shock_rate_per_year) ** (1.0 / 12.0)
+        hit = self.state.alive & (self.rng.random(self.park.n_plots) < hazard)
+        self.production_shocks += int(hit.sum())
+        out: FloatArray = supply * np.where(hit, 1.0 - mk.production_shock_depth, 1.0)[:, None]
+        return out
 
     def view(self, step: int | None = None) -> MonthView:
         """A read-only view of the park now, with no flows (for inspection and tests);
@@ -632,6 +673,17 @@ class EIPModel(mesa.Model):
             at = np.minimum(np.searchsorted(existing, key), existing.size - 1)
             fresh = existing[at] != key  # (np.isin, without its per-call method choice)
             s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
+        d0 = self.sc.firms.prospect_distance_km
+        if d0 is not None:  # prospecting falls with distance; brokered and platform pairs not
+            mediated = st.facilitated[s, u]
+            if platform is not None:
+                listed, browsing = platform
+                mediated = mediated | (listed[s] & browsing[u]) | (browsing[s] & listed[u])
+            near = within_reach(self.distance_km(s, u), d0, self.rng)
+            keep = mediated | near
+            s, u, m, q = s[keep], u[keep], m[keep], q[keep]
+            if s.size == 0:
+                return
         facil = st.facilitated[s, u]
         if self.operator.shares_cost_data():
             facil = facil | (st.listed[s] & st.listed[u])

@@ -90,7 +90,15 @@ class ParkConfig(_Strict):
     plot_size_m: float = Field(250.0, gt=0, le=10_000, description="plot pitch in metres (assumed)")
     zones_x: int = Field(2, ge=1, le=10)
     zones_y: int = Field(2, ge=1, le=10)
-    placement: Literal["random", "nationality_clusters", "sector_clusters"] = "random"
+    placement: Literal["random", "nationality_clusters", "sector_clusters", "chain_clusters"] = (
+        Field(
+            "random",
+            description="random; nationality_clusters: a block per nationality; "
+            "sector_clusters: a block per sector (same-sector firms together, not "
+            "complementary ones); chain_clusters: sector blocks ordered so that suppliers "
+            "sit next to their users",
+        )
+    )
     initial_occupancy: float = Field(
         0.638, gt=0, le=1, description="Hai Phong parks were 63.8 % occupied in 2023 (brief)"
     )
@@ -110,6 +118,13 @@ class FirmsConfig(_Strict):
     hurdle_mean: Share = Field(0.3, description="required expected margin over saving")
     search_probability: Share = Field(
         0.03, description="chance a firm looks for partners in a month"
+    )
+    prospect_distance_km: float | None = Field(
+        None,
+        gt=0,
+        le=1000,
+        description="d0: a searching firm considers a partner it knows of with probability "
+        "exp(-d/d0) (Raimbault et al. 2020); None = regardless of distance",
     )
     recp_aware_initial: Share = Field(0.3, description="share aware of RECP at the start (assumed)")
     recp_payback_years: float = Field(2.0, gt=0, le=100, description="typical acceptable payback")
@@ -211,6 +226,16 @@ class CostsConfig(_Strict):
     annual_interest: float = Field(0.08, ge=0, le=10)
     pipe_usd_per_m: float = Field(180.0, ge=0, le=1e6, description="assumed: industrial pipe laid")
     min_distance_km: float = Field(0.2, ge=0, le=1000)
+    handling_usd_per_trip: float = Field(
+        0.0,
+        ge=0,
+        le=1e6,
+        description="loading and unloading per truck trip for trucked (non-piped) by-products; "
+        "a link pays ceil(q / truck_capacity_t) trips a month (assumed)",
+    )
+    truck_capacity_t: float = Field(
+        20.0, gt=0, le=1e4, description="tonnes per truck trip (assumed)"
+    )
     bargaining: Literal["nash", "proportional"] = "nash"
     trust_discount: Share = Field(0.5, description="transaction cost cut at full trust")
     facilitation_discount: Share = Field(0.3, description="cut when the operator brokered")
@@ -400,6 +425,24 @@ class GovernmentConfig(_Strict):
         return v
 
 
+class MarketConfig(_Strict):
+    """Turbulence outside the park (Albino et al. 2016): virgin-input prices and production."""
+
+    virgin_price_volatility: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description="annual volatility of a virgin-input price index, a driftless random walk "
+        "in logs; 0 = constant prices",
+    )
+    production_shock_rate_per_year: Share = Field(
+        0.0, description="chance a firm's output is disrupted in a year (0 = none; assumed)"
+    )
+    production_shock_depth: Share = Field(
+        0.5, description="share of a month's by-product streams lost in a disruption (assumed)"
+    )
+
+
 class Scenario(_Strict):
     name: str = Field(
         pattern=NAME_PATTERN,
@@ -416,6 +459,7 @@ class Scenario(_Strict):
     government: GovernmentConfig = Field(
         default_factory=lambda: GovernmentConfig.model_validate({})
     )
+    market: MarketConfig = Field(default_factory=lambda: MarketConfig.model_validate({}))
 
     _source_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<scenario>")
