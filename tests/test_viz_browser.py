@@ -244,7 +244,9 @@ def test_compare_ensemble_inspect_and_export(server: str, browser: Browser, tmp_
     expect(page.locator(".eip-ens-progress")).to_contain_text("16 of 16")
     expect(page.locator(".eip-adoption-share .eip-band")).to_have_count(2)
     expect(page.locator(".eip-ens-table")).to_contain_text("difference")
+    expect(page.locator(".eip-diff-charts .eip-band").first).to_be_attached()
     page.screenshot(path=str(ARTIFACTS / "viz-ensemble.png"))
+    page.locator(".eip-compare-card").screenshot(path=str(ARTIFACTS / "viz-compare-card.png"))
     if os.environ.get("EIPSIM_UPDATE_README_SHOT"):  # the README's picture: a comparison
         page.set_viewport_size({"width": 1440, "height": 900})
         page.locator(".eip-main").evaluate("e => e.scrollTo(0, 0)")

@@ -426,6 +426,8 @@ def test_ensemble_statistics() -> None:
     d = E.paired_difference(ref, cur, "x")
     assert d is not None and d.median == 1.0 and d.q25 == 1.0 and d.n == 4
     assert E.seeds_for(42, 3) == E.seeds_for(42, 8)[:3]
+    diff = E.difference_band(ref, cur, "x")
+    assert diff["q50"].tolist() == [1.0, 1.0]
 
 
 def test_ensemble_runs_in_worker_processes() -> None:

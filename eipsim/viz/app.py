@@ -35,12 +35,13 @@ from eipsim.viz.components import (
     NetworkGraph,
     ParkMap,
     Summary,
+    SvgBox,
     bold,
     certification_line,
     html,
     model_frame,
 )
-from eipsim.viz.drawing import Marker
+from eipsim.viz.drawing import Layer, Marker, chart_svg
 from eipsim.viz.i18n import LANGUAGES, facility_name, kpi_name, material_name, num, t
 from eipsim.viz.levers import (
     BY_KEY,
@@ -100,14 +101,18 @@ CSS = """
   .eip-chart-grid{grid-template-columns:minmax(0,1fr)}}
 """
 
-OUTCOMES = (
+OUTCOMES = (  # compared at the last month; those the model does not report are left out
     "adoption_share",
     "active_links",
+    "solid_exchanged_t",
+    "solid_landfilled_t",
+    "solid_diversion_rate",
     "exchanged_t",
     "landfilled_t",
-    "diversion_rate",
+    "water_reused_m3",
     "co2_avoided_t",
     "net_benefit_usd",
+    "social_benefit_usd",
     "government_budget_usd",
     "eip_score",
 )
@@ -671,7 +676,7 @@ def ComparePanel(run: Run, tick: solara.Reactive[int], kept: list[Kept], lang: s
             f"<b>{sign}{_n(d, lang)}</b></td></tr>"
         )
     html(
-        f"<tr><th></th><th>A</th><th>B</th><th>{t('difference', lang)}</th></tr>{''.join(out)}",
+        f"<tr><th></th><th>A</th><th>B</th><th>B − A</th></tr>{''.join(out)}",
         classes=["eip-compare-outcomes"],
         style="font-size:12px;border-collapse:separate;border-spacing:6px 1px;width:100%",
         tag="table",
@@ -777,7 +782,11 @@ def EnsemblePanel(
 
 @solara.component
 def EnsembleTable(
-    state: solara.Reactive[dict[str, Any] | None], ens_tick: solara.Reactive[int], lang: str
+    state: solara.Reactive[dict[str, Any] | None],
+    ens_tick: solara.Reactive[int],
+    panels: list[Panel],
+    horizon: int,
+    lang: str,
 ):
     """The spread at the last month over the seeds and, with a reference, the difference
     seed by seed (median and interquartile range)."""
@@ -810,6 +819,33 @@ def EnsembleTable(
         style="font-size:12px;border-collapse:separate;border-spacing:6px 1px;width:100%",
         tag="table",
     )
+    if ref is not None and ref.frames and cur.frames:
+        DifferenceCharts(cur, ref, panels, horizon, lang)
+
+
+@solara.component
+def DifferenceCharts(
+    cur: E.Ensemble, ref: E.Ensemble, panels: list[Panel], horizon: int, lang: str
+):
+    """This run minus the reference over the months, seed by seed: the median difference
+    and its interquartile band, around a zero line."""
+    bold(t("difference_charts", lang))
+    name = f"{t('this_run', lang)} − {t('reference', lang)}"
+    with solara.Div(classes=["eip-chart-grid", "eip-diff-charts"]):
+        for p in panels:
+            col, label = p.series(lang)[0]
+            band = E.difference_band(ref, cur, col)
+            kind = "usd" if p.kind in ("share", "count") else p.kind  # a difference may be < 0
+            svg = chart_svg(
+                f"{p.title(lang)}: {t('difference', lang)}",
+                [(col, label)],
+                kind,
+                [Layer(name, None, {col: band})],
+                lang,
+                horizon,
+                css=f"eip-diff-{p.key.replace('_', '-')}",
+            )
+            SvgBox(svg=svg, filename=f"difference-{p.key}", box_class="eip-chart")
 
 
 def use_ensemble_poll(
@@ -1089,7 +1125,7 @@ def Page():
                 with solara.Div(classes=["eip-box", "eip-compare-card"]):
                     html(t("compare", L), classes=["eip-box-title"])
                     ComparePanel(r, tick, kept.value, L)
-                    EnsembleTable(ens_state, ens_tick, L)
+                    EnsembleTable(ens_state, ens_tick, panels, r.scenario.steps, L)
                 with solara.Div(classes=["eip-box", "eip-summary-card"]):
                     html(t("summary", L), classes=["eip-box-title"])
                     Summary(r.model, tick, L, run_lines(r, L))

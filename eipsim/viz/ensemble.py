@@ -185,6 +185,22 @@ def band(frames: Sequence[pd.DataFrame], column: str) -> pd.DataFrame:
     return q.reset_index(names="step")
 
 
+def difference_band(ref: Ensemble, cur: Ensemble, column: str) -> pd.DataFrame:
+    """Per month: percentiles (25, 50, 75) of this run's ``column`` minus the reference's,
+    seed by seed, over the seeds both ensembles finished."""
+    pairs = [
+        cur.frames[s].set_index("step")[column] - ref.frames[s].set_index("step")[column]
+        for s in ref.frames
+        if s in cur.frames and column in cur.frames[s] and column in ref.frames[s]
+    ]
+    if not pairs:
+        return pd.DataFrame(columns=["step", "q25", "q50", "q75"])
+    wide = pd.concat(pairs, axis=1)
+    q = wide.quantile([0.25, 0.5, 0.75], axis=1).T
+    q.columns = ["q25", "q50", "q75"]
+    return q.reset_index(names="step").dropna()
+
+
 def final_values(frames: dict[int, pd.DataFrame], column: str) -> dict[int, float]:
     return {s: float(f[column].iloc[-1]) for s, f in frames.items() if column in f and len(f)}
 

@@ -152,7 +152,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "kept_as": ("{name}: seed {seed}, month {step}", "{name}: hạt giống {seed}, tháng {step}"),
     "compare_a": ("Run A", "Lần chạy A"),
     "compare_b": ("Run B", "Lần chạy B"),
-    "difference": ("B − A", "B − A"),
+    "difference": ("difference", "chênh lệch"),
     "difference_ens": (
         "difference (median [IQR] over paired seeds)",
         "chênh lệch (trung vị [khoảng tứ phân vị] theo cặp hạt giống)",
@@ -182,6 +182,10 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "ensemble_error": ("{n} run(s) failed: {msg}", "{n} lần chạy lỗi: {msg}"),
     "median": ("median", "trung vị"),
+    "difference_charts": (
+        "This run minus the reference, seed by seed (median and 25–75 % band)",
+        "Lần chạy này trừ tham chiếu, theo từng hạt giống (trung vị và dải 25–75 %)",
+    ),
     "clear_ensemble": ("Clear spread", "Xóa phân tán"),
     # inspect
     "inspect": ("Firm", "Doanh nghiệp"),
