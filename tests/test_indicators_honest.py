@@ -406,3 +406,17 @@ def test_largest_component_share_is_over_all_firms_in_symbiosis(lively):
     plant.users = {alive[3]}
     assert _value("firms_in_symbiosis", m.view()) == 4
     assert _value("largest_component_share", m.view()) == pytest.approx(3 / 4)
+
+
+def test_unsold_scrap_is_the_sold_off_park_part_of_solids_not_exchanged(baseline):
+    m = EIPModel(baseline.with_overrides({"firms.count": 10}))
+    cat = m.catalogue
+    n, M = m.park.n_plots, m.n_mat
+    res = np.zeros((n, M))
+    res[0, cat.material_index("scrap_metal")] = 30.0
+    res[1, cat.material_index("steel_slag")] = 70.0
+    res[2, cat.material_index("recycled_pellets")] = 500.0  # a product: not a solid
+    v = replace(m.view(), supply=res.copy(), res_supply=res)
+    assert _value("solid_generated_t", v) == 100.0
+    assert _value("solid_landfilled_t", v) == 100.0
+    assert _value("solid_sold_off_park_t", v) == 30.0

@@ -55,6 +55,9 @@ class MonthView:
     government_budget_usd: float
     eip_score: float
     eip_certified: bool
+    # plots the operator turned into shared land (operator.shared_land_target), as a share
+    # of park land
+    converted_land: float = 0.0
 
     @cached_property
     def alive(self) -> BoolArray:
@@ -263,6 +266,13 @@ def _solid_landfilled(v: MonthView) -> float:
     return float(v.res_supply[:, sol].sum() + (fl.intake - fl.recovered)[sol].sum())
 
 
+def _solid_sold_off_park(v: MonthView) -> float:
+    """Of the solids not exchanged, the streams sold off-park today (disposal_usd < 0)."""
+    sold = v.solid & (v.catalogue.mat["disposal_usd"] < 0)
+    fl = v.fac_flows
+    return float(v.res_supply[:, sold].sum() + (fl.intake - fl.recovered)[sold].sum())
+
+
 def _solid_diversion(v: MonthView) -> float:
     gen = _solid_generated(v)
     return _solid_exchanged(v) / gen if gen > 0 else 0.0
@@ -348,9 +358,16 @@ HONEST: tuple[Indicator, ...] = (
     Indicator(
         "solid_landfilled_t",
         "t",
-        "solids not exchanged (landfilled; unsold scrap is sold off-park)",
+        "solids not exchanged: landfilled, or sold off-park (solid_sold_off_park_t)",
         _solid_landfilled,
         summary={"total_solid_landfilled_t": total},
+    ),
+    Indicator(
+        "solid_sold_off_park_t",
+        "t",
+        "of solids not exchanged: streams sold off-park today (scrap), not landfilled",
+        _solid_sold_off_park,
+        summary={"total_solid_sold_off_park_t": total},
     ),
     Indicator(
         "solid_diversion_rate",
