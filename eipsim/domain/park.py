@@ -11,14 +11,17 @@ import random
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
-from eipsim.domain.types import FloatArray, IntArray
+from eipsim.domain.types import BoolArray, FloatArray, IntArray
 
 # Placement policy (scenario key park.placement) -> the tenant attribute its clusters are
-# keyed by; None places tenants anywhere.
+# keyed by; None places tenants anywhere. sector_clusters groups firms of the *same* sector
+# (which rarely exchange); chain_clusters orders the sectors' blocks so that complementary
+# sectors (suppliers and their users) sit next to each other.
 CLUSTER_BY: dict[str, str | None] = {
     "random": None,
     "nationality_clusters": "nationality",
     "sector_clusters": "sector",
+    "chain_clusters": "sector",
 }
 
 
@@ -79,12 +82,108 @@ class Park:
 
         This is how nationality (or sector) clusters get "their own zone"."""
         keys = list(shares)
-        raw = np.array([shares[k] for k in keys]) * self.n_plots
+        bounds = self._bounds(np.array([shares[k] for k in keys]))
+        return {k: self.cluster_order[bounds[i] : bounds[i + 1]] for i, k in enumerate(keys)}
+
+    def _bounds(self, shares: FloatArray) -> IntArray:
+        """Block boundaries along ``cluster_order``: sizes by share, largest remainder."""
+        raw = shares * self.n_plots
         sizes = np.floor(raw).astype(int)
         for i in np.argsort(-(raw - sizes))[: self.n_plots - sizes.sum()]:
             sizes[i] += 1
-        bounds = np.concatenate([[0], np.cumsum(sizes)])
-        return {k: self.cluster_order[bounds[i] : bounds[i + 1]] for i, k in enumerate(keys)}
+        return np.concatenate([[0], np.cumsum(sizes)])
+
+    def chain_blocks(self, shares: dict[str, float], weight: FloatArray) -> dict[str, IntArray]:
+        """Sector blocks laid along the zone-major plot order so that complementary sectors
+        are close: the order of the keys minimises the complementarity-weighted distance
+        between block centroids, sum_ab W_ab |c_a - c_b| (``weight`` is W, (k, k) in the
+        order of ``shares``; see ``complementarity``). Blocks are then cut as in
+        ``cluster_blocks``. Deterministic: no random draw."""
+        keys = list(shares)
+        W = np.asarray(weight, dtype=float)
+        W = W + W.T  # adjacency is undirected: a supplies b or b supplies a
+        share = np.array([shares[k] for k in keys], dtype=float)
+        # running sums of the plot coordinates along the order give each block's centroid
+        px = np.concatenate([[0.0], np.cumsum(self.x[self.cluster_order])])
+        py = np.concatenate([[0.0], np.cumsum(self.y[self.cluster_order])])
+
+        def cost(order: list[int]) -> float:
+            b = self._bounds(share[order])
+            n = np.maximum(np.diff(b), 1)
+            c = np.zeros((len(keys), 2))  # (an empty block has no share, so W is 0 there)
+            c[order, 0] = (px[b[1:]] - px[b[:-1]]) / n
+            c[order, 1] = (py[b[1:]] - py[b[:-1]]) / n
+            d = np.hypot(c[:, None, 0] - c[None, :, 0], c[:, None, 1] - c[None, :, 1])
+            return float((W * d).sum())
+
+        order = chain_order(np.asarray(weight, dtype=float))
+        best = cost(order)
+        for _ in range(50):  # local search: pair swaps and segment reversals, first improvement
+            improved = False
+            for i in range(len(order)):
+                for j in range(i + 1, len(order)):
+                    swap = order.copy()
+                    swap[i], swap[j] = swap[j], swap[i]
+                    rev = order[:i] + order[i : j + 1][::-1] + order[j + 1 :]
+                    for trial in (swap, rev):
+                        c = cost(trial)
+                        if c < best - 1e-9 * abs(best):
+                            order, best, improved = trial, c, True
+            if not improved:
+                break
+        return self.cluster_blocks({keys[i]: shares[keys[i]] for i in order})
+
+
+def stream_value(mat: dict[str, np.ndarray]) -> FloatArray:
+    """(M,) USD a unit of each by-product is worth when exchanged, before distance costs:
+    the supplier's disposal avoided plus the virgin input it replaces, less treatment,
+    floored at 0 (catalogue prices only, no policy levers)."""
+    v = mat["disposal_usd"] + mat["substitution_ratio"] * mat["virgin_price_usd"]
+    return np.maximum(v - mat["treatment_usd"], 0.0)
+
+
+def complementarity(
+    share: FloatArray, supply: FloatArray, demand: FloatArray, value: FloatArray
+) -> FloatArray:
+    """(k, k) value of sector a's supplies that sector b demands, at park scale:
+    C_ab = sum_m min(share_a supply_am, share_b demand_bm) value_m, with C_aa = 0.
+
+    ``share`` (k,) are the sectors' shares of the tenants, ``supply`` and ``demand``
+    (k, M) their catalogue streams for a firm of size 1, ``value`` (M,) ``stream_value``."""
+    s = np.asarray(share, dtype=float)[:, None] * supply  # (k, M)
+    d = np.asarray(share, dtype=float)[:, None] * demand
+    C = (np.minimum(s[:, None, :], d[None, :, :]) * value).sum(axis=2)
+    np.fill_diagonal(C, 0.0)
+    return C
+
+
+def chain_order(weight: FloatArray) -> list[int]:
+    """A greedy chain through the keys: start with the most complementary pair, then add at
+    either end the key most complementary to that end (ties by index), until all are in."""
+    W = np.asarray(weight, dtype=float)
+    W = W + W.T
+    k = W.shape[0]
+    if k < 2:
+        return list(range(k))
+    a, b = np.unravel_index(int(np.argmax(np.where(np.eye(k, dtype=bool), -np.inf, W))), W.shape)
+    chain = [int(a), int(b)]
+    left: BoolArray = np.ones(k, dtype=bool)
+    left[chain] = False
+    while left.any():
+        rest = np.flatnonzero(left)
+        head, tail = W[chain[0], rest], W[chain[-1], rest]
+        if head.max() > tail.max():
+            chain.insert(0, int(rest[np.argmax(head)]))
+        else:
+            chain.append(int(rest[np.argmax(tail)]))
+        left[chain[0]] = left[chain[-1]] = False
+    return chain
+
+
+def within_reach(dist_km: FloatArray, d0_km: float, rng: np.random.Generator) -> BoolArray:
+    """Distance-decayed prospecting (Raimbault et al. 2020): each candidate is considered
+    with probability exp(-d / d0), one uniform draw from ``rng`` per candidate."""
+    return rng.random(dist_km.size) < np.exp(-dist_km / d0_km)
 
 
 def choose_plot(
