@@ -223,3 +223,43 @@ def test_links_end_for_economic_reasons_under_turbulence(baseline):
         )
 
     assert unprofitable(0.6) > unprofitable(0.0)
+
+
+def _recycler_park(baseline, **over):
+    sc = baseline.with_overrides(
+        {
+            "firms.count": 20,
+            "firms.sector_mix": {"plastics_recycling": 0.5, "plastic_products": 0.5},
+            "firms.production_coupling": True,
+            **over,
+        }
+    )
+    m = EIPModel(sc, seed=1)
+    cat = m.catalogue
+    rec = int(np.flatnonzero(m.state.sector == cat.sector_index("plastics_recycling"))[0])
+    return m, rec, cat.material_index("plastic_scrap"), cat.material_index("recycled_pellets")
+
+
+def test_recycler_output_follows_its_input_when_the_market_does_not_pay(baseline):
+    """spread = I (0.667 x 700 + 0.2 x -25) - 300 I - 80 = 81.9 at I = 1: it buys scrap to
+    capacity; at I = 0.4 the spread is 0.4 x 166.9 - 5 - 80 < 0, so pellets = 0.667 x the
+    scrap its links delivered."""
+    m, rec, scrap, pel = _recycler_park(baseline)
+    cap = m.state.base_demand[rec, scrap]
+    m.inflow_last[rec, scrap] = 0.25 * cap
+    m._couple_production()
+    assert m.state.base_supply[rec, pel] == pytest.approx(0.667 * cap)
+    from dataclasses import replace
+
+    m.econ = replace(m.econ, price_index=0.4)
+    m._couple_production()
+    assert m.state.base_supply[rec, pel] == pytest.approx(0.667 * 0.25 * cap)
+    assert m.market_input_t == pytest.approx(0.0)
+
+
+def test_pellets_are_a_product_not_waste():
+    from eipsim.scenario.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    products = [n for n, p in zip(cat.materials, cat.mat["product"], strict=True) if p]
+    assert products == ["recycled_pellets"]

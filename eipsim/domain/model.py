@@ -135,6 +135,8 @@ class EIPModel(mesa.Model):
         self.rejected_prospects = 0
         self.renegotiations = 0
         self.production_shocks = 0
+        self.inflow_last: FloatArray = np.zeros((n, M))  # what links delivered to each firm
+        self.market_input_t = 0.0  # inputs processors bought off-park this month (coupling)
         self.log_price_index = 0.0  # market turbulence: log of the virgin-price index
         self._last_delivered: dict[int, float] = {}
         self._populate(roster)
@@ -185,7 +187,7 @@ class EIPModel(mesa.Model):
     ) -> Firm:
         """Put a new tenant on a plot (its own, or one chosen by the placement policy)."""
         st, cat, f, rng = self.state, self.catalogue, self.sc.firms, self.rng
-        vacant = ~st.alive
+        vacant = ~st.alive & ~self.operator.shared_plots  # converted plots are never leased
         if plot is None:
             key = sector if CLUSTER_BY[self.sc.park.placement] == "sector" else nationality
             plot = choose_plot(self.park, vacant, self.sc.park.placement, key, self.blocks, rng)
@@ -463,6 +465,8 @@ class EIPModel(mesa.Model):
         noise = np.exp(
             self.rng.standard_normal(st.base_supply.shape) * self.sigma - 0.5 * self.sigma**2
         )
+        if self.sc.firms.production_coupling:
+            self._couple_production()
         supply = st.base_supply * noise * alive[:, None]
         supply = self._production_shocks(supply)
         dnoise = np.exp(
@@ -471,6 +475,7 @@ class EIPModel(mesa.Model):
         demand = st.base_demand * dnoise * alive[:, None]
 
         link_flows = self._deliver(supply, dnoise)
+        self.inflow_last = link_flows.inn
         self._start_pending(t)
 
         res_supply = np.maximum(supply - link_flows.out, 0.0)
@@ -514,6 +519,44 @@ class EIPModel(mesa.Model):
         self.log_price_index += sm * float(self.rng.standard_normal()) - 0.5 * sm * sm
         self.econ = replace(self.econ, price_index=float(np.exp(self.log_price_index)))
 
+    def _couple_production(self) -> None:
+        """Processors' expected output follows their input (EIO technical coefficients,
+        sectors.yaml ``transforms``). A processor processes up to its capacity (its demand
+        for the input): what its links delivered last month, plus what it buys off-park
+        when the spread pays,
+
+            spread = I_t (y p_out + y_r p_res) - p_in I_t - c_proc,
+
+        p_out the output's outside sale value (-disposal), p_in the input's market price,
+        p_res the residue's value (-avoided cost), all per tonne of input. Output = y x
+        processed, residue = y_r x processed (after RECP's cut)."""
+        st, cat = self.state, self.catalogue
+        sec = st.sector
+        firms = np.flatnonzero(st.alive & (sec >= 0))
+        firms = firms[cat.transform_in[sec[firms]] >= 0]
+        if firms.size == 0:
+            return
+        k = sec[firms]
+        t_in, t_out, t_res = cat.transform_in[k], cat.transform_out[k], cat.transform_residue[k]
+        y, y_r = cat.transform_yield[k], cat.transform_residue_yield[k]
+        idx, avoided = self.econ.price_index, self.econ.avoided
+        has_res = t_res >= 0
+        res_value = np.where(has_res, -avoided[np.maximum(t_res, 0)] * y_r, 0.0)
+        spread = (
+            idx * y * -cat.mat["disposal_usd"][t_out]
+            + res_value
+            - idx * cat.mat["virgin_price_usd"][t_in]
+            - cat.transform_cost[k]
+        )
+        capacity = st.base_demand[firms, t_in]
+        linked = np.minimum(self.inflow_last[firms, t_in], capacity)
+        processed = np.where(spread > 0, capacity, linked)
+        self.market_input_t = float((processed - linked).sum())
+        st.base_supply[firms, t_out] = y * processed
+        cut = np.where(st.recp_applied[firms], 1.0 - cat.recp_reduction[k], 1.0)
+        r = firms[has_res]
+        st.base_supply[r, t_res[has_res]] = (y_r * processed * cut)[has_res]
+
     def _production_shocks(self, supply: FloatArray) -> FloatArray:
         """Each firm's output is disrupted with a monthly hazard from the yearly rate; a
         disrupted firm loses a share of this month's streams. No draw when the rate is 0."""
@@ -551,6 +594,7 @@ class EIPModel(mesa.Model):
             link_flows=flows,
             fac_flows=fac,
             base_shared_land=self.sc.park.shared_land_share,
+            converted_land=self.operator.converted_land_share,
             operator_cash_usd=self.operator.cash_usd,
             platform_active=self.operator.platform_active,
             events_held=self.operator.events_held,

@@ -31,6 +31,13 @@ class Catalogue:
     recp_capex: np.ndarray
     recp_saving: np.ndarray
     recp_reduction: np.ndarray
+    # per-sector transform (-1 / 0 where a sector transforms nothing), shape (S,)
+    transform_in: np.ndarray
+    transform_out: np.ndarray
+    transform_yield: np.ndarray
+    transform_residue: np.ndarray
+    transform_residue_yield: np.ndarray
+    transform_cost: np.ndarray
 
     @cached_property
     def is_energy(self) -> np.ndarray:
@@ -102,6 +109,16 @@ def load_catalogue() -> Catalogue:
         for m, v in (secs[sec].get("demands") or {}).items():
             demand[s, names.index(m)] = v
     recp = [secs[s]["recp"] for s in sector_names]
+    S = len(sector_names)
+    t_in, t_out, t_res = (np.full(S, -1, dtype=np.int64) for _ in range(3))
+    t_yield, t_res_yield, t_cost = np.zeros(S), np.zeros(S), np.zeros(S)
+    for k, sec in enumerate(sector_names):
+        tr = secs[sec].get("transforms")
+        if tr:
+            t_in[k], t_out[k] = names.index(tr["input"]), names.index(tr["output"])
+            t_yield[k], t_cost[k] = float(tr["yield"]), float(tr.get("processing_usd_per_t", 0.0))
+            if tr.get("residue"):
+                t_res[k], t_res_yield[k] = names.index(tr["residue"]), float(tr["residue_yield"])
     return Catalogue(
         materials=names,
         sectors=sector_names,
@@ -114,4 +131,10 @@ def load_catalogue() -> Catalogue:
         recp_capex=np.array([r["capex_usd"] for r in recp], dtype=float),
         recp_saving=np.array([r["saving_usd_per_month"] for r in recp], dtype=float),
         recp_reduction=np.array([r["waste_reduction"] for r in recp], dtype=float),
+        transform_in=t_in,
+        transform_out=t_out,
+        transform_yield=t_yield,
+        transform_residue=t_res,
+        transform_residue_yield=t_res_yield,
+        transform_cost=t_cost,
     )

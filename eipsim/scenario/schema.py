@@ -129,6 +129,11 @@ class FirmsConfig(_Strict):
     recp_aware_initial: Share = Field(0.3, description="share aware of RECP at the start (assumed)")
     recp_payback_years: float = Field(2.0, gt=0, le=100, description="typical acceptable payback")
     exit_rate_per_year: Share = Field(0.02, description="closure hazard (assumed)")
+    production_coupling: bool = Field(
+        False,
+        description="processors' output follows their input (sectors.yaml transforms): "
+        "recyclers make pellets from the scrap they get by link or buy when the spread pays",
+    )
     roster: str | None = Field(
         None, max_length=4096, description="CSV of real firms: name,sector,nationality,size,plot"
     )
@@ -310,6 +315,11 @@ class PlatformConfig(_Strict):
 class FacilitySpec(_Strict):
     kind: str = Field(description="a facility kind of data/facilities.yaml")
     build_step: int = Field(0, ge=0, le=MAX_STEPS)
+    mandated: bool = Field(
+        True,
+        description="true: built on build_step (the first version); false: from build_step "
+        "the operator appraises it every 12 months and builds when its NPV > 0 and it can pay",
+    )
 
     @field_validator("kind")
     @classmethod
@@ -334,7 +344,35 @@ class OperatorConfig(_Strict):
     recp_screening_per_year: int = Field(
         0, ge=0, le=10_000, description="firms screened (DEEP C: 26)"
     )
-    shared_infrastructure: list[FacilitySpec] = Field(default_factory=list)
+    shared_infrastructure: list[FacilitySpec] = Field(
+        default_factory=list,
+        description="facilities: kinds, or {kind, build_step, mandated}",
+    )
+    # -- an operator that decides (issue 8, item 8) ----------------------------------------
+    credit_line_usd: float = Field(
+        1e10,
+        ge=0,
+        le=1e13,
+        description="how far below zero the operator's cash may go to pay a facility's capex",
+    )
+    shared_land_target: Share | None = Field(
+        None,
+        description="null: shared land is park.shared_land_share plus facilities' land; a "
+        "share: each month the operator turns vacant plots into shared land (never leased "
+        "again) until the park's shared land reaches it",
+    )
+    solar_sizing: Literal["per_firm", "roof"] = Field(
+        "per_firm",
+        description="per_firm: kwp_per_firm x size per connected firm; roof: capped by the "
+        "firm's usable roof (roof_m2_per_firm x size x roof_usable_share x kwp_per_m2)",
+    )
+    max_waste_intensity: float | None = Field(
+        None,
+        ge=0,
+        le=1e9,
+        description="null: no screening; else prospects whose sector generates more solid "
+        "waste (t a month per unit of size) are rejected",
+    )
 
     @field_validator("shared_infrastructure", mode="before")
     @classmethod
@@ -413,6 +451,13 @@ class GovernmentConfig(_Strict):
     )
     brokering_per_year: int = Field(0, ge=0, le=200)
     permit_support: Share = Field(0.0, description="cut in permit delay/refusal from coordination")
+    solar_licence_months: int = Field(
+        0,
+        ge=0,
+        le=MAX_STEPS,
+        description="months a firm waits for its rooftop-solar licence before it connects "
+        "(brief, obstacle 6); 0 = at once",
+    )
     assessment: AssessmentConfig = Field(
         default_factory=lambda: AssessmentConfig.model_validate({})
     )
