@@ -154,6 +154,9 @@ def pair_economics(
     S_s = q * p.avoided[m]
     S_u = gamma[m] * q * virgin[m]
     transport = q * k.transport_usd_per_t_km * c.dist_km * mat["transport_factor"][m]
+    if k.handling_usd_per_trip > 0:  # per-trip handling of trucked by-products (ODD §7.5)
+        trips = np.ceil(q / k.truck_capacity_t) * ~mat["piped"][m]
+        transport = transport + trips * k.handling_usd_per_trip
     treat = q * mat["treatment_usd"][m]
     mean_trust = 0.5 * (c.trust_su + c.trust_us)
     transaction = (
