@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -107,10 +107,20 @@ class MonthView:
     def solid(self) -> BoolArray:
         """Solid by-products: tonnes, not piped (water), not products (sold goods)."""
         mat = self.catalogue.mat
-        product = (
-            mat["product"] if "product" in mat else np.isin(self.catalogue.materials, PRODUCTS)
-        )
-        return np.asarray((mat["unit"] == "t") & ~mat["piped"] & ~product, dtype=bool)
+        product = mat["product"] if "product" in mat else _named(self.catalogue.materials)
+        return np.asarray(self.tonnage & ~mat["piped"] & ~product, dtype=bool)
+
+    @cached_property
+    def supply_by_material(self) -> FloatArray:
+        """(M,) generated this month."""
+        return np.asarray(self.supply.sum(axis=0))
+
+    @cached_property
+    def left_by_material(self) -> FloatArray:
+        """(M,) not exchanged this month: residual after links and facilities, and the
+        facilities' unrecovered intake."""
+        fl = self.fac_flows
+        return np.asarray(self.res_supply.sum(axis=0) + (fl.intake - fl.recovered))
 
     @cached_property
     def water(self) -> BoolArray:
@@ -144,6 +154,12 @@ class MonthView:
 
     def share_of_firms(self, flags: BoolArray) -> float:
         return float(flags[self.alive].mean()) if self.firms else 0.0
+
+
+@cache
+def _named(materials: tuple[str, ...]) -> BoolArray:
+    """Materials named in PRODUCTS."""
+    return np.isin(np.asarray(materials), PRODUCTS)
 
 
 def symbiosis_facilities(facilities: Sequence[Facility]) -> list[Facility]:
@@ -253,7 +269,7 @@ LAST = last
 
 # -- honest indicators (issue 8, item 10; docs/ODD.md §7.17) -------------------------------
 def _solid_generated(v: MonthView) -> float:
-    return float(v.supply[:, v.solid].sum())
+    return float(v.supply_by_material[v.solid].sum())
 
 
 def _solid_exchanged(v: MonthView) -> float:
@@ -262,15 +278,13 @@ def _solid_exchanged(v: MonthView) -> float:
 
 
 def _solid_landfilled(v: MonthView) -> float:
-    fl, sol = v.fac_flows, v.solid
-    return float(v.res_supply[:, sol].sum() + (fl.intake - fl.recovered)[sol].sum())
+    return float(v.left_by_material[v.solid].sum())
 
 
 def _solid_sold_off_park(v: MonthView) -> float:
     """Of the solids not exchanged, the streams sold off-park today (disposal_usd < 0)."""
     sold = v.solid & (v.catalogue.mat["disposal_usd"] < 0)
-    fl = v.fac_flows
-    return float(v.res_supply[:, sold].sum() + (fl.intake - fl.recovered)[sold].sum())
+    return float(v.left_by_material[sold].sum())
 
 
 def _solid_diversion(v: MonthView) -> float:
