@@ -48,7 +48,11 @@ def _recp_applied(v: MonthView) -> float:
 
 @criterion("shared_land_share")
 def _shared_land(v: MonthView) -> float:
-    return float(v.base_shared_land + sum(f.land_share for f in v.facilities if f.built))
+    """The park plan's shared land, built facilities' land and the plots the operator
+    turned into shared land (operator.shared_land_target)."""
+    return float(v.base_shared_land + sum(f.land_share for f in v.facilities if f.built)) + (
+        v.converted_land
+    )
 
 
 @criterion("implemented_links")

@@ -111,6 +111,52 @@ class Facility:
     def user_slots(self) -> IntArray:
         return np.fromiter(self.users, dtype=np.int64, count=len(self.users))
 
+    def configure(self, options: dict[str, Any]) -> None:
+        """Scenario options for this kind (from the operator); most kinds take none."""
+
+    # -- the operator's appraisal (operator.shared_infrastructure[].mandated: false) --------
+    def would_connect(self, park: ParkNow, econ: EconParams) -> BoolArray:
+        """The firms that would connect now (the connection rule, without connecting)."""
+        willing: BoolArray = behaviour.connects_to_facility(
+            self.expected_saving(park, econ),
+            self.monthly_connection(econ),
+            park.alive,
+            park.trust_op,
+            park.conf,
+            park.threshold,
+            self.needs_disclosure,
+        )
+        return willing
+
+    def expected_intake(self, park: ParkNow, takers: BoolArray) -> float:
+        """Units a month the facility would take in from ``takers``, up to capacity."""
+        m = np.array(self.materials, dtype=np.int64)
+        if m.size == 0:
+            return 0.0
+        offered = float(park.res_supply[np.ix_(np.flatnonzero(takers), m)].sum())
+        return min(offered, float(self.spec.get("capacity_per_month", 0.0)))
+
+    def intake_takers(self, park: ParkNow, willing: BoolArray) -> BoolArray:
+        """Whose residues it would take: the connected firms (the wastewater plant: all)."""
+        return willing
+
+    def expected_fees(self, park: ParkNow, econ: EconParams) -> tuple[float, float]:
+        """(revenue, opex) a month if it ran now: connection charges of the firms that would
+        connect and gate fees on what it would take in, against its operating cost."""
+        willing = self.would_connect(park, econ)
+        fee = float(self.spec.get("opex_usd_per_unit", 0.0))
+        intake = self.expected_intake(park, self.intake_takers(park, willing))
+        revenue = float(willing.sum()) * self.monthly_connection(econ) + fee * intake
+        return revenue, fee * intake
+
+    def npv(self, park: ParkNow, econ: EconParams) -> float:
+        """The operator's NPV of building now: the monthly net fees over the horizon at the
+        monthly rate r = i/12, i.e. divided by the annuity factor, minus the capex it pays
+        after the government's capital subsidy."""
+        revenue, opex = self.expected_fees(park, econ)
+        own_capex = self.capex_usd * (1.0 - econ.government.capex_subsidy_share)
+        return (revenue - opex) / econ.annuity - own_capex
+
     def monthly_connection(self, econ: EconParams) -> float:
         """A user's monthly charge for its connection, net of the capital subsidy."""
         share = econ.government.capex_subsidy_share
@@ -209,6 +255,10 @@ class WastewaterTreatment(Facility):
     def reuse_allowed(self, park: ParkNow) -> bool:
         return bool(park.standard[self.materials[0]])
 
+    def intake_takers(self, park: ParkNow, willing: BoolArray) -> BoolArray:
+        takers: BoolArray = park.alive & (park.res_supply[:, self.materials[0]] > 0)
+        return takers
+
     def expected_saving(self, park: ParkNow, econ: EconParams) -> FloatArray:
         w = self.materials[0]
         if not park.standard[w]:
@@ -268,8 +318,34 @@ class MaterialsRecovery(Facility):
 
 
 @facility_kind("solar_microgrid")
+@dataclass
 class SolarMicrogrid(Facility):
-    """Rooftop solar on connected firms' roofs, sold to them below the grid price."""
+    """Rooftop solar on connected firms' roofs, sold to them below the grid price.
+
+    Sizing (``operator.solar_sizing``): ``per_firm`` gives a firm of size z
+    ``kwp_per_firm`` x z kWp (the first version); ``roof`` caps it by the firm's usable roof,
+    ``roof_m2_per_firm`` x z x ``roof_usable_share`` x ``kwp_per_m2``. A firm that would
+    connect waits ``government.solar_licence_months`` for its licence (brief, obstacle 6)."""
+
+    sizing: str = "per_firm"
+    # slot -> months its licence has still to wait (a firm applied, not yet connected)
+    licensing: dict[int, int] = field(default_factory=dict)
+
+    def configure(self, options: dict[str, Any]) -> None:
+        self.sizing = str(options.get("solar_sizing", "per_firm"))
+        if self.sizing == "roof":
+            # the effective kWp per unit of firm size, so output and the capacity indicator
+            # (which reads ``kwp_per_firm``) follow the roof cap
+            self.spec = {**self.spec, "kwp_per_firm": self.kwp_per_size()}
+
+    def kwp_per_size(self) -> float:
+        """kWp on a firm of size 1: per firm, or capped by its usable roof."""
+        sp = self.spec
+        per_firm = float(sp["kwp_per_firm"])
+        if self.sizing != "roof":
+            return per_firm
+        roof = float(sp["roof_m2_per_firm"]) * float(sp["roof_usable_share"])
+        return min(per_firm, roof * float(sp["kwp_per_m2"]))
 
     def _kwh(self, size: FloatArray) -> FloatArray:
         return self.spec["kwp_per_firm"] * self.spec["kwh_per_kwp_month"] * size
@@ -281,12 +357,110 @@ class SolarMicrogrid(Facility):
     def expected_saving(self, park: ParkNow, econ: EconParams) -> FloatArray:
         return self._kwh(park.size) * self._margin()
 
+    def connect(self, park: ParkNow, econ: EconParams) -> None:
+        delay = econ.government.solar_licence_months
+        if delay <= 0 and not self.licensing:
+            super().connect(park, econ)
+            return
+        # licences granted this month connect (if the firm is still there); then new
+        # applicants join the queue
+        for slot, left in list(self.licensing.items()):
+            if left <= 1:
+                del self.licensing[slot]
+                if park.alive[slot]:
+                    self.users.add(slot)
+            else:
+                self.licensing[slot] = left - 1
+        willing = self.would_connect(park, econ)
+        for i in np.flatnonzero(willing):
+            slot = int(i)
+            if slot not in self.users and slot not in self.licensing:
+                if delay <= 0:
+                    self.users.add(slot)
+                else:
+                    self.licensing[slot] = delay
+
+    def drop(self, slot: int) -> None:
+        super().drop(slot)
+        self.licensing.pop(slot, None)
+
     def operate(self, park: ParkNow, econ: EconParams, users: IntArray, fl: Flows) -> None:
         kwh = self._kwh(park.size[users])
         fl.solar_mwh = float(kwh.sum() / 1000.0)
         fl.benefit_usd = float(kwh.sum() * self._margin())
         fl.revenue_usd = users.size * self.monthly_connection(econ)
         self.throughput_last = fl.solar_mwh
+
+
+@facility_kind("recycled_plastic_roads")
+@dataclass
+class RecycledPlasticRoads(Facility):
+    """The operator's own use of a by-product: park roads whose asphalt takes shredded
+    plastic residue (DEEP C with Dow, 2019: a first 200 m section, then 1,200 m).
+
+    Connected firms hand over their residual ``plastic_residue`` free of charge (they save
+    its disposal); each section needs ``plastic_t_per_m`` x its length, gathered over as
+    many months as it takes, and the next section starts ``section_gap_months`` after the
+    last one is laid. It needs no reuse standard: a pilot the operator tests itself (DEEP C's
+    mix was tested by Vietnam Maritime University)."""
+
+    laid_m: float = 0.0
+    section: int = 0  # index of the section being gathered or next due
+    outstanding_t: float = 0.0  # plastic still needed for the section under way
+    wait_months: int = 0  # months until the next section starts
+
+    def sections(self) -> list[float]:
+        return [float(x) for x in self.spec.get("sections_m", [])]
+
+    def _gathering(self) -> bool:
+        return self.outstanding_t > 0 or (
+            self.section < len(self.sections()) and self.wait_months <= 0
+        )
+
+    def expected_saving(self, park: ParkNow, econ: EconParams) -> FloatArray:
+        m = np.array(self.materials, dtype=np.int64)
+        if not self._gathering():
+            return np.zeros(park.alive.size)
+        unit = econ.avoided[m] - float(self.spec.get("opex_usd_per_unit", 0.0))
+        saving: FloatArray = park.res_supply[:, m] @ unit
+        return saving
+
+    def expected_intake(self, park: ParkNow, takers: BoolArray) -> float:
+        need = self.outstanding_t or (
+            self.sections()[self.section] * float(self.spec["plastic_t_per_m"])
+            if self.section < len(self.sections())
+            else 0.0
+        )
+        return min(need, super().expected_intake(park, takers))
+
+    def operate(self, park: ParkNow, econ: EconParams, users: IntArray, fl: Flows) -> None:
+        secs = self.sections()
+        if self.outstanding_t <= 0:
+            if self.section >= len(secs):
+                return
+            if self.wait_months > 0:
+                self.wait_months -= 1
+                return
+            self.outstanding_t = secs[self.section] * float(self.spec["plastic_t_per_m"])
+        m = np.array(self.materials, dtype=np.int64)
+        offered = park.res_supply[np.ix_(users, m)]
+        total = float(offered.sum())
+        take = min(1.0, self.outstanding_t / total) if total > 0 else 0.0
+        intake = offered * take
+        park.res_supply[np.ix_(users, m)] -= intake
+        fl.intake[m] = intake.sum(axis=0)
+        fl.recovered[m] = fl.intake[m]  # all of it goes into the asphalt
+        fl.outside[m] = fl.intake[m]  # a use outside the firms: the operator's roads
+        unit = econ.avoided[m] - float(self.spec.get("opex_usd_per_unit", 0.0))
+        fl.benefit_usd = float(intake.sum(axis=0) @ unit)
+        fl.levy_avoided_usd = float(intake.sum(axis=0) @ econ.levy[m])
+        self.outstanding_t -= float(fl.intake.sum())
+        if self.outstanding_t <= 1e-9:
+            self.outstanding_t = 0.0
+            self.laid_m += secs[self.section]
+            self.section += 1
+            self.wait_months = int(self.spec.get("section_gap_months", 0))
+        self.settle(econ, users, fl)
 
 
 def make_facility(

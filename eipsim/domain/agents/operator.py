@@ -10,7 +10,8 @@ import numpy as np
 from eipsim.domain import behaviour
 from eipsim.domain.economics import Candidates, pair_economics
 from eipsim.domain.facilities import Facility, Flows, ParkNow, make_facility
-from eipsim.domain.types import BoolArray
+from eipsim.domain.indicators import PRODUCTS
+from eipsim.domain.types import BoolArray, FloatArray
 from eipsim.scenario.schema import OperatorConfig
 
 if TYPE_CHECKING:
@@ -26,13 +27,22 @@ class Operator(mesa.Agent):
         self.cfg: OperatorConfig = sc.operator
         specs = self.cfg.shared_infrastructure
         self.facilities: list[Facility] = []
+        self.mandated: list[bool] = []
+        options = {"solar_sizing": self.cfg.solar_sizing}
         for i, f in enumerate(specs):
             x = (i + 1) * park.width // (len(specs) + 1)
             slot = (park.height - 1) * park.width + min(x, park.width - 1)
-            self.facilities.append(
-                make_facility(f.kind, cat.facilities[f.kind], cat.materials, f.build_step, slot)
-            )
+            fac = make_facility(f.kind, cat.facilities[f.kind], cat.materials, f.build_step, slot)
+            fac.configure(options)
+            self.facilities.append(fac)
+            self.mandated.append(f.mandated)
         self.cash_usd = 0.0
+        # -- decisions (issue 8, item 8) ------------------------------------------------------
+        self.appraisals: list[tuple[int, str, float, bool]] = []  # (month, kind, NPV, built)
+        self._next_appraisal: dict[int, int] = {}  # facility index -> month of its next one
+        self.shared_plots: BoolArray = np.zeros(park.n_plots, dtype=bool)
+        self.rejected_waste_intensive = 0
+        self._solid_per_size = self._solid_intensity()
         self.platform_active = False
         self.platform_effective = False
         self.usage_share = 0.0
@@ -45,9 +55,11 @@ class Operator(mesa.Agent):
     # -- monthly ------------------------------------------------------------------------------
     def begin_month(self, t: int) -> None:
         st = self.model.state
-        for fac in self.facilities:
-            if not fac.built and t >= fac.build_step:
+        for fac, mandated in zip(self.facilities, self.mandated, strict=True):
+            if mandated and not fac.built and t >= fac.build_step and self.can_pay(fac):
                 self._build(fac)
+        if self.cfg.shared_land_target is not None:
+            self._convert_land(self.cfg.shared_land_target)
         self._update_platform(t)
         month_of_year = (t - 1) % 12 + 1
         if month_of_year in self.event_months:
@@ -64,6 +76,62 @@ class Operator(mesa.Agent):
         if fac.network:
             # piped links can use the operator's network for a connection fee
             m.connection_usd[fac.materials[0]] = fac.spec["connection_usd"]
+
+    def own_capex(self, fac: Facility) -> float:
+        """What building ``fac`` costs the operator, net of the capital subsidy."""
+        return fac.capex_usd * (1.0 - self.model.sc.government.capex_subsidy_share)
+
+    def can_pay(self, fac: Facility) -> bool:
+        """Cash plus the credit line covers the operator's share of the capex."""
+        return self.cash_usd + self.cfg.credit_line_usd >= self.own_capex(fac) - 1e-9
+
+    def _appraise(self, park: ParkNow, t: int) -> None:
+        """In its first month from build_step on, and every 12 months after, the operator
+        appraises each facility it is not mandated to build: NPV of the net fees the firms
+        that would connect now would pay, over costs.horizon_months at costs.annual_interest,
+        against its capex net of the capital subsidy. It builds when NPV > 0 and it can pay
+        (cash + credit line)."""
+        econ = self.model.econ
+        for i, (fac, mandated) in enumerate(zip(self.facilities, self.mandated, strict=True)):
+            due = self._next_appraisal.get(i, fac.build_step)
+            if mandated or fac.built or t < due:
+                continue
+            self._next_appraisal[i] = t + 12
+            npv = fac.npv(park, econ)
+            build = npv > 0 and self.can_pay(fac)
+            self.appraisals.append((t, fac.kind, npv, build))
+            if build:
+                self._build(fac)
+
+    # -- shared land (operator.shared_land_target) -------------------------------------------
+    @property
+    def plot_land_share(self) -> float:
+        """Share of park land one plot is: plots are the park's land outside its planned
+        shared land (park.shared_land_share)."""
+        m = self.model
+        return (1.0 - m.sc.park.shared_land_share) / m.park.n_plots
+
+    @property
+    def converted_land_share(self) -> float:
+        return float(self.shared_plots.sum()) * self.plot_land_share
+
+    def shared_land_share(self) -> float:
+        """The park's shared land now: planned, facilities' and converted plots."""
+        fac = sum(f.land_share for f in self.facilities if f.built)
+        return self.model.sc.park.shared_land_share + fac + self.converted_land_share
+
+    def _convert_land(self, target: float) -> None:
+        """Turn vacant plots into green space, roads or shared services until the park's
+        shared land reaches ``target``, those nearest the bottom edge (where the shared
+        facilities stand) first. A converted plot is never leased again: its rent is
+        forgone for good."""
+        st = self.model.state
+        short = target - self.shared_land_share()
+        if short <= 1e-12:
+            return
+        n = int(np.ceil(short / self.plot_land_share - 1e-9))
+        free = np.flatnonzero(~st.alive & ~self.shared_plots)
+        self.shared_plots[free[::-1][:n]] = True
 
     def _update_platform(self, t: int) -> None:
         p, st = self.cfg.platform, self.model.state
@@ -130,6 +198,8 @@ class Operator(mesa.Agent):
         operator grows with the service."""
         total = Flows.empty(park.res_supply.shape[1])
         st, tr, econ = self.model.state, self.model.sc.trust, self.model.econ
+        if not all(self.mandated):
+            self._appraise(park, self.model.steps)
         for fac in self.facilities:
             fl = fac.step(park, econ)
             total.recovered += fl.recovered
@@ -177,15 +247,37 @@ class Operator(mesa.Agent):
         matched[stream_of[e.benefit > 0]] = True
         return float(matched.mean())
 
+    def _solid_intensity(self) -> FloatArray:
+        """Each sector's solid-waste generation, t a month for a firm of size 1: its supply
+        of materials in tonnes that are neither piped nor products."""
+        cat = self.model.catalogue
+        mat = cat.mat
+        product = mat["product"] if "product" in mat else np.isin(cat.materials, PRODUCTS)
+        solid = (mat["unit"] == "t") & ~mat["piped"] & ~product
+        out: FloatArray = cat.supply[:, solid].sum(axis=1)
+        return out
+
+    def waste_intensive(self, sector: str) -> bool:
+        """The screen of operator.max_waste_intensity (Hai Phong's board screens out
+        waste-intensive tenants): the sector's solid waste per unit of size exceeds it."""
+        cap = self.cfg.max_waste_intensity
+        s = self.model.catalogue.sector_index(sector)
+        return cap is not None and bool(self._solid_per_size[s] > cap + 1e-12)
+
     def recruit(self) -> None:
         """Prospective tenants arrive; the operator admits those whose symbiosis fit reaches its
-        selectivity. Selective parks fill slower and earn less rent (brief, obstacle 7)."""
+        selectivity. Selective parks fill slower and earn less rent (brief, obstacle 7). With
+        operator.max_waste_intensity it first rejects waste-intensive prospects."""
         m, st = self.model, self.model.state
         k = int(m.rng.poisson(self.cfg.arrivals_per_year / 12.0))
         for _ in range(k):
-            if st.alive.all():
+            if (st.alive | self.shared_plots).all():
                 return
             sector, nat, size = m.draw_profile()
+            if self.waste_intensive(sector):
+                self.rejected_waste_intensive += 1
+                m.rejected_prospects += 1
+                continue
             selective = self.cfg.tenant_selectivity > 0  # else every prospect fits
             if selective and self.fit_score(sector, size) + 1e-12 < self.cfg.tenant_selectivity:
                 m.rejected_prospects += 1
