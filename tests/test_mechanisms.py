@@ -263,3 +263,39 @@ def test_pellets_are_a_product_not_waste():
     cat = load_catalogue()
     products = [n for n, p in zip(cat.materials, cat.mat["product"], strict=True) if p]
     assert products == ["recycled_pellets"]
+
+
+def test_chooses_contract_when_it_raises_the_joint_expected_gain():
+    from eipsim.domain.economics import PairEconomics
+
+    def econ(es, eu):
+        z = np.zeros(2)
+        return PairEconomics(z, z, z, z, z, z, z, z, z, z, np.array(es), np.array(eu))
+
+    signed = econ([100.0, 50.0], [100.0, 50.0])
+    informal = econ([90.0, 60.0], [100.0, 50.0])
+    assert behaviour.chooses_contract(signed, informal).tolist() == [True, False]
+
+
+def test_per_link_contracts_are_chosen_and_breaches_pay_penalties(baseline):
+    """With per-link contracts, risky pairs sign and others do not; under production shocks
+    a contracted supplier that fails pays its user a penalty."""
+    sc = baseline.with_overrides(
+        {
+            **NEW,
+            "costs.contract_months": 24,
+            "costs.contract_choice": "per_link",
+            "market.production_shock_rate_per_year": 0.5,
+        }
+    )
+    signed, informal, penalties = 0, 0, 0.0
+    for seed in range(3):
+        m = EIPModel(sc, seed=seed)
+        for _ in range(60):
+            m.step()
+        L = m.links
+        signed += int(L.contract[: L.n].sum())
+        informal += int((~L.contract[: L.n]).sum())
+        penalties += m.penalties_usd
+    assert signed > 0 and informal > 0
+    assert penalties > 0

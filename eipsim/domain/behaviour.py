@@ -78,6 +78,7 @@ def keeps_link(
     contract_months: int,
     unprofitable_months: int,
     break_below: float,
+    contracted: BoolArray | None = None,
 ) -> tuple[BoolArray, BoolArray]:
     """Which running links end this month, and why: (unprofitable, trust collapsed).
 
@@ -85,9 +86,20 @@ def keeps_link(
     ends when it has made a loss for ``unprofitable_months`` in a row, or when either side's
     trust in the other has fallen below ``break_below``."""
     free = months_running >= contract_months
+    if contracted is not None:  # per-link contracts: informal links are free at any time
+        free = free | ~contracted
     unprofitable = free & (loss_months >= unprofitable_months)
     collapsed = free & ((trust_us < break_below) | (trust_su < break_below)) & ~unprofitable
     return unprofitable, collapsed
+
+
+def chooses_contract(with_contract: PairEconomics, without: PairEconomics) -> BoolArray:
+    """Partners sign a written contract when it raises their joint expected gain: its
+    penalty clauses cover part of what a failure would cost, against its extra transaction
+    cost (Albino et al. 2016: contracts pay under uncertainty and turbulence)."""
+    gain = with_contract.expected_s + with_contract.expected_u
+    result: BoolArray = gain > without.expected_s + without.expected_u
+    return result
 
 
 def connects_to_facility(

@@ -104,6 +104,7 @@ class Candidates:
     fail_u: FloatArray | None = None  # the supplier's belief that the user fails an uptake
     lead_u: FloatArray | None = None  # months the user pays a premium after a failure
     inst: FloatArray | None = None  # institutional trust: broker, standard, contract
+    contract: BoolArray | None = None  # under a written contract (None: the scenario's rule)
 
     def effective_trust(self) -> tuple[FloatArray, FloatArray]:
         """Each side's trust in the other with institutional trust added as an independent
@@ -150,6 +151,7 @@ def pair_economics(
     ``paid_off`` is True (a running link past its amortisation horizon) the one-off costs
     (transaction, capital, permit) are paid and drop out."""
     m, q, k, mat = c.m, c.q, p.costs, p.mat
+    contract = p.contract if c.contract is None else c.contract
     gamma, virgin = mat["substitution_ratio"], p.virgin_price
     S_s = q * p.avoided[m]
     S_u = gamma[m] * q * virgin[m]
@@ -164,7 +166,7 @@ def pair_economics(
         * (1.0 - k.trust_discount * mean_trust)
         * (1.0 - k.facilitation_discount * c.facilitated)
         * (1.0 + 0.5 * np.maximum(c.conf_s, c.conf_u))
-        * (1.0 + k.contract_cost_markup * p.contract)
+        * (1.0 + k.contract_cost_markup * contract)
         / k.horizon_months
     )
     pipe = pipe_usd(p, c, connection_usd)
@@ -192,7 +194,7 @@ def pair_economics(
     if k.risk_model == "monthly_share":
         # The first version's exposure (docs/ODD.md, "Known limitations"): a share of the
         # replaced input's value at risk every month, weighted by distrust.
-        cover = 1.0 - k.contract_exposure_cut * p.contract
+        cover = 1.0 - k.contract_exposure_cut * contract
         stranded_m = 0.5 * (capital + transaction)
         X_s = stranded_m * cover
         X_u = (q * gamma[m] * virgin[m] * k.emergency_premium + stranded_m) * cover
@@ -208,7 +210,7 @@ def pair_economics(
     fail_s = zero if c.fail_s is None else c.fail_s
     fail_u = zero if c.fail_u is None else c.fail_u
     lead_u = zero if c.lead_u is None else c.lead_u
-    cover = 1.0 - k.contract_exposure_cut * p.contract
+    cover = 1.0 - k.contract_exposure_cut * contract
     one_off = (capital + transaction + permit) * k.horizon_months
     share_s = np.clip(alpha, 0.0, 1.0)
     stranded = 0.5 * one_off * k.breakdown_after_failure

@@ -51,6 +51,7 @@ class LinkTable:
     tonnes: FloatArray = field(default_factory=lambda: np.zeros(0))  # delivered, cumulative
     benefit_total: FloatArray = field(default_factory=lambda: np.zeros(0))  # USD, cumulative
     facilitated: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    contract: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # written
     # USD, cumulative: the part of benefit_total that is levies avoided and subsidies received
     transfers_total: FloatArray = field(default_factory=lambda: np.zeros(0))
     n: int = 0  # rows in use; the arrays hold spare capacity beyond it
@@ -78,6 +79,7 @@ class LinkTable:
         s_uid: IntArray,
         u_uid: IntArray,
         facilitated: BoolArray,
+        contract: BoolArray | bool = False,
     ) -> IntArray:
         """Append links (arrays); returns their row ids."""
         k = len(s)
@@ -91,6 +93,7 @@ class LinkTable:
         self.end[sl] = -1
         self.s_uid[sl], self.u_uid[sl] = s_uid, u_uid
         self.facilitated[sl] = facilitated
+        self.contract[sl] = contract
         self.n += k
         return np.arange(self.n - k, self.n)
 
@@ -178,6 +181,7 @@ class LinkTable:
                 "tonnes": self.tonnes[:n],
                 "benefit_usd": self.benefit_total[:n],
                 "facilitated": self.facilitated[:n],
+                "contract": self.contract[:n],
                 "reason_ended": np.asarray(REASONS, dtype=object)[self.reason[:n]],
             }
         )

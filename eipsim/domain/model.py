@@ -28,6 +28,7 @@ from eipsim.domain.agents import Firm, Government, Operator
 from eipsim.domain.economics import (
     Candidates,
     EconParams,
+    PairEconomics,
     candidate_pairs,
     pair_economics,
     transfers,
@@ -135,6 +136,7 @@ class EIPModel(mesa.Model):
         self.rejected_prospects = 0
         self.renegotiations = 0
         self.production_shocks = 0
+        self.penalties_usd = 0.0  # paid by contracted suppliers that failed (per-link contracts)
         self.inflow_last: FloatArray = np.zeros((n, M))  # what links delivered to each firm
         self.market_input_t = 0.0  # inputs processors bought off-park this month (coupling)
         self.log_price_index = 0.0  # market turbulence: log of the virgin-price index
@@ -414,6 +416,19 @@ class EIPModel(mesa.Model):
             )
         return c
 
+    def _choose_contracts(self, c: Candidates, e: PairEconomics) -> BoolArray | None:
+        """With ``costs.contract_choice: per_link`` (and contracts available), each pair
+        signs a written contract when it raises their joint expected gain
+        (``behaviour.chooses_contract``); None keeps the scenario-wide rule."""
+        k = self.sc.costs
+        if k.contract_choice != "per_link" or k.contract_months <= 0:
+            return None
+        c.contract = np.zeros(len(c), dtype=bool)
+        informal = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        c.contract = np.ones(len(c), dtype=bool)
+        signed = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        return behaviour.chooses_contract(signed, informal)
+
     def _renegotiate(self) -> None:
         """Contracts follow capacity: where a firm's contracted quantities of a material
         exceed what it now expects to supply (after RECP, say) or use, its links of that
@@ -647,8 +662,26 @@ class EIPModel(mesa.Model):
         if self.sc.costs.risk_model == "per_event":
             self.reliability.observe(u, s, ~kept)
             self.reliability.observe(s, u, ~taken)
+        # A contracted supplier that fails pays the user a penalty for the shortfall
+        # (per-link contracts): the premium the user pays for the lead time, in part.
+        per_link = self.sc.costs.contract_choice == "per_link"
+        penalty = np.zeros(rows.size)
+        if per_link:
+            k = self.sc.costs
+            value = self.catalogue.mat["substitution_ratio"][m] * self.econ.virgin_price[m]
+            breach = L.contract[rows] & ~kept
+            penalty = np.where(
+                breach,
+                k.contract_exposure_cut
+                * k.resourcing_lead_time_months
+                * k.emergency_premium
+                * value
+                * (want - delivered),
+                0.0,
+            )
+            self.penalties_usd += float(penalty.sum())
         # Survival: losses for too long, or trust collapsed on either side.
-        losing = (e.benefit_s < 0) | (e.benefit_u < 0)
+        losing = (e.benefit_s - penalty < 0) | (e.benefit_u + penalty < 0)
         L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
         T, c = self.trust.T, self.sc.costs
         unprofitable, collapsed = behaviour.keeps_link(
@@ -659,6 +692,7 @@ class EIPModel(mesa.Model):
             c.contract_months,
             c.unprofitable_months,
             tr.break_below,
+            L.contract[rows] if per_link else None,
         )
         for ended, why in (
             (rows[unprofitable], "unprofitable"),
@@ -733,6 +767,10 @@ class EIPModel(mesa.Model):
             facil = facil | (st.listed[s] & st.listed[u])
         c = self.negotiation(s, u, m, q, facil, st.facilitated[s, u], res_s)
         e = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        contract = self._choose_contracts(c, e)
+        if contract is not None:
+            c.contract = contract
+            e = pair_economics(self.econ, c, self.standard, self.connection_usd)
         tr = self.sc.trust
         # graded willingness draws two numbers per candidate; a hard threshold draws none
         draws = self.rng.random((2, s.size)) if tr.negotiation_slope > 0 else None
@@ -764,7 +802,19 @@ class EIPModel(mesa.Model):
             * (1.0 - self.sc.government.permit_support)
         ).astype(int)
         start = np.where(needs_permit, t + np.maximum(delay, 1), t)
-        L.add(s[ci], u[ci], m[ci], np.array(qs), t, start, st.uid[s[ci]], st.uid[u[ci]], facil[ci])
+        signed = self.econ.contract if contract is None else contract[ci]
+        L.add(
+            s[ci],
+            u[ci],
+            m[ci],
+            np.array(qs),
+            t,
+            start,
+            st.uid[s[ci]],
+            st.uid[u[ci]],
+            facil[ci],
+            signed,
+        )
 
     def _spread_trust(self) -> None:
         """Partners pass on their opinions; plot neighbours grow familiar."""

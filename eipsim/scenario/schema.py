@@ -259,6 +259,12 @@ class CostsConfig(_Strict):
         le=1200,
         description="written contract length; 0 = informal links (Albino et al. 2016)",
     )
+    contract_choice: Literal["all", "per_link"] = Field(
+        "all",
+        description="all: every link is under a written contract when contract_months > 0 "
+        "(the first version); per_link: each pair signs one when it raises their joint "
+        "expected gain, and a contracted supplier that fails pays a penalty",
+    )
     contract_exposure_cut: Share = Field(
         0.5, description="share of a failure's cost a written contract's penalty covers"
     )
