@@ -374,9 +374,15 @@ def test_kept_structures_equal_a_recomputation_and_values_equal_the_old_code(ops
         np.testing.assert_allclose(fast.mean_by_group(alive, nat), want, rtol=1e-12)
 
 
+@pytest.mark.parametrize("block", [None, 64])
 @pytest.mark.parametrize("n", [5, 40, 300])
-def test_diffusion_is_bit_identical_to_the_old_code(n):
-    """Random matrices and partner sets, including many partners per firm and repeated links."""
+def test_diffusion_is_bit_identical_to_the_old_code(n, block, monkeypatch):
+    """Random matrices and partner sets, including many partners per firm and repeated links;
+    also with rows worked in blocks of 8 (as in big parks)."""
+    import eipsim.domain.trust as trust_mod
+
+    if block is not None:
+        monkeypatch.setattr(trust_mod, "_BLOCK_ELEMENTS", block)
     g = rng(n)
     for _ in range(10):
         T = g.random((n, n)) * (g.random((n, n)) < 0.7)
