@@ -299,3 +299,14 @@ def test_per_link_contracts_are_chosen_and_breaches_pay_penalties(baseline):
         penalties += m.penalties_usd
     assert signed > 0 and informal > 0
     assert penalties > 0
+
+
+def test_neighbours_know_streams_only_when_switched_on(small):
+    """Off: plot neighbours know each other only by the acquaintance chances (zero here)."""
+    zero = {"trust.acquaintance_same_nationality": 0.0, "trust.acquaintance_cross_nationality": 0.0}
+    on = EIPModel(small.with_overrides(zero), seed=2)
+    off = EIPModel(small.with_overrides({**zero, "trust.neighbours_know_streams": False}), seed=2)
+    a, b = on._neigh
+    both = on.state.alive[a] & on.state.alive[b]
+    assert on.state.known[a[both], b[both]].all()
+    assert not off.state.known.any()

@@ -48,7 +48,6 @@ from eipsim.domain.reliability import Reliability
 from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState
 from eipsim.domain.trust import TrustMatrix
 from eipsim.domain.types import BoolArray, FloatArray, IntArray
-from eipsim.scenario.catalogue import load_catalogue
 from eipsim.scenario.schema import Scenario
 
 MIN_Q = 1.0  # smallest monthly quantity worth a link (t or MWh); assumed
@@ -102,7 +101,7 @@ class EIPModel(mesa.Model):
         super().__init__(rng=seed)
         self.seed_used = seed
         self.sc = scenario
-        self.catalogue = cat = load_catalogue()
+        self.catalogue = cat = scenario.catalogue()
         w, h = scenario.grid_shape()
         p = scenario.park
         self.park = Park(w, h, p.zones_x, p.zones_y, p.plot_size_m, rand=self.random)
@@ -243,8 +242,9 @@ class EIPModel(mesa.Model):
             t.acquaintance_cross_nationality,
         )
         knows = (self.rng.random(st.alive.size) < p) & st.alive
-        src, dst = self._neigh
-        knows[dst[src == slot]] = True
+        if t.neighbours_know_streams:
+            src, dst = self._neigh
+            knows[dst[src == slot]] = True
         knows &= st.alive
         knows[slot] = False
         st.known[slot, knows] = True
@@ -825,7 +825,8 @@ class EIPModel(mesa.Model):
         self.trust.diffuse(src, dst, tr.diffusion)
         a, b = self._neigh
         occ = st.alive[a] & st.alive[b]
-        # (plot neighbours already know each other: a tenant meets them on arrival)
+        # (with trust.neighbours_know_streams, neighbours met on arrival; familiarity
+        # grows between all neighbours either way)
         self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month)
 
     def _review_recp(self) -> None:

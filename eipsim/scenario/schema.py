@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     Field,
+    ModelWrapValidatorHandler,
     PrivateAttr,
     ValidationError,
     field_validator,
@@ -23,7 +24,15 @@ from pydantic import (
 )
 
 from eipsim.errors import UserError
-from eipsim.scenario.catalogue import load_catalogue
+from eipsim.scenario.catalogue import (
+    Catalogue,
+    MaterialEntry,
+    SectorEntry,
+    catalogue_names,
+    load_catalogue,
+    scenario_catalogue,
+    scenario_names,
+)
 from eipsim.scenario.overrides import check_key as _check_key
 from eipsim.scenario.overrides import parse_value
 from eipsim.scenario.overrides import set_dotted as _set_dotted
@@ -141,7 +150,7 @@ class FirmsConfig(_Strict):
     @field_validator("sector_mix")
     @classmethod
     def _sectors(cls, v: dict[str, float]) -> dict[str, float]:
-        known = load_catalogue().sectors
+        known = catalogue_names()[1]  # the package's and the scenario's own sectors
         for s in v:
             if s not in known:
                 raise ValueError(f"unknown sector {s!r}; known sectors: {', '.join(known)}")
@@ -173,6 +182,11 @@ class TrustConfig(_Strict):
         0.08, description="chance two same-nationality firms know each other (chambers)"
     )
     acquaintance_cross_nationality: Share = 0.02
+    neighbours_know_streams: bool = Field(
+        True,
+        description="plot neighbours know each other's streams from the start (the first "
+        "version); false: they are acquaintances only by the chances above",
+    )
     in_operator: Share = Field(0.4, description="firms' initial trust in shared infrastructure")
     failure_rate_at_no_trust: Share = Field(
         0.1,
@@ -334,6 +348,15 @@ class FacilitySpec(_Strict):
             raise ValueError(
                 f"unknown facility kind {v!r}; known kinds: {', '.join(FACILITY_KINDS)}"
             )
+        # a scenario that replaces the catalogue must keep the materials the facility handles
+        spec = load_catalogue().facilities[v]
+        handles = spec.get("materials") or [spec.get("material")]
+        known = catalogue_names()[0]
+        lost = [m for m in handles if m in load_catalogue().materials and m not in known]
+        if lost:
+            raise ValueError(
+                f"facility {v!r} handles {', '.join(lost)}, not in this scenario's materials"
+            )
         return v
 
 
@@ -403,7 +426,7 @@ class StandardSpec(_Strict):
     @field_validator("material")
     @classmethod
     def _known(cls, v: str) -> str:
-        known = load_catalogue().materials
+        known = catalogue_names()[0]  # the package's and the scenario's own materials
         if v not in known:
             raise ValueError(f"unknown material {v!r}; known materials: {', '.join(known)}")
         return v
@@ -511,9 +534,41 @@ class Scenario(_Strict):
         default_factory=lambda: GovernmentConfig.model_validate({})
     )
     market: MarketConfig = Field(default_factory=lambda: MarketConfig.model_validate({}))
+    # -- the scenario's own materials and sectors (issue 9, item 4) ---------------------------
+    materials: dict[str, MaterialEntry] = Field(
+        default_factory=dict,
+        description="materials of this scenario, in the format of data/materials.yaml (every "
+        "column required); added to the package's (a package name: that entry replaced)",
+    )
+    sectors: dict[str, SectorEntry] = Field(
+        default_factory=dict,
+        description="sectors of this scenario, in the format of data/sectors.yaml; added to "
+        "the package's (a package name: that entry replaced)",
+    )
+    replace_catalogue: bool = Field(
+        False,
+        description="true: materials and sectors above replace the package catalogue's "
+        "instead of being added to it",
+    )
 
     _source_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<scenario>")
+    _catalogue: Catalogue | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _own_names(cls, data: Any, handler: ModelWrapValidatorHandler[Scenario]) -> Scenario:
+        """Name checks inside (sector mix, standards, facilities, sectors' materials) see
+        the materials and sectors this scenario defines."""
+        with scenario_names(data):
+            return handler(data)
+
+    @model_validator(mode="after")
+    def _catalogue_builds(self) -> Scenario:
+        if self.replace_catalogue and not (self.materials and self.sectors):
+            raise ValueError("replace_catalogue: true needs materials: and sectors: of its own")
+        self.catalogue()
+        return self
 
     @model_validator(mode="after")
     def _park_fits(self) -> Scenario:
@@ -533,6 +588,17 @@ class Scenario(_Strict):
         return self
 
     # -- derived -------------------------------------------------------------------------
+    def catalogue(self) -> Catalogue:
+        """The package catalogue with this scenario's own materials and sectors (built once
+        per scenario object; the package's own object when the scenario adds none)."""
+        if self._catalogue is None:
+            self._catalogue = scenario_catalogue(
+                {k: v.entry() for k, v in self.materials.items()},
+                {k: v.entry() for k, v in self.sectors.items()},
+                self.replace_catalogue,
+            )
+        return self._catalogue
+
     def grid_shape(self) -> tuple[int, int]:
         """Plots across and down; derived from firms.count / initial_occupancy when unset."""
         w, h = self.park.width, self.park.height
@@ -559,11 +625,19 @@ class Scenario(_Strict):
         path = self.roster_path()
         if path is None:
             return []
-        return read_roster(path, self.grid_shape(), list(self.firms.nationality_mix))
+        return read_roster(
+            path, self.grid_shape(), list(self.firms.nationality_mix), self.catalogue().sectors
+        )
 
     # -- editing ---------------------------------------------------------------------------
     def to_yaml_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        d = self.model_dump(mode="json")
+        d["sectors"] = {k: v.entry() for k, v in self.sectors.items()}
+        # a scenario without its own catalogue entries dumps as before they existed
+        for key in ("materials", "sectors", "replace_catalogue"):
+            if not d[key]:
+                del d[key]
+        return d
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A new scenario with dotted keys replaced; unknown keys are a UserError."""
