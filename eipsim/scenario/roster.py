@@ -21,10 +21,14 @@ MAX_ROSTER_BYTES = 50_000_000
 
 
 def read_roster(
-    path: Path, grid: tuple[int, int], nationalities: Collection[str] | None = None
+    path: Path,
+    grid: tuple[int, int],
+    nationalities: Collection[str] | None = None,
+    sectors: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Read and check a roster CSV; ``nationalities``: those the scenario's mix allows."""
-    cat = load_catalogue()
+    """Read and check a roster CSV; ``nationalities``: those the scenario's mix allows;
+    ``sectors``: those of the scenario's catalogue (default: the package's)."""
+    known_sectors = load_catalogue().sectors if sectors is None else tuple(sectors)
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: roster file not found (or not a regular file)")
@@ -46,7 +50,9 @@ def read_roster(
             rows = []
             plots_seen: set[int] = set()
             for i, raw in enumerate(reader, start=2):
-                rows.append(_roster_row(path, i, raw, cat.sectors, grid, plots_seen, nationalities))
+                rows.append(
+                    _roster_row(path, i, raw, known_sectors, grid, plots_seen, nationalities)
+                )
             return rows
     except UnicodeDecodeError:
         raise UserError(f"{path}: not a UTF-8 text CSV file") from None

@@ -696,13 +696,24 @@ def scenario_from_dict(
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as err:
-        raise UserError(format_validation(err, source, known_keys())) from None
+        raise UserError(format_validation(err, source, _known_with_entries(data))) from None
     except RecursionError:
         raise UserError(f"{source}: the scenario is nested too deeply") from None
     sc._source = source
     sc._source_dir = source_dir or Path.cwd()
     _cross_checks(sc, source)
     return sc
+
+
+def _known_with_entries(data: dict[Any, Any]) -> list[str]:
+    """Known keys, and the columns of the scenario's own materials and sectors (so that a
+    misspelt column gets a suggestion)."""
+    keys = known_keys()
+    for section, model in (("materials", MaterialEntry), ("sectors", SectorEntry)):
+        entries = data.get(section)
+        if isinstance(entries, dict):
+            keys += [f"{section}.{k}.{c}" for k in entries for c in model.model_fields]
+    return keys
 
 
 def _cross_checks(sc: Scenario, source: str) -> None:
