@@ -36,6 +36,7 @@ FloatArray = np.ndarray
 # Turning this on needs the golden file re-written (scripts/golden.py write).
 INCREMENTAL_MEANS = False
 _BLOCK_ELEMENTS = 1 << 17  # diffusion works on blocks of rows of about this many entries
+_UNKNOWN = np.iinfo(np.int64).min  # the nationality of a slot init_firm has not seen
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,8 +59,7 @@ class TrustMatrix:
             INCREMENTAL_MEANS if incremental_means is None else incremental_means
         )
         # group bookkeeping: R's column 0 collects columns of unknown nationality
-        self._nat = np.full(n_slots, -1, dtype=np.int64)  # nationality seen by init_firm
-        self._known = np.zeros(n_slots, dtype=bool)  # slot's nationality recorded
+        self._nat = np.full(n_slots, _UNKNOWN, dtype=np.int64)  # nationality seen by init_firm
         self._gcol = np.zeros(n_slots, dtype=np.int64)  # R column of each slot's column
         self._gid: dict[int, int] = {}
         self._R = np.zeros((n_slots, 1))
@@ -149,8 +149,7 @@ class TrustMatrix:
         self._T[slot, :] = 0.0
         self._T[:, slot] = 0.0
         self._live[slot] = False
-        self._known[slot] = False
-        self._nat[slot] = -1
+        self._nat[slot] = _UNKNOWN
         self._gcol[slot] = 0
         self._oh[slot] = 0.0
         self._oh[slot, 0] = 1.0
@@ -241,10 +240,9 @@ class TrustMatrix:
         same_pairs = float((sizes * (sizes - 1.0)).sum())
         cross_pairs = float(idx.size * (idx.size - 1.0)) - same_pairs
         if self.incremental_means and self._sums_apply(alive, nat):
-            live = np.flatnonzero(self._live)
-            Rl = self._R[live]
-            same_sum = float(Rl[np.arange(live.size), self._gcol[live]].sum())
-            cross_sum = float(Rl[:, 1:].sum()) - same_sum  # column 0 (unknown) holds only rounding
+            # rows of slots that are not live are zero; column 0 (unknown) holds only rounding
+            same_sum = float((self._R * self._oh).sum())
+            cross_sum = float(self._R[:, 1:].sum()) - same_sum
         else:
             same_sum, cross_sum = self._dense_group_sums(idx, g, codes.size)
         s = same_sum / same_pairs if same_pairs > 0 else float("nan")
@@ -264,10 +262,7 @@ class TrustMatrix:
     def _sums_apply(self, alive: np.ndarray, nat: np.ndarray) -> bool:
         """The kept group sums answer for (alive, nat): every live slot is alive with the
         nationality init_firm saw (alive slots that are not live have zero rows and columns)."""
-        live = self._live
-        if (live & ~alive).any() or not self._known[live].all():
-            return False
-        return bool(np.array_equal(self._nat[live], nat[live]))
+        return not (self._live & (~alive | (self._nat != nat))).any()
 
     # -- bookkeeping -----------------------------------------------------------------------
     def _record_nat(self, slot: int, nationality: int) -> None:
@@ -277,7 +272,6 @@ class TrustMatrix:
             self._R = np.hstack([self._R, np.zeros((self.n, 1))])
             self._oh = np.hstack([self._oh, np.zeros((self.n, 1))])
         self._nat[slot] = nationality
-        self._known[slot] = True
         self._gcol[slot] = gid
         self._oh[slot] = 0.0
         self._oh[slot, gid] = 1.0
@@ -292,8 +286,11 @@ class TrustMatrix:
         if not self.incremental_means:
             return
         if i.size > 1:
-            _, first = np.unique(i * self.n + j, return_index=True)
-            i, j, old, new = i[first], j[first], old[first], new[first]
+            keys = i * self.n + j
+            ks = np.sort(keys)
+            if (ks[1:] == ks[:-1]).any():  # a repeated pair counts once
+                _, first = np.unique(keys, return_index=True)
+                i, j, old, new = i[first], j[first], old[first], new[first]
         R = self._R
         np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
 
