@@ -13,7 +13,6 @@ MORE = {
     "seed": "root random seed; same seed, same results",
     "park.zones_x": "zones across (zones are outlined on the map)",
     "park.zones_y": "zones down",
-    "park.placement": "random | nationality_clusters | sector_clusters",
     "firms.count": "initial tenants",
     "firms.sector_mix": "share of each catalogue sector (sums to 1)",
     "firms.nationality_mix": "share of each parent-company nationality (sums to 1)",

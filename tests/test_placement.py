@@ -169,7 +169,9 @@ def write_roster(tmp_path, rows, header="name,sector,nationality,size,plot"):
     return path
 
 
-@pytest.mark.parametrize("placement", ["random", "nationality_clusters", "sector_clusters"])
+@pytest.mark.parametrize(
+    "placement", ["random", "nationality_clusters", "sector_clusters", "chain_clusters"]
+)
 def test_roster_plots_are_honoured(tmp_path, baseline, placement):
     roster = write_roster(
         tmp_path,

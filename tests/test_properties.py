@@ -44,7 +44,9 @@ def scenarios(draw):
         "seed": draw(st.integers(0, 2**31 - 1)),
         "park": {
             "placement": draw(
-                st.sampled_from(["random", "nationality_clusters", "sector_clusters"])
+                st.sampled_from(
+                    ["random", "nationality_clusters", "sector_clusters", "chain_clusters"]
+                )
             ),
             "initial_occupancy": draw(st.floats(0.3, 1.0)),
             "zones_x": draw(st.integers(1, 4)),
