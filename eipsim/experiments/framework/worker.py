@@ -135,6 +135,16 @@ def _watch_parent(pid: int, every: float = 0.5) -> None:
             os._exit(1)
         except PermissionError:  # pid reused by another user's process: parent is gone
             os._exit(1)
+        if _is_zombie(pid):  # killed, not yet reaped by its own parent
+            os._exit(1)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # not Linux, or gone (the next os.kill tells)
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def summary_table(rows: list[dict[str, Any]], keys: list[str]) -> pa.Table:
