@@ -314,6 +314,20 @@ def test_permalink_reopens_the_same_run(server: str, browser: Browser) -> None:
     for n in range(1, 5):
         _step(other, n)
     assert other.locator(".eip-kpis").inner_text() == first
+
+    # Switching scenario with edits not applied asks first
+    _set_lever(other, "government.brokering_per_year", "9")
+    other.locator(".eip-scenario").click()
+    other.get_by_role("option", name="baseline.yaml").click()
+    confirm = other.locator(".eip-switch-confirm")
+    expect(confirm).to_contain_text("1 changed setting")
+    other.locator(".eip-switch-cancel").click()
+    expect(confirm).to_have_count(0)
+    expect(other.locator(".eip-pending")).to_contain_text("Government brokering")
+    other.locator(".eip-scenario").click()
+    other.get_by_role("option", name="baseline.yaml").click()
+    other.locator(".eip-switch-ok").click()
+    expect(other.locator(".eip-pending")).to_contain_text("Scenario")
     ctx.close()
     assert not outside
 

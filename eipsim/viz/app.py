@@ -497,7 +497,10 @@ def LeverPanel(
         seed_problem = t("seed_error", lang, max=SEED_MAX, text=lv.seed_text)
     load_problem = solara.use_reactive("")
     pending_switch = solara.use_reactive("")
-    paths = {short_name(p): p for p in scenario_choices(lv.scenario_path)}
+    shown = solara.use_reactive("")  # what the picker shows: the file in use, or the pick
+    paths: dict[str, str] = {}
+    for p in scenario_choices(lv.scenario_path):
+        paths.setdefault(short_name(p), p)  # one file per name: the one in use first
 
     def load(path: str) -> None:
         pending_switch.set("")
@@ -511,6 +514,7 @@ def LeverPanel(
         levers.set(new_levers)
 
     def pick_scenario(label: str) -> None:
+        shown.set(label)
         path = paths.get(label)
         if path is None or path == levers.value.scenario_path:
             return
@@ -519,10 +523,14 @@ def LeverPanel(
         else:
             load(path)
 
+    def cancel_switch() -> None:
+        pending_switch.set("")
+        shown.set(short_name(levers.value.scenario_path))
+
     solara.Select(
         t("scenario", lang),
         values=list(paths),
-        value=short_name(lv.scenario_path),
+        value=shown.value if pending_switch.value else short_name(lv.scenario_path),
         on_value=pick_scenario,
         classes=["eip-scenario"]
         + (["eip-changed"] if lv.scenario_path != run.levers.scenario_path else []),
@@ -541,7 +549,7 @@ def LeverPanel(
                 solara.Button(
                     t("cancel", lang),
                     text=True,
-                    on_click=lambda: pending_switch.set(""),
+                    on_click=cancel_switch,
                     classes=["eip-switch-cancel"],
                 )
     if load_problem.value:

@@ -373,7 +373,9 @@ def levers_from_query(
     name = q.get("scenario")
     if not name:
         return None
-    paths = {short_name(p): p for p in (choices if choices is not None else scenario_choices())}
+    paths: dict[str, str] = {}
+    for p in choices if choices is not None else scenario_choices(os.environ.get(SCENARIO_ENV)):
+        paths.setdefault(short_name(p), p)  # the server's own file first, as the picker shows
     if name not in paths:
         raise UserError(f"the link names a scenario this server does not offer: {name}")
     levers, sc = Levers.load(paths[name])
