@@ -87,7 +87,12 @@ def cmd_run(a: argparse.Namespace) -> int:
     )
     if bar is not None:
         bar.close()
-    write_run(result, out, {"overrides": parse_overrides(a.set), "steps": steps})
+    try:
+        write_run(result, out, {"overrides": parse_overrides(a.set), "steps": steps})
+    except OSError as err:  # a full disk, a folder removed under us: nothing half-written
+        raise UserError(
+            f"{out}: cannot write the results ({err.strerror or err}); nothing was written"
+        ) from None
     print(f"scenario {sc.name!r}, seed {result.seed}, {steps} months")
     print(_summary_table(result.summary))
     print(f"results written to {out}/")
@@ -153,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_subcommands(sub)
+    # calibration (issue 9): eipsim patterns | calibrate
+    from eipsim.cli.calibration import add_subcommands as add_calibration
+
+    add_calibration(sub)
     return p
 
 

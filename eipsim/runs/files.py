@@ -15,6 +15,7 @@ both keep the same promises (docs/GUARANTEES.md):
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -280,6 +281,20 @@ def check_out_dir(out: Path, what: str = "--out") -> Path:
     return out
 
 
+def publish_dir(tmp: Path, target: Path) -> bool:
+    """Rename a finished temporary folder to ``target`` (absent, or an empty folder) in
+    one step. False when another writer put a non-empty folder there first."""
+    try:
+        if target.exists():
+            target.rmdir()  # only an empty folder may be replaced
+        os.replace(tmp, target)
+    except OSError as err:
+        if err.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            return False
+        raise
+    return True
+
+
 @contextlib.contextmanager
 def atomic_dir(target: Path) -> Iterator[Path]:
     """Yield a locked temporary folder beside ``target``; rename it into place only on
@@ -300,9 +315,10 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     try:
         yield tmp
         (tmp / LOCK_NAME).unlink(missing_ok=True)
-        if target.exists():
-            target.rmdir()  # empty, checked above
-        os.replace(tmp, target)
+        if not publish_dir(tmp, target):
+            raise UserError(
+                f"{target}: another process wrote this folder meanwhile; choose another --out"
+            )
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -7,6 +7,7 @@ or how many times it was interrupted and resumed.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shlex
 import sys
@@ -319,7 +320,14 @@ def run_sweep(
                 if isinstance(r, WorkerDied):
                     r = _split_runs(task, be, sum_keys)
                     extra = {"isolated": True}
-                store.write_chunk(r, extra)
+                try:
+                    store.write_chunk(r, extra)
+                except OSError as err:  # e.g. a full disk: what is committed stays valid
+                    raise UserError(
+                        f"{out}: cannot write chunk {r.chunk} ({err.strerror or err}); the "
+                        f"{len(store.done_chunks())} chunks already committed are kept. Free "
+                        "space (or fix the folder) and run the same command to resume"
+                    ) from None
                 ok += r.ok
                 failed += r.failed
                 if len(errors) < MAX_REPORTED_ERRORS:
@@ -340,7 +348,8 @@ def run_sweep(
             session.update(finished=_now(), chunks_run=len(all_done) - len(done), runs_ok=ok)
             session.update(runs_failed=failed, wall_s=round(time.perf_counter() - t_start, 3))
             session.update(parent_peak_rss_mb=_peak_rss_mb())
-            store.update_manifest(status=status, sessions=sessions, chunks_done=len(all_done))
+            with contextlib.suppress(OSError):  # the status files are the record that counts
+                store.update_manifest(status=status, sessions=sessions, chunks_done=len(all_done))
         return SweepReport(
             out=out,
             n_runs=n_runs,

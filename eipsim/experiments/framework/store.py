@@ -22,7 +22,6 @@ lock; readers (``load``) need no lock.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from eipsim.runs.files import (
     atomic_write_bytes,
     atomic_write_json,
     make_temp_dir,
+    publish_dir,
 )
 from eipsim.runs.provenance import git_commit, now_utc, provenance, versions
 
@@ -196,13 +196,9 @@ class SweepStore:
                 yaml.safe_dump(scenario_yaml, sort_keys=False, allow_unicode=True)
             )
             atomic_write_json(tmp / MANIFEST, manifest)
-            try:
-                if root.exists():
-                    root.rmdir()  # empty, checked above
-                os.replace(tmp, root)
-            except OSError:
+            if not publish_dir(tmp, root):
                 if not (root / MANIFEST).is_file():
-                    raise
+                    raise UserError(f"{root}: another process filled this folder meanwhile")
                 shutil.rmtree(tmp, ignore_errors=True)  # lost the race to another writer
                 lock.release()
                 return None
