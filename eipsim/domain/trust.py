@@ -223,11 +223,11 @@ class TrustMatrix:
             new *= 1.0 - weight
             opinion *= weight
             new += opinion
-        out[np.arange(rows.size), rows] = diag
+            new[np.arange(b - a), rows[a:b]] = diag[a:b]
+            if self.incremental_means:
+                self._R[rows[a:b]] = new @ self._oh  # while the block is in the cache
         T[rows] = out
         self._live[rows] = True
-        if self.incremental_means:
-            self._R[rows] = out @ self._oh
 
     # -- indicators ------------------------------------------------------------------------
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
