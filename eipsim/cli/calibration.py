@@ -39,7 +39,9 @@ def _results_table(results: list[Any]) -> str:
     return "\n".join(out + (["notes:", *notes] if notes else []))
 
 
-def _markdown(scenario: str, seeds: list[int], results: list[Any], overrides: dict[str, Any]) -> str:
+def _markdown(
+    scenario: str, seeds: list[int], results: list[Any], overrides: dict[str, Any]
+) -> str:
     lines = [
         f"# Patterns of `{scenario}`",
         "",
@@ -48,7 +50,10 @@ def _markdown(scenario: str, seeds: list[int], results: list[Any], overrides: di
         "",
     ]
     if overrides:
-        lines += ["Overrides: " + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in overrides.items()), ""]
+        lines += [
+            "Overrides: " + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in overrides.items()),
+            "",
+        ]
     lines += [
         "| pattern | use | sentence | value | 95 % interval | target | status | source |",
         "|---|---|---|---|---|---|---|---|",
@@ -87,9 +92,8 @@ def cmd_patterns(a: argparse.Namespace) -> int:
             f"those named are {', '.join(sorted({str(p.spec.scenario) for p in ps.patterns}))})"
         )
     out = Path(a.out) if a.out else None
-    if out is not None:
-        if out.exists() and not out.is_dir():
-            raise UserError(f"--out {out}: exists and is not a folder")
+    if out is not None and out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: exists and is not a folder")
     n = a.seeds or ps.file.seeds
     root = ps.file.seed if a.seed is None else a.seed
     seeds = replicate_seeds(root, n)
@@ -181,13 +185,20 @@ def add_subcommands(sub: Any) -> None:
         "value (mean over seeds), a 95 % interval, the target and whether it is met.",
     )
     p.add_argument("scenario", help="scenario YAML, e.g. scenarios/nam_cau_kien.yaml")
-    p.add_argument("--patterns", default=DEFAULT_PATTERNS, metavar="FILE", help=f"default {DEFAULT_PATTERNS}")
+    p.add_argument(
+        "--patterns", default=DEFAULT_PATTERNS, metavar="FILE", help=f"default {DEFAULT_PATTERNS}"
+    )
     p.add_argument("--seeds", type=bounded_int(1, 10_000), metavar="N", help="seeds per pattern")
     p.add_argument("--seed", type=bounded_int(0, MAX_SEED), help="root seed (default: the file's)")
     p.add_argument("--steps", type=bounded_int(1, MAX_STEPS), metavar="N", help="months per run")
-    p.add_argument("--pattern", action="append", metavar="ID", help="only these patterns (repeatable)")
     p.add_argument(
-        "--set", action="append", metavar="KEY=VALUE", help="override a key in every run (repeatable)"
+        "--pattern", action="append", metavar="ID", help="only these patterns (repeatable)"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a key in every run (repeatable)",
     )
     p.add_argument("--out", metavar="DIR", help="also write patterns.json and patterns.md here")
     p.set_defaults(func=cmd_patterns)
@@ -203,7 +214,9 @@ def add_subcommands(sub: Any) -> None:
     c.add_argument("--scheduler", metavar="ADDR", help="dask scheduler (default: a LocalCluster)")
     c.add_argument("--workers", type=bounded_int(1, 4096), metavar="N", help="default: all cores")
     c.add_argument("--out", metavar="DIR", help="default: results/calibration/<name>")
-    c.add_argument("--resume", action="store_true", help="continue from the folder's pyabc database")
+    c.add_argument(
+        "--resume", action="store_true", help="continue from the folder's pyabc database"
+    )
     c.add_argument("--population", type=pos_int, help=argparse.SUPPRESS)  # tests, CI
     c.add_argument("--generations", type=pos_int, help="generations (default: the file's)")
     c.add_argument("--steps", type=bounded_int(1, MAX_STEPS), help=argparse.SUPPRESS)
