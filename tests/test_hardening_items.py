@@ -43,9 +43,7 @@ def cli(capsys, *args: object) -> tuple[int, str, str]:
     return code, out, err
 
 
-def scenario_file(
-    tmp_path: Path, fname: str = "s.yaml", text: str | None = None, **edit
-) -> Path:
+def scenario_file(tmp_path: Path, fname: str = "s.yaml", text: str | None = None, **edit) -> Path:
     data = json.loads(json.dumps(BASE))
     for dotted, value in edit.items():
         node = data
