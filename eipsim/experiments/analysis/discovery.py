@@ -8,7 +8,6 @@ box on the peeling trajectory, and writes readable tables and figures.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -20,8 +19,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from eipsim.errors import UserError
+from eipsim.experiments.analysis.plots import _save as save_png
 from eipsim.experiments.framework.store import Sweep, load
-from eipsim.runs.files import atomic_write_bytes
+from eipsim.runs.files import atomic_write_bytes, json_text
 
 
 @dataclass
@@ -304,7 +304,7 @@ def _write(res: DiscoveryResult, clf: Any, names: list[str]) -> None:
         "prim_box": res.box_stats,
         "notes": res.notes,
     }
-    atomic_write_bytes(out / "discovery.json", json.dumps(meta, indent=2).encode())
+    atomic_write_bytes(out / "discovery.json", json_text(meta).encode())
     atomic_write_bytes(out / "summary.txt", (res.text() + "\n").encode())
 
     fig = Figure(figsize=(6, 4.5))
@@ -327,7 +327,7 @@ def _write(res: DiscoveryResult, clf: Any, names: list[str]) -> None:
     ax.set_title(f"PRIM peeling trajectory: {res.rule}")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.savefig(out / "prim_tradeoff.png", dpi=120, bbox_inches="tight")
+    save_png(fig, out / "prim_tradeoff.png", dpi=120)
 
     depth = clf.get_depth()
     fig = Figure(figsize=(max(8, 3.2 * 2 ** min(depth, 4) / 2), 2.2 * depth + 2))
@@ -344,4 +344,4 @@ def _write(res: DiscoveryResult, clf: Any, names: list[str]) -> None:
             ax=ax,
         )
     ax.set_title(f"CART: {res.rule}")
-    fig.savefig(out / "cart_tree.png", dpi=110, bbox_inches="tight")
+    save_png(fig, out / "cart_tree.png", dpi=110)

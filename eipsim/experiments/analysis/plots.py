@@ -23,9 +23,10 @@ MAX_LEVELS = 8  # more distinct values than this: bin into quintiles
 BAND = (0.1, 0.9)
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def _save(fig: Figure, path: Path, dpi: int = 120) -> Path:
+    """Save a figure as PNG atomically (a reader never sees half an image)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     atomic_write_bytes(path, buf.getvalue(), fsync=False)
     return path
 

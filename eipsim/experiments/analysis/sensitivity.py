@@ -8,7 +8,6 @@ too few replicates).
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from eipsim.experiments.framework.design import sample_unit, unit_problem
 from eipsim.experiments.framework.seeds import analysis_seed
 from eipsim.experiments.framework.spec import SENSITIVITY_KINDS, Experiment, parse_experiment
 from eipsim.experiments.framework.store import Sweep, load
-from eipsim.runs.files import atomic_write_bytes
+from eipsim.runs.files import atomic_write_bytes, json_text
 
 NOISE_WARN = 0.2  # replicate noise share of the variance of point means
 
@@ -347,4 +346,4 @@ def _write(res: SensitivityResult, conf_level: float, num_resamples: int) -> Non
         "num_resamples": num_resamples,
         "warnings": res.warnings,
     }
-    atomic_write_bytes(res.out / "sensitivity.json", json.dumps(meta, indent=2).encode())
+    atomic_write_bytes(res.out / "sensitivity.json", json_text(meta).encode())
