@@ -306,6 +306,7 @@ def test_permalink_reopens_the_same_run(server: str, browser: Browser) -> None:
     page.wait_for_function("h => location.search === h", arg=href)
     for n in range(1, 5):
         _step(page, n)
+    page.wait_for_timeout(500)  # the summary may arrive a moment after the chart
     first = page.locator(".eip-kpis").inner_text()
 
     other = _open(ctx, server + href, outside)
@@ -313,7 +314,7 @@ def test_permalink_reopens_the_same_run(server: str, browser: Browser) -> None:
     expect(other.locator(".eip-pending")).to_have_count(0)  # the link's levers are applied
     for n in range(1, 5):
         _step(other, n)
-    assert other.locator(".eip-kpis").inner_text() == first
+    expect(other.locator(".eip-kpis")).to_have_text(first)
 
     # Switching scenario with edits not applied asks first
     _set_lever(other, "government.brokering_per_year", "9")

@@ -179,7 +179,10 @@ def test_domain_names_are_translated() -> None:
     assert set(cat.sectors) <= set(i18n.SECTORS_VI)
     assert set(cat.materials) <= set(i18n.MATERIALS_VI)
     assert set(FACILITY_KINDS) <= set(i18n.FACILITIES)
-    assert set(TIMESERIES_COLUMNS) <= set(i18n.KPIS)  # indicators the model has now
+    missing = sorted(set(TIMESERIES_COLUMNS) - set(i18n.KPIS))
+    assert not missing, (
+        f"name these indicators in both languages in eipsim/viz/i18n.py KPIS: {missing}"
+    )
     criteria = load_scenario(BASELINE).government.assessment.criteria
     assert {c.metric for c in criteria} <= set(i18n.KPIS)
 

@@ -55,6 +55,7 @@ FACILITY_STYLE = {  # colour, one-letter mark
     "steam_network": ("#c2181b", "S"),
     "materials_recovery": ("#e8710a", "M"),
     "solar_microgrid": ("#d4a000", "☀"),
+    "recycled_plastic_roads": ("#7b3fb5", "R"),
 }
 
 

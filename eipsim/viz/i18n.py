@@ -306,6 +306,10 @@ FACILITIES: dict[str, tuple[str, str]] = {
     "steam_network": ("Steam / heat network", "Mạng hơi / nhiệt dùng chung"),
     "materials_recovery": ("Materials recovery facility", "Cơ sở thu hồi vật liệu"),
     "solar_microgrid": ("Rooftop-solar micro-grid", "Lưới điện mặt trời áp mái"),
+    "recycled_plastic_roads": (
+        "Roads from recycled plastic",
+        "Đường giao thông từ nhựa tái chế",
+    ),
 }
 # KPI names shown in the summary; keys not listed here are shown as they are.
 KPIS: dict[str, tuple[str, str]] = {
@@ -352,6 +356,10 @@ KPIS: dict[str, tuple[str, str]] = {
     ),
     "solid_landfilled_t": ("solids not exchanged (t)", "chất thải rắn không được trao đổi (tấn)"),
     "solid_diversion_rate": ("share of solids diverted", "tỷ lệ chất thải rắn tránh chôn lấp"),
+    "solid_sold_off_park_t": (
+        "solids sold off the park (t)",
+        "chất thải rắn bán ra ngoài KCN (tấn)",
+    ),
     "water_reused_m3": ("treated water reused (m³)", "nước đã xử lý được tái sử dụng (m³)"),
     "water_greening_m3": (
         "treated water used for greening (m³)",
