@@ -696,3 +696,24 @@ def test_schema_names_stay_importable():
         read_yaml,
         scenario_from_dict,
     )
+
+
+@pytest.mark.parametrize(
+    "par",
+    [
+        {"dist": "lognorm", "mean": 800, "sd": 1},
+        {"dist": "truncnorm", "mean": 1e300, "sd": 1e-300, "low": 0, "high": 10},
+        {"dist": "norm", "mean": 5, "sd": 1e300},
+    ],
+)
+def test_4_distribution_drawing_non_finite_values_is_refused(tmp_path, par):
+    p = _exp(
+        tmp_path,
+        design={
+            "kind": "lhs",
+            "samples": 8,
+            "parameters": {"government.brokering_per_year": par},
+        },
+    )
+    with pytest.raises(UserError, match=r"design.parameters.government.brokering_per_year"):
+        load_experiment(p, adapter=FAKE_ADAPTER)

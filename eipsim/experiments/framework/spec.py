@@ -464,7 +464,14 @@ def _check_parameter(base: Any, key: str, par: Parameter, source: str) -> None:
         for v in par.levels:
             _try(base, {key: v}, source, where)
         return
-    lo, mid, hi = transform(par, np.array([0.0, 0.5, 1.0]), integer)
+    try:
+        with np.errstate(all="ignore"):
+            lo, mid, hi = transform(par, np.array([0.0, 0.5, 1.0]), integer)
+    except (ValueError, OverflowError, ArithmeticError):  # e.g. int(inf) for an integer key
+        raise UserError(
+            f"{source}: {where}: dist {par.dist} with these settings draws values that are "
+            "not finite numbers; narrow it"
+        ) from None
     for v, end in ((lo, "lowest"), (hi, "highest"), (mid, "median")):
         if isinstance(v, float) and not math.isfinite(v):
             raise UserError(
