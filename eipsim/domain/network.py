@@ -14,6 +14,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from eipsim.domain.types import BoolArray, IntArray
 
@@ -65,23 +67,11 @@ def measures(s: IntArray, u: IntArray) -> NetworkMeasures:
 
 def _largest_component(n: int, a: list[int], b: list[int]) -> int:
     """Size of the largest connected component of nodes 0..n-1 with edges (a[k], b[k])."""
-    parent = list(range(n))
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for x, y in zip(a, b, strict=True):
-        rx, ry = root(x), root(y)
-        if rx != ry:
-            parent[max(rx, ry)] = min(rx, ry)
-    sizes: dict[int, int] = {}
-    for x in range(n):
-        r = root(x)
-        sizes[r] = sizes.get(r, 0) + 1
-    return max(sizes.values())
+    if n == 0:
+        return 0
+    graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return int(np.bincount(labels).max())
 
 
 def mean_lifetime(start: IntArray, end: IntArray, ended: BoolArray) -> float:

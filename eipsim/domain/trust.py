@@ -34,7 +34,7 @@ FloatArray = np.ndarray
 # Group means from the kept per-row sums (O(slots) a month; the two mean_trust_* indicators
 # change in the last bits, nothing else) or the dense product (exact, O(slots^2) a month).
 # Turning this on needs the golden file re-written (scripts/golden.py write).
-INCREMENTAL_MEANS = False
+INCREMENTAL_MEANS = True
 _BLOCK_ELEMENTS = 1 << 17  # diffusion works on blocks of rows of about this many entries
 _UNKNOWN = np.iinfo(np.int64).min  # the nationality of a slot init_firm has not seen
 
