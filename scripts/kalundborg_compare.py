@@ -295,6 +295,20 @@ def findings(c: Comparison) -> list[str]:
         f"start year of the model's links: {_fmt(m.loc['median start year', 'model_mean'])} "
         f"(record: {record_measures()['median start year']}).",
     ]
+    partial = [
+        f"{t} ({k}/{len(c.seeds)})"
+        for t, k in zip(ex["exchange"], formed, strict=True)
+        if 0 < k < len(c.seeds)
+    ]
+    if partial:
+        out.append(f"Formed in some seeds only: {'; '.join(partial)}.")
+    late = ex.dropna(subset=["model_year_median"]).sort_values("model_year_median").tail(1)
+    if len(late):
+        r = late.iloc[0]
+        out.append(
+            f"The latest of them in the model: {r['exchange']} (median {_fmt(r['model_year_median'])}, "
+            f"record {r['record_year']})."
+        )
     if len(early):
         out.append(
             f"The dated exchanges the model forms begin on average {early.mean():.0f} years "
@@ -319,19 +333,30 @@ LIMITATIONS = """\
 ## What the model cannot reproduce, and why
 
 - **The pace of growth.** Every partner and every stream exists from January 1961 in the
-  model: the roster has no entry date and sector streams do not change over time. In
-  reality Gyproc arrived in 1972, Novo's plant in 1969, the fish farm in the 1980s,
-  Soilrem in 1998, and the power station had no desulphurisation gypsum before 1993. With
-  high trust and near-certain acquaintance, every link that pays forms as soon as one
-  side searches (3 % of months each), so the model grows most of its network in the first
-  years. The record's slow growth over three decades is largely the arrival of partners
-  and of streams, which a roster column for the entry month (and dated stream changes)
-  would let the model represent; that is a domain change, not a scenario choice.
+  model: the roster has no entry date and sector streams do not change over time. In the
+  record, partners and streams arrived over the decades: the brief names Novozymes,
+  Soilrem, Kara/Noveren, the fish farm and the farms as later members, and the power
+  station's desulphurisation gypsum is dated 1993 (when Asnaes began to make it); the
+  plasterboard plant (1972) and Novo's Kalundborg plant (1969) opened after 1961 too
+  (dates from general accounts, not the brief: check before citing). With high trust and
+  near-certain acquaintance, every link that pays forms as soon as one side searches
+  (3 % of months each), so the model grows most of its network in the first years. The
+  record's slow growth is largely the arrival of partners and of streams, which a roster
+  column for the entry month (and dated stream changes) would let the model represent;
+  that is a domain change, not a scenario choice.
+- **Late links come from prices, not history.** The one dated exchange the model forms
+  late, warm water to the fish farm, is marginal at the scenario's prices (assumed: 0.03
+  USD/m3 of warmth): when this report was written `EIPModel.explain_candidates` showed it
+  failing on economics until the random price index rose, so its model date is chance,
+  not the 1980s of the record. Sulphur, which the refinery could sell anyway, is marginal
+  in the same way.
 - **Knowing each other is drawn once.** Partners that are not plot neighbours and do not
   draw an acquaintance on arrival (10 % of Danish pairs, 20 % with the refinery, here)
   learn of each other only through events, a platform or a broker, none of which
   Kalundborg had. A profitable link between two such partners never forms in that seed:
-  this, not the economics, is why some dated exchanges are missing in some seeds.
+  when this report was written, that was why most dated exchanges missing in a seed were
+  missing; the others (warm water to the fish farm, and sulphur in some seeds) failed on
+  their economics (`EIPModel.explain_candidates` after 480 months).
 - **Prices and policy do not follow the dates.** The oil shocks of 1973 and 1979 are only
   the random price index; Denmark's waste tax (1987) and stricter discharge rules are not
   dated, so the scenario sets no landfill tax.
