@@ -254,6 +254,8 @@ def validate_at_posterior(
             results.append(_plain(p, "not computable", why[p.id]))
         elif ds:
             results.append(summarise(p, values[p.id]))
+    order = {p.id: i for i, p in enumerate([*cal.fit, *cal.validate])}
+    results.sort(key=lambda r: order[r.id])
     return results
 
 

@@ -270,8 +270,6 @@ def calibrate(
 ) -> CalibrationRun:
     """Run (or resume) a calibration into ``out``; returns what was done. Outputs are
     written by ``eipsim.calibration.report.write_outputs``."""
-    import pyabc
-
     cli = {
         k: v
         for k, v in {
@@ -282,7 +280,11 @@ def calibrate(
         }.items()
         if v is not None
     }
-    cal = load_calibration(path, **cli)
+    cal = load_calibration(path, **cli)  # bad files fail before pyabc is imported
+    try:
+        import pyabc
+    except ImportError as err:
+        raise UserError(f"eipsim calibrate needs pyabc: pip install pyabc ({err})") from None
     out_dir = Path(out) if out is not None else Path("results/calibration") / cal.name
     db = out_dir / DB_NAME
     manifest_path = out_dir / MANIFEST

@@ -134,10 +134,6 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
         raise UserError("--out is empty; give a folder name (or leave --out out)")
     if a.backend == "local" and a.scheduler:
         raise UserError("--scheduler needs --backend dask")
-    try:
-        import pyabc  # noqa: F401
-    except ImportError as err:
-        raise UserError(f"eipsim calibrate needs pyabc: pip install pyabc ({err})") from None
     cli = {
         "population": a.population,
         "generations": a.generations,
