@@ -35,6 +35,11 @@ from eipsim.viz.drawing import Marker
 from eipsim.viz.levers import BY_KEY, Choice, Slider, Toggle, lever_label
 from eipsim.viz.panels import DEFAULT_PANELS, panel_table, schedule_markers
 
+CSS = """
+.eip-chart-grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:2px 6px}
+.eip-mesa-map{max-width:430px}
+"""
+
 
 def scenario_of(model: Any) -> Any:
     """The eipsim scenario a model was built from."""
@@ -45,7 +50,11 @@ def scenario_of(model: Any) -> Any:
 def ParkMapView(model: Any, lang: str = "en", mode: str = "nationality"):
     """The park map; a click on a plot shows the firm's panel under it."""
     selected = solara.use_reactive(None)
-    with solara.Card("Park map" if lang == "en" else "Bản đồ khu công nghiệp"):
+    solara.Style(CSS)
+    with (
+        solara.Card("Park map" if lang == "en" else "Bản đồ khu công nghiệp"),
+        solara.Div(classes=["eip-mesa-map"]),
+    ):
         ParkMap(
             model,
             scenario_of(model),
@@ -68,9 +77,7 @@ def NetworkView(model: Any, lang: str = "en", mode: str = "nationality"):
 
 
 @solara.component
-def ChartsView(
-    model: Any, panels: Sequence[str] = DEFAULT_PANELS, lang: str = "en", columns: int = 2
-):
+def ChartsView(model: Any, panels: Sequence[str] = DEFAULT_PANELS, lang: str = "en"):
     """Charts of the model's indicators over the months, with the scenario's schedules as
     markers (the platform's launch, facility build months, reuse standards)."""
     tick_value(update_counter)  # re-render after each step
@@ -78,6 +85,7 @@ def ChartsView(
     sc = scenario_of(model)
     chosen = [table[k] for k in panels if k in table]
     markers = [Marker(m, label) for m, label in schedule_markers(sc, lang)]
+    solara.Style(CSS)
     with solara.Card("Over time" if lang == "en" else "Theo thời gian"):
         Charts(
             ChartData(current=model_frame(model)),

@@ -12,12 +12,16 @@ session until someone presses Reset; use ``eipsim viz`` for one model per sessio
 
 from __future__ import annotations
 
+import solara.server.settings
 from mesa.visualization import SolaraViz
 
 from eipsim.domain.model import EIPModel
 from eipsim.scenario.schema import load_scenario
 from eipsim.viz.levers import default_scenario_path, parse_seed
 from eipsim.viz.mesa_components import ChartsView, NetworkView, ParkMapView, mesa_param
+
+solara.server.settings.telemetry.mixpanel_enable = False  # no usage reports
+solara.server.settings.theme.show_banner = False
 
 SCENARIO = default_scenario_path()
 _BASE = load_scenario(SCENARIO)
