@@ -17,6 +17,7 @@ from eipsim.experiments.framework.spec import MAX_REPLICATES
 from eipsim.scenario.schema import MAX_STEPS
 
 MAX_WORKERS = 4096
+BIG_SWEEP = 20_000  # runs: say so before planning
 
 
 def _err(msg: str) -> None:
@@ -64,6 +65,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="runs per point (changes it too)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(  # issue 9
+        "--posterior",
+        metavar="DIR",
+        help="calibration folder (eipsim calibrate): replicate r of every point runs at "
+        "posterior draw r, so the spread carries parameter uncertainty (changes the experiment)",
+    )
     p.add_argument("--no-fsync", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--adapter", help=argparse.SUPPRESS)  # tests: a stand-in model
 
@@ -80,6 +87,7 @@ def _resolve(a: argparse.Namespace) -> Any:
         steps=a.steps,
         replicates=a.replicates,
         adapter=a.adapter,
+        posterior=getattr(a, "posterior", None),
     )
     for note in res.notes:
         _err(f"note: {note}")
@@ -91,6 +99,11 @@ def _sweep(a: argparse.Namespace, res: Any) -> Any:
 
     if a.backend == "local" and a.scheduler:
         raise UserError("--scheduler needs --backend dask")
+    from eipsim.experiments.framework.spec import design_points
+
+    n_runs = design_points(res.spec.design) * res.spec.replicates
+    if n_runs >= BIG_SWEEP:  # planning seeds and chunks takes a while before the first run
+        _err(f"note: sweep {res.name!r} has {n_runs:,} runs; planning them before the first starts")
     try:
         rep = run_sweep(
             res,
