@@ -717,3 +717,19 @@ def test_4_distribution_drawing_non_finite_values_is_refused(tmp_path, par):
     )
     with pytest.raises(UserError, match=r"design.parameters.government.brokering_per_year"):
         load_experiment(p, adapter=FAKE_ADAPTER)
+
+
+def test_5_big_sweep_says_so_before_planning(tmp_path, capsys, monkeypatch):
+    from eipsim.experiments.framework import runner
+
+    def stop(*a, **k):
+        raise UserError("stopped before planning")
+
+    monkeypatch.setattr(runner, "run_sweep", stop)
+    p = _exp(
+        tmp_path,
+        replicates=25_000,
+        design={"kind": "grid", "factors": {"government.landfill_tax_usd_per_t": [0, 1]}},
+    )
+    code, _, err = cli(capsys, "sweep", p, "--adapter", FAKE_ADAPTER, "--out", tmp_path / "o")
+    assert code == 2 and "has 50,000 runs" in err
