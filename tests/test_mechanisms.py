@@ -310,3 +310,58 @@ def test_neighbours_know_streams_only_when_switched_on(small):
     both = on.state.alive[a] & on.state.alive[b]
     assert on.state.known[a[both], b[both]].all()
     assert not off.state.known.any()
+
+
+def test_experience_diffusion_by_hand():
+    """Firm 0's partners 1 and 2 traded with firm 3 for 6 and 2 months, trusting it 0.9 and
+    0.1: with w = 0.5, T_03 = 0.5 x 0.5 + 0.5 x (6 x 0.9 + 2 x 0.1) / 8 = 0.6. Firm 0's trust
+    in firm 4, whom no partner has dealt with, does not move, whatever the partners'
+    priors about 4."""
+    from eipsim.domain.trust import TrustMatrix
+
+    T = np.zeros((5, 5))
+    T[0, 3], T[1, 3], T[2, 3] = 0.5, 0.9, 0.1
+    T[0, 4], T[1, 4], T[2, 4] = 0.5, 0.1, 0.1  # partners' priors about 4
+    T[0, 1] = T[0, 2] = 0.7
+    tm = TrustMatrix.from_array(T)
+    tm.diffuse_experience(
+        np.array([0, 0]),
+        np.array([1, 2]),
+        np.array([1, 2]),
+        np.array([3, 3]),
+        np.array([6.0, 2.0]),
+        0.5,
+    )
+    assert tm.T[0, 3] == pytest.approx(0.6)
+    assert tm.T[0, 4] == 0.5
+    assert tm.T[1, 3] == 0.9  # firms with no partners listed are untouched
+
+
+def test_a_cross_national_link_does_not_pull_down_trust_in_compatriots(small):
+    """Under partners-row diffusion a firm's trust in its compatriots drifts toward its
+    foreign partner's (lower) priors; under experience diffusion it does not move."""
+
+    def drift(source):
+        m = EIPModel(small.with_overrides({"trust.diffusion_source": source}), seed=4)
+        st = m.state
+        a = int(np.flatnonzero(st.alive)[0])
+        b = int(next(i for i in np.flatnonzero(st.alive) if st.nat[i] != st.nat[a]))
+        mates = np.flatnonzero(st.alive & (st.nat == st.nat[a]))
+        mates = mates[(mates != a) & (mates != b)]
+        m.links.add(
+            np.array([a]),
+            np.array([b]),
+            np.array([0]),
+            np.array([5.0]),
+            0,
+            np.array([0]),
+            st.uid[[a]],
+            st.uid[[b]],
+            np.array([False]),
+        )
+        before = m.trust.T[a, mates].mean()
+        m._spread_trust()
+        return m.trust.T[a, mates].mean() - before
+
+    assert drift("partners") < -0.005
+    assert abs(drift("experience")) < 0.005

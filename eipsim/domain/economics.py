@@ -302,16 +302,16 @@ def candidate_pairs(
     for a, b in pairs:
         if a.size == 0 or b.size == 0:
             continue
-        ok = allowed(a, b)
-        # (material, supplier, user) in that order, so that candidates come material by
-        # material, each block's pairs in row-major order
-        mask = ok[None, :, :] & has_supply[a][:, mats].T[:, :, None]
-        mask &= has_demand[b][:, mats].T[:, None, :]
-        k, i, j = np.nonzero(mask)
-        keep = a[i] != b[j]
-        S.append(a[i[keep]])
-        U.append(b[j[keep]])
-        Ms.append(mats[k[keep]])
+        # the allowed pairs (row-major), then which materials each can trade, taken
+        # material by material: candidates come material by material, each block's pairs
+        # in row-major order
+        pi, pj = np.nonzero(allowed(a, b))
+        pi, pj = pi[a[pi] != b[pj]], pj[a[pi] != b[pj]]
+        trades = has_supply[a[pi]][:, mats] & has_demand[b[pj]][:, mats]
+        k, p = np.nonzero(trades.T)
+        S.append(a[pi[p]])
+        U.append(b[pj[p]])
+        Ms.append(mats[k])
     if not S:
         e = np.zeros(0, dtype=np.int64)
         return e, e, e, np.zeros(0)

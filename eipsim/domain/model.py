@@ -659,7 +659,7 @@ class EIPModel(mesa.Model):
         taken = uptake >= 1.0 - tol
         self.trust.raise_toward_one(s[taken], u[taken], tr.delivery_gain)
         self.trust.lower(s[~taken], u[~taken], 0.5 * tr.shortfall_loss * (1.0 - uptake[~taken]))
-        if self.sc.costs.risk_model == "per_event":
+        if self.sc.costs.risk_model == "per_event" or tr.diffusion_source == "experience":
             self.reliability.observe(u, s, ~kept)
             self.reliability.observe(s, u, ~taken)
         # A contracted supplier that fails pays the user a penalty for the shortfall
@@ -728,10 +728,13 @@ class EIPModel(mesa.Model):
 
         def allowed(sup: IntArray, use: IntArray) -> BoolArray:
             ix = np.ix_(sup, use)
-            talk = behaviour.tells_about_streams(
-                T[ix], T[np.ix_(use, sup)].T, st.conf[sup][:, None], st.conf[use][None, :]
-            )
-            block: BoolArray = (st.known[ix] & talk) | st.facilitated[ix]
+            # Acquaintances talk about streams only if they trust each other enough: the
+            # trust check reads only the pairs that know each other, not the whole block.
+            block: BoolArray = st.facilitated[ix].copy()
+            i, j = np.nonzero(st.known[ix])
+            a, b = sup[i], use[j]
+            talk = behaviour.tells_about_streams(T[a, b], T[b, a], st.conf[a], st.conf[b])
+            block[i[talk], j[talk]] = True
             if platform is not None:
                 listed, browsing = platform
                 block = block | (
@@ -822,7 +825,12 @@ class EIPModel(mesa.Model):
         rows = L.rows(ACTIVE)
         src = np.concatenate([L.s[rows], L.u[rows]])
         dst = np.concatenate([L.u[rows], L.s[rows]])
-        self.trust.diffuse(src, dst, tr.diffusion)
+        if tr.diffusion_source == "experience":
+            rel = self.reliability
+            observer, observed = np.divmod(rel.keys, self.park.n_plots)
+            self.trust.diffuse_experience(src, dst, observer, observed, rel.months, tr.diffusion)
+        else:
+            self.trust.diffuse(src, dst, tr.diffusion)
         a, b = self._neigh
         occ = st.alive[a] & st.alive[b]
         # (with trust.neighbours_know_streams, neighbours met on arrival; familiarity

@@ -230,6 +230,44 @@ class TrustMatrix:
         self._live[rows] = True
 
     # -- indicators ------------------------------------------------------------------------
+    def diffuse_experience(
+        self,
+        src: np.ndarray,
+        dst: np.ndarray,
+        observer: np.ndarray,
+        observed: np.ndarray,
+        months: np.ndarray,
+        weight: float,
+    ) -> None:
+        """Only experience spreads: each firm moves its trust in a third party j toward what
+        its current partners learned of j by dealing with it, weighted by their months of
+        interaction (trust.diffusion_source: experience):
+
+            T_ij <- (1 - w) T_ij + w * sum_k A_ik W_kj T_kj / sum_k A_ik W_kj
+
+        over the pairs (i, j), i != j, where some partner k of i has traded with j (W_kj > 0
+        months observed); every other entry is unchanged. ``src -> dst`` are the partner
+        relations, ``observer -> observed`` with ``months`` the experience. Sparse: the work
+        is the partners' trading relations, not the slots x slots matrix."""
+        if weight <= 0 or src.size == 0 or observer.size == 0:
+            return
+        from scipy import sparse
+
+        n = self.n
+        adj = sparse.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
+        adj.data[:] = 1.0  # a partner counts once, whatever its number of links
+        exp = sparse.csr_matrix((months.astype(float), (observer, observed)), shape=(n, n))
+        seen = sparse.csr_matrix(
+            (months * self._T[observer, observed], (observer, observed)), shape=(n, n)
+        )
+        den = (adj @ exp).tocoo()
+        keep = (den.row != den.col) & (den.data > 0)
+        r, c, d = den.row[keep], den.col[keep], den.data[keep]
+        num = np.asarray((adj @ seen)[r, c]).ravel()
+        old = self._T[r, c]
+        self._T[r, c] = (1.0 - weight) * old + weight * (num / d)
+        self._after_pair_update(r, c, old)
+
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
         """Mean trust over ordered pairs of distinct alive firms, within and across nationality."""
         idx = np.flatnonzero(alive)

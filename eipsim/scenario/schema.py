@@ -27,6 +27,7 @@ from eipsim.errors import UserError
 from eipsim.scenario.catalogue import (
     Catalogue,
     MaterialEntry,
+    RecpEntry,
     SectorEntry,
     catalogue_names,
     load_catalogue,
@@ -182,6 +183,12 @@ class TrustConfig(_Strict):
         0.08, description="chance two same-nationality firms know each other (chambers)"
     )
     acquaintance_cross_nationality: Share = 0.02
+    diffusion_source: Literal["partners", "experience"] = Field(
+        "partners",
+        description="partners: a firm's trust moves toward its partners' whole rows of trust, "
+        "priors included (the first version); experience: only toward what partners learned "
+        "by trading with a firm, weighted by months of interaction",
+    )
     neighbours_know_streams: bool = Field(
         True,
         description="plot neighbours know each other's streams from the start (the first "
@@ -639,10 +646,20 @@ class Scenario(_Strict):
                 del d[key]
         return d
 
+    def entry_keys(self) -> list[str]:
+        """Dotted keys into this scenario's own materials and sectors, e.g.
+        ``materials.steam.virgin_price_usd`` or ``sectors.dairy.demands.steam``."""
+        keys = [f"materials.{m}.{c}" for m, e in self.materials.items() for c in e.entry()]
+        for name, sec in self.sectors.items():
+            keys += [f"sectors.{name}.supplies.{m}" for m in sec.supplies]
+            keys += [f"sectors.{name}.demands.{m}" for m in sec.demands]
+            keys += [f"sectors.{name}.recp.{c}" for c in RecpEntry.model_fields]
+        return keys
+
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A new scenario with dotted keys replaced; unknown keys are a UserError."""
         data = self.to_yaml_dict()
-        keys = known_keys()
+        keys = known_keys() + self.entry_keys()
         for key, value in overrides.items():
             _check_key(key, keys)
             _set_dotted(data, key, value)
