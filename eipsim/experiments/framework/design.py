@@ -262,4 +262,18 @@ def runs_table(res: ResolvedExperiment, design: Design) -> pd.DataFrame:
         df[col] = design.points[col].to_numpy()[point]
     ov_json = [json.dumps(o, sort_keys=True, separators=(",", ":")) for o in design.overrides]
     df["overrides"] = np.asarray(ov_json, dtype=object)[point]
+    if res.posterior:  # issue 9: replicate r of every point runs at posterior draw r
+        draw = df["replicate"].to_numpy() % len(res.posterior)
+        df["posterior_draw"] = draw.astype(np.int64)
+        df["overrides"] = np.asarray(
+            [
+                json.dumps(
+                    {**res.posterior[d], **design.overrides[p]},
+                    sort_keys=True,
+                    separators=(",", ":"),
+                )
+                for p, d in zip(point, draw, strict=True)
+            ],
+            dtype=object,
+        )
     return df

@@ -234,6 +234,10 @@ class Experiment(_Strict):
         default_factory=lambda: SensitivitySettings.model_validate({})
     )
     report: ReportSettings = Field(default_factory=lambda: ReportSettings.model_validate({}))
+    # issue 9: replicate r of every point runs at posterior draw r (framework/posterior.py)
+    posterior: str | None = Field(
+        None, description="calibration folder (eipsim calibrate), relative to this file"
+    )
 
     @model_validator(mode="after")
     def _bounded(self) -> Experiment:
@@ -279,6 +283,7 @@ class ResolvedExperiment:
     base_dict: dict[str, Any]
     adapter: str = DEFAULT_ADAPTER
     notes: list[str] = field(default_factory=list)
+    posterior: list[dict[str, Any]] | None = None  # issue 9: one draw per replicate
 
     @property
     def name(self) -> str:
@@ -294,13 +299,16 @@ class ResolvedExperiment:
         for k in ("name", "description", "scenario", "overrides", "sensitivity", "report"):
             spec.pop(k, None)
         spec["steps"] = self.steps
-        return {
+        out = {
             "experiment": spec,
             "base_scenario": self.base_dict,
             "adapter": self.adapter,
             "model_version": _model_version(),
             "store_format": FORMAT,
         }
+        if spec.pop("posterior", None) is not None:  # issue 9: the draws, not the folder name
+            out["posterior_draws"] = self.posterior
+        return out
 
     @property
     def hash(self) -> str:
@@ -355,6 +363,7 @@ def load_experiment(
     steps: int | None = None,
     replicates: int | None = None,
     adapter: str | None = None,
+    posterior: str | None = None,
 ) -> ResolvedExperiment:
     """Load an experiment file, its scenario, and check every key it names.
 
@@ -362,6 +371,8 @@ def load_experiment(
     resolved experiment (and so its hash), as they change the results.
     """
     spec, p = read_experiment_file(path)
+    if posterior is not None:  # --posterior: relative to the working directory
+        spec = spec.model_copy(update={"posterior": str(Path(posterior).resolve())})
     return resolve(
         spec, p, overrides=overrides, steps=steps, replicates=replicates, adapter=adapter
     )
@@ -423,7 +434,38 @@ def resolve(
     )
     if adapter:
         res.adapter = adapter
+    if spec.posterior is not None:
+        res.posterior = _posterior(spec, base_dir, base, keys, source)
+        res.notes.append(
+            f"{source}: replicate r of every point runs at posterior draw r "
+            f"({spec.replicates} draws from {spec.posterior})"
+        )
     return res
+
+
+def _posterior(
+    spec: Experiment, base_dir: Path, base: Any, keys: list[str], source: str
+) -> list[dict[str, Any]]:
+    """Draws of the posterior (issue 9), checked against the scenario like any override."""
+    from eipsim.experiments.framework.posterior import posterior_draws
+
+    assert spec.posterior is not None
+    folder = Path(spec.posterior)
+    if not folder.is_absolute():
+        folder = (base_dir / folder).resolve()
+    draws = posterior_draws(folder, spec.replicates, spec.seed)
+    varied = set(spec.design.varied_keys())
+    out = []
+    for d in draws:
+        _check_keys(d, keys, source, "posterior")
+        d = {
+            k: int(round(v)) if is_integer_key(base, k) else v
+            for k, v in d.items()
+            if k not in varied  # a key the design varies is set by the design
+        }
+        _try(base, d, source, "posterior")
+        out.append(d)
+    return out
 
 
 def _check_keys(names: Any, keys: list[str], source: str, where: str) -> None:
