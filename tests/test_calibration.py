@@ -190,3 +190,45 @@ def test_quick_calibration_runs_on_both_backends(tmp_path, backend):
     assert r.returncode == 0, r.stderr
     for f in ("posterior.parquet", "accepted.parquet", "report.md", "marginals.png", "pairs.png"):
         assert (tmp_path / backend / f).is_file()
+
+
+def test_sweep_over_the_posterior(tiny, tmp_path):
+    from eipsim.cli.commands import main
+    from eipsim.experiments.framework.spec import load_experiment
+
+    _, d = tiny
+    plain = load_experiment(ROOT / "experiments" / "policy_mix.yaml")
+    assert "posterior_draws" not in plain.hashed_content()  # old sweeps keep their hash
+    out = tmp_path / "sw"
+    rc = main(
+        ["sweep", str(ROOT / "experiments" / "policy_mix.yaml"), "--posterior", str(d / "a"),
+         "--set", "firms.count=20", "--steps", "6", "--replicates", "4", "--workers", "1",
+         "--quiet", "--out", str(out)]
+    )  # fmt: skip
+    assert rc == 0
+    design = pd.read_parquet(out / "design.parquet")
+    per_point = design.groupby("point").posterior_draw.apply(list)
+    assert all(list(v) == [0, 1, 0, 1] for v in per_point)
+    import json
+
+    ov = [json.loads(o) for o in design.overrides]
+    post = pd.read_parquet(d / "a" / "posterior.parquet")
+    last = post[post.generation == post.generation.max()]
+    for o in ov:
+        assert o["costs.risk_model"] == "per_event"  # the calibration's mechanisms come along
+        assert o["trust.initial_cross_nationality"] in set(last["trust.initial_cross_nationality"])
+    # the same draw at every point: paired comparisons
+    assert (
+        len(
+            {
+                o["costs.transaction_usd"]
+                for o, r in zip(ov, design.replicate, strict=True)
+                if r == 0
+            }
+        )
+        == 1
+    )
+    assert main(["plot", str(out)]) == 0
+    assert "Parameter uncertainty" in (out / "report" / "report.md").read_text()
+    assert main(["sweep", str(ROOT / "experiments" / "policy_mix.yaml"), "--posterior",
+                 str(tmp_path), "--out", str(tmp_path / "x")]) == 2  # fmt: skip

@@ -267,6 +267,28 @@ def make_report(
         for outcome, eff in glance:
             add_table(eff, f"final {outcome}")
 
+    # issue 9: a sweep over a posterior; how much spread the parameter uncertainty adds
+    from eipsim.experiments.analysis.posterior import spread_table
+
+    spreads = [
+        t
+        for o in outcomes
+        if (yo := final_outcome(sweep, runs, o)) is not None
+        and (t := spread_table(runs, yo, o)) is not None
+    ]
+    if spreads:
+        add_heading("Parameter uncertainty: runs over posterior draws")
+        text = (
+            "Replicates ran at draws from a calibration's posterior (replicate r at draw r mod "
+            "the number of draws). Per design point, the spread between replicates splits into "
+            "the model's noise (seeds of one draw) and the parameter uncertainty (between "
+            "draws); the table gives root-mean variances over points. The intervals above "
+            "include both."
+        )
+        md.extend([text, ""])
+        hb.append(f"<p>{html.escape(text)}</p>")
+        add_table(pd.concat(spreads, ignore_index=True))
+
     for outcome in outcomes:
         y = final_outcome(sweep, runs, outcome)
         if y is None:

@@ -238,6 +238,13 @@ class Experiment(_Strict):
     posterior: str | None = Field(
         None, description="calibration folder (eipsim calibrate), relative to this file"
     )
+    posterior_draws: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_REPLICATES,
+        description="posterior draws; replicate r runs at draw r mod this (default: half the "
+        "replicates, so each draw has 2 seeds and noise and parameter spread can be told apart)",
+    )
 
     @model_validator(mode="after")
     def _bounded(self) -> Experiment:
@@ -283,7 +290,7 @@ class ResolvedExperiment:
     base_dict: dict[str, Any]
     adapter: str = DEFAULT_ADAPTER
     notes: list[str] = field(default_factory=list)
-    posterior: list[dict[str, Any]] | None = None  # issue 9: one draw per replicate
+    posterior: list[dict[str, Any]] | None = None  # issue 9: replicate r at draw r mod len
 
     @property
     def name(self) -> str:
@@ -306,6 +313,7 @@ class ResolvedExperiment:
             "model_version": _model_version(),
             "store_format": FORMAT,
         }
+        spec.pop("posterior_draws", None)  # issue 9: the draws (below) say how many
         if spec.pop("posterior", None) is not None:  # issue 9: the draws, not the folder name
             out["posterior_draws"] = self.posterior
         return out
@@ -437,8 +445,8 @@ def resolve(
     if spec.posterior is not None:
         res.posterior = _posterior(spec, base_dir, base, keys, source)
         res.notes.append(
-            f"{source}: replicate r of every point runs at posterior draw r "
-            f"({spec.replicates} draws from {spec.posterior})"
+            f"{source}: replicate r of every point runs at posterior draw r mod "
+            f"{len(res.posterior)} (draws from {spec.posterior})"
         )
     return res
 
@@ -453,7 +461,8 @@ def _posterior(
     folder = Path(spec.posterior)
     if not folder.is_absolute():
         folder = (base_dir / folder).resolve()
-    draws = posterior_draws(folder, spec.replicates, spec.seed)
+    n = spec.posterior_draws or max(1, spec.replicates // 2)
+    draws = posterior_draws(folder, min(n, spec.replicates), spec.seed)
     varied = set(spec.design.varied_keys())
     out = []
     for d in draws:
