@@ -12,8 +12,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import multiprocessing as mp
+import os
 import signal
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -39,10 +41,25 @@ def context() -> mp.context.BaseContext:
     return _ctx
 
 
-def _worker_init() -> None:
+def _worker_init(server_pid: int) -> None:
     # Ctrl-C in the terminal reaches the whole process group: the server stops the pool,
     # the workers must not print tracebacks of their own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    # A worker started by the forkserver holds both ends of its task queue, so it would
+    # wait forever if the server died without stopping the pool (SIGKILL, a crash): it
+    # leaves as soon as the server is gone.
+    def watch() -> None:
+        while True:
+            time.sleep(2.0)
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # the pid was taken by another user's process
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="eipsim-server-watch").start()
 
 
 def prestart() -> None:
@@ -71,6 +88,7 @@ def pool() -> ProcessPoolExecutor:
                 max_workers=default_workers(),
                 mp_context=context(),
                 initializer=_worker_init,
+                initargs=(os.getpid(),),
             )
             atexit.register(shutdown)
         return _pool
@@ -96,10 +114,18 @@ def warm_up() -> None:
 
 
 def shutdown() -> None:
+    """Stop the pool and its processes now (running ensembles are dropped)."""
     global _pool
     with _lock:
         if _pool is not None:
+            procs = list((getattr(_pool, "_processes", None) or {}).values())
             _pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:
+                with contextlib.suppress(Exception):
+                    p.terminate()
+            for p in procs:
+                with contextlib.suppress(Exception):
+                    p.join(timeout=2)
             _pool = None
 
 

@@ -119,6 +119,8 @@ def serve(scenario_path: str | None, host: str = "127.0.0.1", port: int | None =
             f"{port} can use the app (run models here, read the scenario files it offers, "
             "download results). There is no login; use this only on a trusted network."
         )
+    import signal
+
     import click
     from solara.__main__ import cli
 
@@ -126,15 +128,27 @@ def serve(scenario_path: str | None, host: str = "127.0.0.1", port: int | None =
 
     prestart()  # the ensembles' process server, shielded from the terminal's Ctrl-C
 
+    # uvicorn shuts down on SIGTERM, then re-raises it; with Python's default handler the
+    # process would die there, leaving the ensemble processes behind. This handler turns it
+    # into an exception, so the pool is stopped below.
+    def on_term(signum: int, frame: object) -> None:
+        raise _Stop
+
+    old_term = signal.signal(signal.SIGTERM, on_term)
     try:
         cli.main(args=solara_args(host, port), prog_name="solara", standalone_mode=False)
-    except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C: stop quietly
+    except (KeyboardInterrupt, click.exceptions.Abort, _Stop):  # Ctrl-C or SIGTERM: quietly
         return 0
     except SystemExit as exc:  # click or uvicorn exiting with a status
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
     finally:
+        signal.signal(signal.SIGTERM, old_term)
         with contextlib.suppress(Exception):
             from eipsim.viz.ensemble import shutdown
 
             shutdown()
     return 0
+
+
+class _Stop(Exception):
+    """SIGTERM reached the server."""
