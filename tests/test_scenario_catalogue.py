@@ -311,3 +311,18 @@ def test_cli_validate_exits_2_with_the_message(cli, tmp_path: Path):
 def test_kalundborg_file_uses_its_own_entries():
     sc = load_scenario(SCENARIOS / "kalundborg.yaml")
     assert "steam" in sc.materials and "power_station" in sc.sectors
+
+
+def test_dotted_overrides_reach_own_entries():
+    sc = scenario_from_dict(own_scenario())
+    sc2 = sc.with_overrides(
+        {"materials.steam.virgin_price_usd": 60, "sectors.dairy.demands.steam": 500}
+    )
+    cat = sc2.catalogue()
+    assert cat.mat["virgin_price_usd"][cat.material_index("steam")] == 60
+    assert cat.demand[cat.sector_index("dairy"), cat.material_index("steam")] == 500
+    assert sc.catalogue().mat["virgin_price_usd"][cat.material_index("steam")] == 45
+    with pytest.raises(UserError, match="did you mean materials.steam.virgin_price_usd"):
+        sc.with_overrides({"materials.steam.virgin_price": 60})
+    with pytest.raises(UserError, match="materials.steam.virgin_price_usd: Input should be"):
+        sc.with_overrides({"materials.steam.virgin_price_usd": -1})
