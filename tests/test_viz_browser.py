@@ -70,6 +70,27 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _descendants(pid: int) -> set[int]:
+    """Processes started by ``pid`` and by those (Linux /proc)."""
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            with contextlib.suppress(OSError, ValueError):
+                for k in map(int, (task / "children").read_text().split()):
+                    if k not in out:
+                        out.add(k)
+                        todo.append(k)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def _serve(cmd: list[str], name: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """Run a server command (with ``{port}`` in it) until the block ends."""
@@ -95,6 +116,7 @@ def _serve(cmd: list[str], name: str, env: dict[str, str] | None = None) -> Iter
             time.sleep(0.3)
         yield url
     finally:
+        kids = _descendants(proc.pid)  # the ensembles' process pool, among others
         proc.terminate()
         try:
             proc.wait(timeout=15)
@@ -102,6 +124,11 @@ def _serve(cmd: list[str], name: str, env: dict[str, str] | None = None) -> Iter
             proc.kill()
             proc.wait()
         log.close()
+        deadline = time.monotonic() + 10
+        while any(_alive(k) for k in kids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = [k for k in kids if _alive(k)]
+        assert not left, f"{name} left processes behind after SIGTERM: {left}"
 
 
 @pytest.fixture(scope="module")
