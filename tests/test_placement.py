@@ -222,3 +222,37 @@ def test_roster_saved_by_a_spreadsheet_with_a_byte_order_mark(tmp_path, baseline
     sc = baseline.with_overrides({"firms.count": 20, "firms.roster": str(path)})
     assert sc.load_roster()[0]["sector"] == "steel"
     assert EIPModel(sc, seed=1).firm_at[4].sector == "steel"
+
+
+def test_roster_firms_enter_in_their_month_on_their_reserved_plot(tmp_path, baseline):
+    """A roster firm with entry_month 5 is absent before month 5, nobody else takes its
+    plot meanwhile (arrivals are frequent here), and it is there from month 5."""
+    roster = write_roster(
+        tmp_path,
+        ["Mill,steel,JP,1.5,0,0", "Latecomer,building_materials,VN,1.0,7,5"],
+        header="name,sector,nationality,size,plot,entry_month",
+    )
+    sc = baseline.with_overrides(
+        {"firms.count": 30, "firms.roster": str(roster), "operator.arrivals_per_year": 400}
+    )
+    m = EIPModel(sc, seed=3)
+    for month in range(1, 7):
+        m.step()
+        f = m.firm_at[7]
+        if month < 5:
+            assert f is None and m.reserved_plots[7]
+        else:
+            assert f is not None and f.name == "Latecomer" and f.sector == "building_materials"
+    assert not m.reserved_plots.any()
+
+
+def test_a_bad_entry_month_names_the_row(tmp_path, baseline):
+    from eipsim.errors import UserError
+
+    roster = write_roster(
+        tmp_path,
+        ["Mill,steel,JP,1.5,0,soon"],
+        header="name,sector,nationality,size,plot,entry_month",
+    )
+    with pytest.raises(UserError, match=r"row 2: entry_month must be a whole number"):
+        baseline.with_overrides({"firms.count": 30, "firms.roster": str(roster)})

@@ -133,6 +133,8 @@ class EIPModel(mesa.Model):
         self.metrics: dict[str, Any] = {}
         self.assessment: dict[str, tuple[float, float, bool, str]] = {}
         self.rejected_prospects = 0
+        self.reserved_plots: BoolArray = np.zeros(n, dtype=bool)
+        self._entering: list[dict[str, Any]] = []
         self.renegotiations = 0
         self.production_shocks = 0
         self.penalties_usd = 0.0  # paid by contracted suppliers that failed (per-link contracts)
@@ -171,8 +173,17 @@ class EIPModel(mesa.Model):
         return sector, nat, size
 
     def _populate(self, roster: list[dict[str, Any]]) -> None:
-        fixed = [r for r in roster if r["plot"] is not None]
-        floating = [r for r in roster if r["plot"] is None]
+        """Roster firms from the start, then random tenants; roster firms with a later
+        ``entry_month`` wait (their plots reserved) and enter that month."""
+        now = [r for r in roster if r.get("entry_month", 0) == 0]
+        self._entering = sorted(
+            (r for r in roster if r.get("entry_month", 0) > 0), key=lambda r: r["entry_month"]
+        )
+        for r in self._entering:
+            if r["plot"] is not None:
+                self.reserved_plots[r["plot"]] = True
+        fixed = [r for r in now if r["plot"] is not None]
+        floating = [r for r in now if r["plot"] is None]
         for r in fixed + floating:
             self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
         for _ in range(self.sc.firms.count - len(roster)):
@@ -188,7 +199,8 @@ class EIPModel(mesa.Model):
     ) -> Firm:
         """Put a new tenant on a plot (its own, or one chosen by the placement policy)."""
         st, cat, f, rng = self.state, self.catalogue, self.sc.firms, self.rng
-        vacant = ~st.alive & ~self.operator.shared_plots  # converted plots are never leased
+        # converted plots are never leased; plots reserved for later roster entrants wait
+        vacant = ~st.alive & ~self.operator.shared_plots & ~self.reserved_plots
         if plot is None:
             key = sector if CLUSTER_BY[self.sc.park.placement] == "sector" else nationality
             plot = choose_plot(self.park, vacant, self.sc.park.placement, key, self.blocks, rng)
@@ -471,6 +483,7 @@ class EIPModel(mesa.Model):
     # -- the month -------------------------------------------------------------------------------
     def step(self) -> None:
         t, st = self.steps, self.state
+        self._roster_entries(t)
         self.government.begin_month(t)
         self.operator.begin_month(t)
         self.government.broker()
@@ -522,6 +535,16 @@ class EIPModel(mesa.Model):
             )
         self.metrics = indicators.compute(view)
         self.datacollector.collect(self)
+
+    def _roster_entries(self, t: int) -> None:
+        """Roster firms whose ``entry_month`` has come move in (onto their reserved plot)."""
+        while self._entering and self._entering[0]["entry_month"] <= t:
+            r = self._entering.pop(0)
+            if r["plot"] is not None:
+                self.reserved_plots[r["plot"]] = False
+                if self.state.alive[r["plot"]]:  # occupied meanwhile: place it elsewhere
+                    r = {**r, "plot": None}
+            self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
 
     def _market_month(self) -> None:
         """Virgin-input prices follow a driftless random walk in logs (Albino et al. 2016's

@@ -16,6 +16,8 @@ from eipsim.errors import UserError
 from eipsim.scenario.catalogue import load_catalogue
 
 ROSTER_COLUMNS = ("name", "sector", "nationality", "size", "plot")
+# optional: the month a firm enters the park (0 = from the start)
+MAX_ENTRY_MONTH = 2400
 MAX_ROSTER_SIZE = 1000.0  # a firm's size relative to the park's average firm
 MAX_ROSTER_BYTES = 50_000_000
 
@@ -109,4 +111,22 @@ def _roster_row(
             raise UserError(f"{where}: plot {plot} is used twice")
         plots_seen.add(plot)
     name = _cell(raw, "name") or f"{sector}-{line - 1}"
-    return {"name": name, "sector": sector, "nationality": nat, "size": size, "plot": plot}
+    entry_txt = _cell(raw, "entry_month")
+    entry = 0
+    if entry_txt:
+        try:
+            entry = int(entry_txt)
+        except ValueError:
+            raise UserError(
+                f"{where}: entry_month must be a whole number of months (got {entry_txt!r})"
+            ) from None
+        if not 0 <= entry <= MAX_ENTRY_MONTH:
+            raise UserError(f"{where}: entry_month must be 0..{MAX_ENTRY_MONTH} (got {entry})")
+    return {
+        "name": name,
+        "sector": sector,
+        "nationality": nat,
+        "size": size,
+        "plot": plot,
+        "entry_month": entry,
+    }

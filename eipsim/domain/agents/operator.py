@@ -271,7 +271,7 @@ class Operator(mesa.Agent):
         m, st = self.model, self.model.state
         k = int(m.rng.poisson(self.cfg.arrivals_per_year / 12.0))
         for _ in range(k):
-            if (st.alive | self.shared_plots).all():
+            if (st.alive | self.shared_plots | m.reserved_plots).all():
                 return
             sector, nat, size = m.draw_profile()
             if self.waste_intensive(sector):
