@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS ?= viz,cluster,dev
 SCENARIO ?= scenarios/baseline.yaml
 
-.PHONY: run test test-all lint format bench browser clean
+.PHONY: run test test-all lint format bench browser clean viz-shot
 
 $(STAMP): pyproject.toml scripts/find-python.sh
 	@PYBIN=$$(scripts/find-python.sh) || exit 1; \
@@ -41,6 +41,10 @@ lint: $(STAMP)
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format eipsim tests benchmarks scripts && $(VENV)/bin/ruff check --fix eipsim tests benchmarks scripts
+
+## Re-take the README screenshot of the browser app (a comparison) in Debian's chromium
+viz-shot: $(STAMP) browser
+	EIPSIM_UPDATE_README_SHOT=1 $(PY) -m pytest -q tests/test_viz_browser.py -k compare
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py

@@ -179,3 +179,19 @@ def test_carbon_price_is_collected_on_landfilled_co2e(small):
     m0 = EIPModel(small, seed=2)
     m0.government.account(LinkFlows.empty(n, M), res, fac)
     assert m0.government.ledger.by_purpose["carbon_price"] == 0.0
+
+
+def test_public_money_revenue_and_spending_add_up_to_the_budget_every_month(small):
+    sc = small.with_overrides(
+        {
+            "government.landfill_tax_usd_per_t": 20,
+            "government.exchange_subsidy_usd_per_t": 5,
+            "government.recp_subsidy_share": 0.3,
+            "government.carbon_price_usd_per_t_co2": 10,
+        }
+    )
+    ts = run(sc, seed=3, steps=36).timeseries
+    net = ts["government_spending_usd"] - ts["government_revenue_usd"]
+    assert np.allclose(net, ts["government_budget_usd"], rtol=1e-9, atol=1e-6)
+    assert (ts["government_revenue_usd"].diff().dropna() >= 0).all()
+    assert ts["government_revenue_usd"].iloc[-1] > 0 and ts["government_spending_usd"].iloc[-1] > 0

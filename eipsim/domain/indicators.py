@@ -57,6 +57,8 @@ class MonthView:
     eip_certified: bool
     # plots the operator turned into shared land (operator.shared_land_target), as a share
     # of park land
+    government_spending_usd: float = 0.0  # subsidies paid so far
+    government_revenue_usd: float = 0.0  # levies collected so far
     converted_land: float = 0.0
 
     @cached_property
@@ -664,6 +666,20 @@ INDICATORS: tuple[Indicator, ...] = (
         "net public spending (subsidies paid minus levies collected)",
         lambda v: float(v.government_budget_usd),
         summary={"government_budget_usd": LAST},
+    ),
+    Indicator(
+        "government_spending_usd",
+        "USD",
+        "public spending so far: exchange, capital and RECP subsidies",
+        lambda v: float(v.government_spending_usd),
+        summary={"government_spending_usd": LAST},
+    ),
+    Indicator(
+        "government_revenue_usd",
+        "USD",
+        "public revenue so far: landfill tax and carbon price",
+        lambda v: float(v.government_revenue_usd),
+        summary={"government_revenue_usd": LAST},
     ),
     Indicator(
         "eip_score",

@@ -637,6 +637,8 @@ class EIPModel(mesa.Model):
             platform_active=self.operator.platform_active,
             events_held=self.operator.events_held,
             government_budget_usd=self.government.budget_usd,
+            government_spending_usd=self.government.ledger.spending_usd,
+            government_revenue_usd=self.government.ledger.revenue_usd,
             eip_score=self.government.score,
             eip_certified=self.government.certified,
         )

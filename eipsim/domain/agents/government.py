@@ -28,14 +28,18 @@ class Ledger:
 
     def __init__(self) -> None:
         self.net_spending_usd = 0.0
+        self.spending_usd = 0.0  # subsidies paid, so far
+        self.revenue_usd = 0.0  # levies collected, so far
         self.by_purpose: dict[str, float] = {}
 
     def spend(self, purpose: str, usd: float) -> None:
         self.net_spending_usd += usd
+        self.spending_usd += usd
         self.by_purpose[purpose] = self.by_purpose.get(purpose, 0.0) + usd
 
     def collect(self, purpose: str, usd: float) -> None:
         self.net_spending_usd -= usd
+        self.revenue_usd += usd
         self.by_purpose[purpose] = self.by_purpose.get(purpose, 0.0) - usd
 
 
