@@ -278,7 +278,14 @@ def test_patterns_command_writes_json_and_markdown(tmp_path):
         (("patterns", "scenarios/baseline.yaml", "--seeds", "0"), "expected a whole number"),
     ],
 )  # fmt: skip
-def test_patterns_command_bad_input_exits_2(args, msg):
-    r = cli(*args)
-    assert r.returncode == 2, r.stderr
-    assert msg in r.stderr and "Traceback" not in r.stderr
+def test_patterns_command_bad_input_exits_2(args, msg, capsys, monkeypatch):
+    from eipsim.cli.commands import main
+
+    monkeypatch.chdir(ROOT)
+    try:
+        rc = main(list(args))
+    except SystemExit as e:  # argparse's own errors
+        rc = e.code
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert msg in err and "Traceback" not in err
