@@ -379,6 +379,16 @@ def report_md(
         "prior sd: below 0.5 the patterns pin the parameter (identified), 0.5-0.8 weakly, "
         "above 0.8 they say little about it (not identified).",
         "",
+        *(
+            [
+                f"With a population of {s.abc.population_size} these spreads are rough: a "
+                "small population can look identified by chance. Read the verdicts as "
+                "preliminary below a population of about 50.",
+                "",
+            ]
+            if s.abc.population_size < 50
+            else []
+        ),
         "| parameter | prior 5-95 % | posterior mean | posterior 5-95 % | sd ratio | verdict |",
         "|---|---|---|---|---|---|",
     ]
