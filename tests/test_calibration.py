@@ -132,6 +132,11 @@ def test_existing_folder_needs_resume(tiny):
     cal, d = tiny
     with pytest.raises(UserError, match="--resume"):
         calibrate(cal, d / "a", workers=1, quiet=True)
+    # a folder that is not a calibration's is refused
+    (d / "junk").mkdir(exist_ok=True)
+    (d / "junk" / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match="not a calibration folder"):
+        calibrate(cal, d / "junk", workers=1, quiet=True)
     # a different calibration is refused rather than mixed in
     other = write(d, TINY.replace("seed: 7", "seed: 8"), "other.yaml")
     with pytest.raises(UserError, match="different calibration"):

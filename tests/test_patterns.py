@@ -275,6 +275,7 @@ def test_patterns_command_writes_json_and_markdown(tmp_path):
         (("patterns", "scenarios/baseline.yaml", "--patterns", "nope.yaml"), "not found"),
         (("patterns", "scenarios/baseline.yaml", "--set", "trust.nope=1", "--steps", "2"), "unknown scenario key"),
         (("patterns", "scenarios/baseline.yaml", "--pattern", "P99"), "unknown pattern"),
+        (("patterns", "scenarios/baseline.yaml", "--pattern", "NCK_steel"), "not to"),
         (("patterns", "scenarios/baseline.yaml", "--seeds", "0"), "expected a whole number"),
     ],
 )  # fmt: skip

@@ -305,8 +305,11 @@ def calibrate(
                 f"{out_dir}: holds a different calibration (hash {old.get('hash')} vs "
                 f"{cal.hash}); give another --out"
             )
-    elif resume and out_dir.exists() and any(out_dir.iterdir()) and not db.exists():
-        raise UserError(f"{out_dir}: not a calibration folder (no {MANIFEST}); cannot resume")
+    elif out_dir.is_dir() and any(out_dir.iterdir()) and not manifest_path.is_file():
+        raise UserError(
+            f"{out_dir}: exists and is not a calibration folder (no {MANIFEST}); choose "
+            "another --out"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     n_workers = int(workers) if workers else _cores()
     manifest: dict[str, Any] = {

@@ -85,7 +85,11 @@ def cmd_patterns(a: argparse.Namespace) -> int:
     ps = load_patterns(a.patterns)
     applicable = ps.for_scenario(Path(a.scenario))
     if a.pattern:
-        applicable = [p for p in ps.by_id(a.pattern)]
+        chosen = ps.by_id(a.pattern)
+        for p in chosen:
+            if p not in applicable:
+                raise UserError(f"pattern {p.id} applies to {p.spec.scenario}, not to {a.scenario}")
+        applicable = chosen
     if not applicable:
         raise UserError(
             f"no pattern in {a.patterns} applies to {a.scenario} (patterns name their scenario; "
