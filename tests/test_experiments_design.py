@@ -9,7 +9,7 @@ import pytest
 
 from eipsim.experiments.framework.design import build_design, default_chunk_size, runs_table
 from eipsim.experiments.framework.seeds import run_seed, run_seed_sequence, run_seeds
-from eipsim.experiments.framework.spec import load_experiment
+from eipsim.experiments.framework.spec import design_points, load_experiment
 from eipsim.experiments.framework.testing import FAKE_ADAPTER, write_experiment
 
 
@@ -119,10 +119,18 @@ def test_salib_design_sizes(tmp_path, kind, extra, expected):
     params = {
         "government.landfill_tax_usd_per_t": {"low": 0, "high": 30},
         "trust.initial_cross_nationality": {"low": 0.1, "high": 0.6},
-        "government.capex_subsidy_share": {"mean": 0.2, "sd": 0.05, "dist": "norm"},
+        # a norm here could draw a negative share: refused before any run (issue 10, item 4)
+        "government.capex_subsidy_share": {
+            "mean": 0.2,
+            "sd": 0.05,
+            "low": 0,
+            "high": 1,
+            "dist": "truncnorm",
+        },
     }
-    d = build_design(_res(tmp_path, design={"kind": kind, "parameters": params, **extra}))
-    assert d.n_points == expected
+    res = _res(tmp_path, design={"kind": kind, "parameters": params, **extra})
+    d = build_design(res)
+    assert d.n_points == expected == design_points(res.spec.design)
     assert d.problem["num_vars"] == 3
     assert d.unit.min() >= 0 and d.unit.max() <= 1
 
