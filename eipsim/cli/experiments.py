@@ -193,7 +193,9 @@ def cmd_sensitivity(a: argparse.Namespace) -> int:
     for w in result.warnings:
         _err(f"warning: {w}")
     print(f"indices written to {result.out}/")
-    return 0
+    from eipsim.experiments.framework.store import failed_runs
+
+    return EXIT_RUNS_FAILED if failed_runs(sweep_dir) else 0
 
 
 def cmd_discover(a: argparse.Namespace) -> int:
