@@ -2,7 +2,7 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= viz,cluster,dev
+EXTRAS ?= viz,cluster,dev,calibration
 SCENARIO ?= scenarios/baseline.yaml
 
 .PHONY: run test test-all lint format bench browser clean viz-shot

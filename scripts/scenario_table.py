@@ -16,7 +16,13 @@ import eipsim
 from eipsim.scenario.overrides import parse_value
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ("baseline", "nationality_clusters", "shared_infrastructure", "deepc_dinhvu", "nam_cau_kien")
+SCENARIOS = (
+    "baseline",
+    "nationality_clusters",
+    "shared_infrastructure",
+    "deepc_dinhvu",
+    "nam_cau_kien",
+)
 COLUMNS = (
     ("adoption", "adoption_share", "{:.2f}"),
     ("active links", "active_links", "{:.0f}"),
@@ -26,7 +32,11 @@ COLUMNS = (
     ("energy exchanged (GWh)", "total_energy_exchanged_mwh", "{:.0f}"),
     ("CO2 avoided, counterfactual (kt)", "total_co2_avoided_counterfactual_t", "{:.0f}"),
     ("CO2 avoided, solar (kt)", "total_co2_avoided_solar_t", "{:.0f}"),
-    ("private / social benefit (M USD)", ("total_private_benefit_usd", "total_social_benefit_usd"), "{:.1f} / {:.1f}"),
+    (
+        "private / social benefit (M USD)",
+        ("total_private_benefit_usd", "total_social_benefit_usd"),
+        "{:.1f} / {:.1f}",
+    ),
     ("EIP score", "eip_score", "{:.2f}"),
 )
 SCALE = {
@@ -37,6 +47,10 @@ SCALE = {
     "total_private_benefit_usd": 1e-6,
     "total_social_benefit_usd": 1e-6,
 }
+
+
+def mean(runs: list[dict], key: str) -> float:
+    return statistics.fmean(r[key] for r in runs) * SCALE.get(key, 1.0)
 
 
 def main() -> None:
@@ -50,14 +64,10 @@ def main() -> None:
     for name in SCENARIOS:
         sc = eipsim.load_scenario(ROOT / "scenarios" / f"{name}.yaml").with_overrides(over)
         runs = [eipsim.run(sc, seed=s).summary for s in range(a.seeds)]
-
-        def mean(key: str) -> float:
-            return statistics.fmean(r[key] for r in runs) * SCALE.get(key, 1.0)
-
         cells = []
         for _, key, fmt in COLUMNS:
             keys = key if isinstance(key, tuple) else (key,)
-            cells.append(fmt.format(*(mean(k) for k in keys)))
+            cells.append(fmt.format(*(mean(runs, k) for k in keys)))
         print(f"| `{name}.yaml` | " + " | ".join(cells) + " |")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from eipsim.cli.args import bounded_int, parse_overrides, pos_int
 from eipsim.errors import UserError
+from eipsim.runs.files import atomic_write_text
 from eipsim.scenario.schema import MAX_SEED, MAX_STEPS
 
 DEFAULT_PATTERNS = "calibration/patterns.yaml"
@@ -69,9 +70,7 @@ def _markdown(
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, text)
 
 
 def cmd_patterns(a: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import pandas as pd
 from eipsim.domain.indicators import summarise
 from eipsim.domain.model import EIPModel
 from eipsim.errors import UserError
-from eipsim.scenario.schema import Scenario
+from eipsim.scenario.schema import MAX_STEPS, Scenario
 
 
 @dataclass
@@ -33,8 +33,8 @@ def run(
     """Run a scenario for ``steps`` months (default: scenario.steps) with ``seed``
     (default: scenario.seed). The same scenario and seed give bit-identical results."""
     n = scenario.steps if steps is None else int(steps)
-    if n < 1:
-        raise UserError(f"steps must be a whole number >= 1 (got {steps!r})")
+    if not 1 <= n <= MAX_STEPS:
+        raise UserError(f"steps must be a whole number from 1 to {MAX_STEPS:,} (got {steps!r})")
     if seed is not None and int(seed) < 0:
         raise UserError(f"seed must be a whole number >= 0 (got {seed!r})")
     model = EIPModel(scenario, seed=seed)

@@ -122,11 +122,13 @@ def _roster_row(
             ) from None
         if not 0 <= entry <= MAX_ENTRY_MONTH:
             raise UserError(f"{where}: entry_month must be 0..{MAX_ENTRY_MONTH} (got {entry})")
-    return {
+    row: dict[str, Any] = {
         "name": name,
         "sector": sector,
         "nationality": nat,
         "size": size,
         "plot": plot,
-        "entry_month": entry,
     }
+    if entry:
+        row["entry_month"] = entry  # a later entrant (absent: from the start)
+    return row

@@ -349,6 +349,8 @@ KPIS: dict[str, tuple[str, str]] = {
     "facility_users": ("facility connections", "số kết nối hạ tầng dùng chung"),
     "operator_cash_usd": ("operator cash (USD)", "tiền mặt của đơn vị vận hành (USD)"),
     "government_budget_usd": ("government budget (USD)", "ngân sách nhà nước (USD)"),
+    "government_spending_usd": ("public spending so far (USD)", "chi ngân sách lũy kế (USD)"),
+    "government_revenue_usd": ("public revenue so far (USD)", "thu ngân sách lũy kế (USD)"),
     "solid_generated_t": ("solid by-products generated (t)", "chất thải rắn phát sinh (tấn)"),
     "solid_exchanged_t": (
         "solids exchanged or recovered (t)",
