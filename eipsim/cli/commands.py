@@ -47,11 +47,21 @@ def _summary_table(summary: dict[str, Any]) -> str:
             f"{summary['active_links']} / {summary['links_formed']} / {summary['links_ended']}",
         ),
         ("first link (month)", f"{summary['first_link_step']}"),
-        ("diversion rate (whole run)", f"{summary['diversion_rate']:.1%}"),
-        ("exchanged (kt, whole run)", f"{summary['total_exchanged_t'] / 1e3:,.1f}"),
-        ("heat exchanged (MWh)", f"{summary['total_heat_exchanged_mwh']:,.0f}"),
-        ("CO2 avoided (t)", f"{summary['total_co2_avoided_t']:,.0f}"),
-        ("net benefit (USD M)", f"{summary['total_net_benefit_usd'] / 1e6:,.2f}"),
+        ("cross-national share of links", f"{summary['cross_national_link_share']:.1%}"),
+        ("solids diverted (whole run)", f"{summary['solid_diversion_rate']:.1%}"),
+        ("solids exchanged (kt, whole run)", f"{summary['total_solid_exchanged_t'] / 1e3:,.1f}"),
+        ("water reused by firms (1000 m3)", f"{summary['total_water_reused_m3'] / 1e3:,.0f}"),
+        ("energy exchanged (MWh)", f"{summary['total_energy_exchanged_mwh']:,.0f}"),
+        (
+            "CO2 avoided (t): exchanges / solar",
+            f"{summary['total_co2_avoided_counterfactual_t']:,.0f} / "
+            f"{summary['total_co2_avoided_solar_t']:,.0f}",
+        ),
+        (
+            "benefit (USD M): private / social",
+            f"{summary['total_private_benefit_usd'] / 1e6:,.2f} / "
+            f"{summary['total_social_benefit_usd'] / 1e6:,.2f}",
+        ),
         (
             "EIP score / certified",
             f"{summary['eip_score']:.2f} / {'yes' if summary['eip_certified'] else 'no'}",

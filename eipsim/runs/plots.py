@@ -12,8 +12,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 
-def _figure() -> Figure:
-    return Figure(figsize=(7, 4))
+def _figure(height: float = 4.0) -> Figure:
+    return Figure(figsize=(7, height))
 
 
 def run_plots(ts: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
@@ -32,20 +32,29 @@ def run_plots(ts: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
     fig.legend(loc="upper left", bbox_to_anchor=(0.1, 0.9))
     figs.append(("adoption.png", fig))
 
-    fig = _figure()
-    ax = fig.add_subplot()
+    # Solids, water and energy on their own axes: never one "waste" total.
+    fig = _figure(height=8.0)
+    ax, wx, ex = fig.subplots(3, 1, sharex=True)
     ax.stackplot(
         months,
-        ts["exchanged_links_t"] / 1e3,
-        ts["exchanged_facilities_t"] / 1e3,
-        ts["landfilled_t"] / 1e3,
-        labels=["exchanged by links", "reused via shared facilities", "landfilled / discharged"],
+        ts["solid_exchanged_t"] / 1e3,
+        ts["solid_sold_off_park_t"] / 1e3,
+        (ts["solid_landfilled_t"] - ts["solid_sold_off_park_t"]).clip(lower=0) / 1e3,
+        labels=["exchanged in the park", "sold off-park (scrap)", "landfilled"],
         alpha=0.8,
     )
-    ax.set_ylabel("kt per month (water m3 ~ t)")
-    ax.set_xlabel("month")
+    ax.set_ylabel("solids, kt/month")
     ax.set_title(f"Material flows - {title}")
     ax.legend(loc="upper left", fontsize=8)
+    wx.plot(months, ts["water_reused_m3"] / 1e3, label="reused by firms")
+    wx.plot(months, ts["water_greening_m3"] / 1e3, label="greening", linestyle="--")
+    wx.set_ylabel("water, 1000 m3/month")
+    wx.legend(loc="upper left", fontsize=8)
+    ex.plot(months, ts["energy_exchanged_mwh"], label="energy exchanged")
+    ex.plot(months, ts["solar_mwh"], label="solar", linestyle="--")
+    ex.set_ylabel("MWh/month")
+    ex.set_xlabel("month")
+    ex.legend(loc="upper left", fontsize=8)
     figs.append(("flows.png", fig))
 
     fig = _figure()
