@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -77,12 +77,6 @@ class EconParams:
         price: FloatArray = self.mat["virgin_price_usd"] * self.price_index
         return price
 
-    @property
-    def virgin_value(self) -> FloatArray:
-        """(M,) USD of virgin input one unit replaces this month: gamma * p_virgin."""
-        value: FloatArray = self.mat["substitution_ratio"] * self.virgin_price
-        return value
-
 
 @dataclass
 class Candidates:
@@ -134,6 +128,11 @@ class PairEconomics:
     alpha: FloatArray  # supplier's share of C
     expected_s: FloatArray  # trust-weighted expected gain of the supplier
     expected_u: FloatArray
+
+    @classmethod
+    def where(cls, mask: BoolArray, a: PairEconomics, b: PairEconomics) -> PairEconomics:
+        """Candidate by candidate, ``a`` where ``mask`` holds and ``b`` elsewhere."""
+        return cls(*(np.where(mask, getattr(a, f.name), getattr(b, f.name)) for f in fields(cls)))
 
 
 def pair_economics(

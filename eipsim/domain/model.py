@@ -70,6 +70,14 @@ def _metric(model: EIPModel, key: str) -> Any:
     return model.metrics[key]
 
 
+def sees_on_platform(platform: tuple[BoolArray, BoolArray], a: IntArray, b: IntArray) -> BoolArray:
+    """Pairs the waste-information platform puts in touch: one side listed and the other
+    browsing, either way round (``a`` and ``b`` broadcast: pairs, or a block)."""
+    listed, browsing = platform
+    seen: BoolArray = (listed[a] & browsing[b]) | (browsing[a] & listed[b])
+    return seen
+
+
 def _mix(shares: dict[str, float]) -> tuple[list[str], FloatArray]:
     """Keys of a mix and their cumulative shares, normalised as Generator.choice does."""
     cdf = np.cumsum(np.array(list(shares.values()), dtype=float))
@@ -338,7 +346,7 @@ class EIPModel(mesa.Model):
             u = partner if sup_side else np.full(j.size, slot)
             q = np.minimum(res_s[s, m], res_d[u, m])
             facil = st.facilitated[s, u]
-            c = self.negotiation(s, u, m, q, facil, st.facilitated[s, u], res_s)
+            c = self.negotiation(s, u, m, q, facil, facil, res_s)
             e = pair_economics(self.econ, c, self.standard, self.connection_usd)
             paid = pair_economics(self.econ, c, np.ones_like(self.standard), self.connection_usd)
             ok = behaviour.accepts_link(
@@ -428,18 +436,21 @@ class EIPModel(mesa.Model):
             )
         return c
 
-    def _choose_contracts(self, c: Candidates, e: PairEconomics) -> BoolArray | None:
-        """With ``costs.contract_choice: per_link`` (and contracts available), each pair
-        signs a written contract when it raises their joint expected gain
-        (``behaviour.chooses_contract``); None keeps the scenario-wide rule."""
+    def _economics_with_contracts(self, c: Candidates) -> tuple[PairEconomics, BoolArray | None]:
+        """The candidates' economics, and which pairs sign a written contract: with
+        ``costs.contract_choice: per_link`` (and contracts available) each pair signs when it
+        raises their joint expected gain (``behaviour.chooses_contract``), and its economics
+        are those of its choice (``c.contract`` is set to it); otherwise the scenario-wide
+        rule applies and the contract flags are None."""
         k = self.sc.costs
         if k.contract_choice != "per_link" or k.contract_months <= 0:
-            return None
+            return pair_economics(self.econ, c, self.standard, self.connection_usd), None
         c.contract = np.zeros(len(c), dtype=bool)
         informal = pair_economics(self.econ, c, self.standard, self.connection_usd)
         c.contract = np.ones(len(c), dtype=bool)
         signed = pair_economics(self.econ, c, self.standard, self.connection_usd)
-        return behaviour.chooses_contract(signed, informal)
+        c.contract = behaviour.chooses_contract(signed, informal)
+        return PairEconomics.where(c.contract, signed, informal), c.contract
 
     def _renegotiate(self) -> None:
         """Contracts follow capacity: where a firm's contracted quantities of a material
@@ -761,11 +772,7 @@ class EIPModel(mesa.Model):
             talk = behaviour.tells_about_streams(T[a, b], T[b, a], st.conf[a], st.conf[b])
             block[i[talk], j[talk]] = True
             if platform is not None:
-                listed, browsing = platform
-                block = block | (
-                    (listed[sup][:, None] & browsing[use][None, :])
-                    | (browsing[sup][:, None] & listed[use][None, :])
-                )
+                block |= sees_on_platform(platform, sup[:, None], use[None, :])
             return block
 
         s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q, active=searching)
@@ -779,26 +786,22 @@ class EIPModel(mesa.Model):
             at = np.minimum(np.searchsorted(existing, key), existing.size - 1)
             fresh = existing[at] != key  # (np.isin, without its per-call method choice)
             s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
+        brokered = st.facilitated[s, u]
         d0 = self.sc.firms.prospect_distance_km
         if d0 is not None:  # prospecting falls with distance; brokered and platform pairs not
-            mediated = st.facilitated[s, u]
+            mediated = brokered.copy()
             if platform is not None:
-                listed, browsing = platform
-                mediated = mediated | (listed[s] & browsing[u]) | (browsing[s] & listed[u])
+                mediated |= sees_on_platform(platform, s, u)
             near = within_reach(self.distance_km(s, u), d0, self.rng)
             keep = mediated | near
-            s, u, m, q = s[keep], u[keep], m[keep], q[keep]
+            s, u, m, q, brokered = s[keep], u[keep], m[keep], q[keep], brokered[keep]
             if s.size == 0:
                 return
-        facil = st.facilitated[s, u]
+        facil = brokered
         if self.operator.shares_cost_data():
             facil = facil | (st.listed[s] & st.listed[u])
-        c = self.negotiation(s, u, m, q, facil, st.facilitated[s, u], res_s)
-        e = pair_economics(self.econ, c, self.standard, self.connection_usd)
-        contract = self._choose_contracts(c, e)
-        if contract is not None:
-            c.contract = contract
-            e = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        c = self.negotiation(s, u, m, q, facil, brokered, res_s)
+        e, contract = self._economics_with_contracts(c)
         tr = self.sc.trust
         # graded willingness draws two numbers per candidate; a hard threshold draws none
         draws = self.rng.random((2, s.size)) if tr.negotiation_slope > 0 else None
