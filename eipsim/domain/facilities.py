@@ -234,12 +234,16 @@ class Facility:
         fl.recovered[w] = delivered
         fl.to_firms[w] = to_firms
         fl.outside[w] = delivered - to_firms
-        fl.benefit_usd = float(
-            to_firms * (econ.mat["virgin_price_usd"][w] * econ.mat["substitution_ratio"][w] - fee)
-        )
+        fl.benefit_usd = float(to_firms * (self.reuse_value(econ) - fee))
 
     def reuse_allowed(self, park: ParkNow) -> bool:
         return True
+
+    def reuse_value(self, econ: EconParams) -> float:
+        """What a unit of the facility's output saves a user: the virgin input it replaces,
+        at the catalogue's price (facilities do not follow the price index)."""
+        w = self.materials[0]
+        return float(econ.mat["virgin_price_usd"][w] * econ.mat["substitution_ratio"][w])
 
 
 @facility_kind("wastewater_treatment")
@@ -264,13 +268,11 @@ class WastewaterTreatment(Facility):
         if not park.standard[w]:
             return np.zeros(park.alive.size)
         fee = self.spec["opex_usd_per_unit"]
-        value = econ.mat["virgin_price_usd"][w] * econ.mat["substitution_ratio"][w]
-        return park.res_demand[:, w] * (value - fee)
+        return park.res_demand[:, w] * (self.reuse_value(econ) - fee)
 
     def operate(self, park: ParkNow, econ: EconParams, users: IntArray, fl: Flows) -> None:
         w = self.materials[0]
-        takers = np.flatnonzero(park.alive & (park.res_supply[:, w] > 0))
-        self.take_in(park, takers, fl)
+        self.take_in(park, np.flatnonzero(self.intake_takers(park, park.alive)), fl)
         self.deliver_reuse(park, econ, users, fl, self.GREENING_SHARE * fl.intake[w])
         self.settle(econ, users, fl)
 
@@ -287,7 +289,7 @@ class SteamNetwork(Facility):
 
     def expected_saving(self, park: ParkNow, econ: EconParams) -> FloatArray:
         w = self.materials[0]
-        price = econ.mat["virgin_price_usd"][w] * econ.mat["substitution_ratio"][w]
+        price = self.reuse_value(econ)
         as_user = park.res_demand[:, w] * (price - self.spec["opex_usd_per_unit"])
         as_supplier = park.res_supply[:, w] * self.SUPPLIER_VALUE_SHARE * price
         return np.maximum(as_user, as_supplier)
