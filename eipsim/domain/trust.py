@@ -29,6 +29,7 @@ live slots and group sums stay true.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 FloatArray = np.ndarray
 # Group means from the kept per-row sums (O(slots) a month; the two mean_trust_* indicators
@@ -251,8 +252,6 @@ class TrustMatrix:
         is the partners' trading relations, not the slots x slots matrix."""
         if weight <= 0 or src.size == 0 or observer.size == 0:
             return
-        from scipy import sparse
-
         n = self.n
         adj = sparse.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
         adj.data[:] = 1.0  # a partner counts once, whatever its number of links
