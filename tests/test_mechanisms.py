@@ -365,3 +365,43 @@ def test_a_cross_national_link_does_not_pull_down_trust_in_compatriots(small):
 
     assert drift("partners") < -0.005
     assert abs(drift("experience")) < 0.005
+
+
+def test_confidentiality_gates_only_disclosing_exchanges(small):
+    """disclosing_streams: a low-trust acquaintance hears of every stream, but an exchange
+    that needs cost disclosure is still refused; all_streams: nothing is discussed."""
+    gated = {"trust.acquaintance_same_nationality": 1.0, "trust.acquaintance_cross_nationality": 1.0}
+    reasons = {}
+    for gate in ("all_streams", "disclosing_streams"):
+        m = EIPModel(small.with_overrides({**gated, "trust.confidentiality_gate": gate}), seed=3)
+        st = m.state
+        st.conf[:] = 0.9  # every parent company guards its data against this trust
+        out = [r for s in np.flatnonzero(st.alive) for r in m.explain_candidates(int(s))]
+        disclosing = set(
+            np.array(m.catalogue.materials)[m.catalogue.mat["needs_cost_disclosure"]].tolist()
+        )
+        reasons[gate] = {
+            (r["material"] in disclosing, r["reason"]) for r in out if r["reason"] != "ok"
+        }
+    assert {reason for _, reason in reasons["all_streams"]} == {"not known"}
+    assert (False, "not known") not in reasons["disclosing_streams"]
+    assert (True, "confidentiality") in reasons["disclosing_streams"] or (
+        True,
+        "trust",
+    ) in reasons["disclosing_streams"]
+
+
+def test_roster_network_members_know_each_other_from_the_start(tmp_path, small):
+    """Firms sharing a roster ``network`` are acquainted and introduced; others are not."""
+    roster = tmp_path / "r.csv"
+    roster.write_text(
+        "name,sector,nationality,size,plot,network\n"
+        "R,plastics_recycling,VN,1,0,chain\n"
+        "M,plastic_products,JP,1,5,chain\n"
+        "X,electronics,KR,1,9,\n"
+    )
+    zero = {"trust.acquaintance_same_nationality": 0.0, "trust.acquaintance_cross_nationality": 0.0}
+    m = EIPModel(small.with_overrides({**zero, "firms.roster": str(roster)}), seed=1)
+    st = m.state
+    assert st.known[0, 5] and st.known[5, 0] and st.facilitated[0, 5]
+    assert not st.known[0, 9] and not st.known[5, 9]

@@ -60,6 +60,8 @@ class MonthView:
     government_spending_usd: float = 0.0  # subsidies paid so far
     government_revenue_usd: float = 0.0  # levies collected so far
     converted_land: float = 0.0
+    last_event_attendance: int = 0  # firms at the latest matchmaking event
+    firms_screened: int = 0  # RECP screenings by the operator so far
 
     @cached_property
     def alive(self) -> BoolArray:
@@ -526,6 +528,22 @@ INDICATORS: tuple[Indicator, ...] = (
         {"active_links": LAST, "first_link_step": first_step(lambda s: s > 0)},
     ),
     Indicator("pending_links", "count", "links awaiting a permit", _links(PENDING), int),
+    Indicator(
+        "last_event_attendance",
+        "count",
+        "firms at the latest matchmaking event (0 before the first)",
+        lambda v: v.last_event_attendance,
+        int,
+        {"last_event_attendance": LAST},
+    ),
+    Indicator(
+        "recp_firms_screened",
+        "count",
+        "firms the operator has screened for RECP so far",
+        lambda v: v.firms_screened,
+        int,
+        {"recp_firms_screened": LAST},
+    ),
     Indicator(
         "links_formed_total",
         "count",

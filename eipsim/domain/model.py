@@ -183,6 +183,7 @@ class EIPModel(mesa.Model):
     def _populate(self, roster: list[dict[str, Any]]) -> None:
         """Roster firms from the start, then random tenants; roster firms with a later
         ``entry_month`` wait (their plots reserved) and enter that month."""
+        self._networks: dict[str, list[int]] = {}
         now = [r for r in roster if r.get("entry_month", 0) == 0]
         self._entering = sorted(
             (r for r in roster if r.get("entry_month", 0) > 0), key=lambda r: r["entry_month"]
@@ -193,7 +194,8 @@ class EIPModel(mesa.Model):
         fixed = [r for r in now if r["plot"] is not None]
         floating = [r for r in now if r["plot"] is None]
         for r in fixed + floating:
-            self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
+            firm = self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
+            self._join_network(firm.slot, r.get("network"))
         for _ in range(self.sc.firms.count - len(roster)):
             self.add_firm(*self.draw_profile())
 
@@ -361,6 +363,8 @@ class EIPModel(mesa.Model):
             needs = self.catalogue.mat["needs_cost_disclosure"][m]
             discloses = ~needs | ((c.conf_s <= eff_su) & (c.conf_u <= eff_us))
             talk = behaviour.tells_about_streams(c.trust_su, c.trust_us, c.conf_s, c.conf_u)
+            if self.sc.trust.confidentiality_gate != "all_streams":
+                talk = np.ones_like(talk)
             known = (st.known[s, u] & talk) | facil
             for i in range(j.size):
                 if not known[i]:
@@ -555,7 +559,23 @@ class EIPModel(mesa.Model):
                 self.reserved_plots[r["plot"]] = False
                 if self.state.alive[r["plot"]]:  # occupied meanwhile: place it elsewhere
                     r = {**r, "plot": None}
-            self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
+            firm = self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
+            self._join_network(firm.slot, r.get("network"))
+
+    def _join_network(self, slot: int, network: str | None) -> None:
+        """A roster firm of a ``network`` (a chain the developer recruited together, a
+        parent-company group) knows its fellow members and was introduced to them: they
+        count as introduced, as after a broker's introduction (its guarantee and cost cut, no
+        trust boost)."""
+        if not network:
+            return
+        members = self._networks.setdefault(network, [])
+        st = self.state
+        for other in members:
+            if st.alive[other]:
+                st.known[slot, other] = st.known[other, slot] = True
+                st.facilitated[slot, other] = st.facilitated[other, slot] = True
+        members.append(slot)
 
     def _market_month(self) -> None:
         """Virgin-input prices follow a driftless random walk in logs (Albino et al. 2016's
@@ -644,6 +664,8 @@ class EIPModel(mesa.Model):
             fac_flows=fac,
             base_shared_land=self.sc.park.shared_land_share,
             converted_land=self.operator.converted_land_share,
+            last_event_attendance=self.operator.last_event_attendance,
+            firms_screened=self.operator.firms_screened,
             operator_cash_usd=self.operator.cash_usd,
             platform_active=self.operator.platform_active,
             events_held=self.operator.events_held,
@@ -761,12 +783,18 @@ class EIPModel(mesa.Model):
         searching = st.alive & (self.rng.random(n) < self.sc.firms.search_probability)
         platform = self.operator.platform_view()
         T = self.trust.T
+        gated = self.sc.trust.confidentiality_gate == "all_streams"
 
         def allowed(sup: IntArray, use: IntArray) -> BoolArray:
             ix = np.ix_(sup, use)
             # Acquaintances talk about streams only if they trust each other enough: the
             # trust check reads only the pairs that know each other, not the whole block.
             block: BoolArray = st.facilitated[ix].copy()
+            if not gated:  # confidentiality guards only disclosing exchanges, at acceptance
+                block |= st.known[ix]
+                if platform is not None:
+                    block |= sees_on_platform(platform, sup[:, None], use[None, :])
+                return block
             i, j = np.nonzero(st.known[ix])
             a, b = sup[i], use[j]
             talk = behaviour.tells_about_streams(T[a, b], T[b, a], st.conf[a], st.conf[b])

@@ -16,7 +16,9 @@ from eipsim.errors import UserError
 from eipsim.scenario.catalogue import load_catalogue
 
 ROSTER_COLUMNS = ("name", "sector", "nationality", "size", "plot")
-# optional: the month a firm enters the park (0 = from the start)
+# optional: the month a firm enters the park (0 = from the start), and a ``network``: firms
+# that share one (a chain the developer recruited together, a parent-company group) know each
+# other's streams from the day both are in the park
 MAX_ENTRY_MONTH = 2400
 MAX_ROSTER_SIZE = 1000.0  # a firm's size relative to the park's average firm
 MAX_ROSTER_BYTES = 50_000_000
@@ -131,4 +133,9 @@ def _roster_row(
     }
     if entry:
         row["entry_month"] = entry  # a later entrant (absent: from the start)
+    network = _cell(raw, "network")
+    if network:
+        if len(network) > 200:
+            raise UserError(f"{where}: network must be a short name (got {len(network)} chars)")
+        row["network"] = network
     return row

@@ -140,7 +140,7 @@ class FirmsConfig(_Strict):
     recp_payback_years: float = Field(2.0, gt=0, le=100, description="typical acceptable payback")
     exit_rate_per_year: Share = Field(0.02, description="closure hazard (assumed)")
     production_coupling: bool = Field(
-        False,
+        True,
         description="processors' output follows their input (sectors.yaml transforms): "
         "recyclers make pellets from the scrap they get by link or buy when the spread pays",
     )
@@ -184,15 +184,23 @@ class TrustConfig(_Strict):
     )
     acquaintance_cross_nationality: Share = 0.02
     diffusion_source: Literal["partners", "experience"] = Field(
-        "partners",
+        "experience",
         description="partners: a firm's trust moves toward its partners' whole rows of trust, "
         "priors included (the first version); experience: only toward what partners learned "
         "by trading with a firm, weighted by months of interaction",
     )
     neighbours_know_streams: bool = Field(
-        True,
+        False,
         description="plot neighbours know each other's streams from the start (the first "
         "version); false: they are acquaintances only by the chances above",
+    )
+    confidentiality_gate: Literal["all_streams", "disclosing_streams"] = Field(
+        "disclosing_streams",
+        description="all_streams: acquaintances talk about no stream unless each trusts the "
+        "other at least as much as its parent company's confidentiality (the first version); "
+        "disclosing_streams: confidentiality guards only the exchanges that need cost "
+        "disclosure (materials.yaml needs_cost_disclosure), at acceptance; commodity wastes "
+        "and scraps are discussed with any acquaintance",
     )
     in_operator: Share = Field(0.4, description="firms' initial trust in shared infrastructure")
     failure_rate_at_no_trust: Share = Field(
@@ -214,27 +222,27 @@ class TrustConfig(_Strict):
         "stream's monthly variability is a failure; less is expected noise (assumed)",
     )
     judge_deliveries: Literal["against_demand", "against_contract"] = Field(
-        "against_demand",
+        "against_contract",
         description="against_demand: the first version's rule, a supplier judged against the "
         "user's demand this month with a 5 % tolerance (a known artefact, docs/ODD.md); "
         "against_contract: against what it contracted, with the stream's variability as "
         "tolerance (delivery_tolerance_sd), and the same for the user's uptake",
     )
     negotiation_slope: float = Field(
-        0.0,
+        0.05,
         ge=0,
         le=1,
         description="width of the logistic willingness to negotiate around the threshold; "
         "0 = a hard threshold (assumed)",
     )
     broker_guarantee: Share = Field(
-        0.0, description="institutional trust a broker's introduction adds (assumed)"
+        0.3, description="institutional trust a broker's introduction adds (assumed)"
     )
     standard_assurance: Share = Field(
-        0.0, description="institutional trust a reuse standard in force adds (assumed)"
+        0.1, description="institutional trust a reuse standard in force adds (assumed)"
     )
     contract_assurance: Share = Field(
-        0.0, description="institutional trust a written contract adds (assumed)"
+        0.2, description="institutional trust a written contract adds (assumed)"
     )
 
 
@@ -275,13 +283,13 @@ class CostsConfig(_Strict):
         3, ge=1, le=1200, description="months of loss before a link breaks"
     )
     contract_months: int = Field(
-        0,
+        24,
         ge=0,
         le=1200,
         description="written contract length; 0 = informal links (Albino et al. 2016)",
     )
     contract_choice: Literal["all", "per_link"] = Field(
-        "all",
+        "per_link",
         description="all: every link is under a written contract when contract_months > 0 "
         "(the first version); per_link: each pair signs one when it raises their joint "
         "expected gain, and a contracted supplier that fails pays a penalty",
@@ -293,13 +301,13 @@ class CostsConfig(_Strict):
         0.2, ge=0, le=100, description="extra transaction cost of a contract"
     )
     risk_model: Literal["monthly_share", "per_event"] = Field(
-        "monthly_share",
+        "per_event",
         description="monthly_share: the first version's exposure, a share of the replaced "
         "input's value every month weighted by distrust (a known artefact, docs/ODD.md); "
         "per_event: believed failure rate times the cost of one failure",
     )
     renegotiate: bool = Field(
-        False, description="contracted quantities follow a partner's capacity (after RECP)"
+        True, description="contracted quantities follow a partner's capacity (after RECP)"
     )
     resourcing_lead_time_months: float = Field(
         1.0,
@@ -386,7 +394,7 @@ class OperatorConfig(_Strict):
     )
     # -- an operator that decides (issue 8, item 8) ----------------------------------------
     credit_line_usd: float = Field(
-        1e10,
+        0.0,
         ge=0,
         le=1e13,
         description="how far below zero the operator's cash may go to pay a facility's capex",
@@ -398,7 +406,7 @@ class OperatorConfig(_Strict):
         "again) until the park's shared land reaches it",
     )
     solar_sizing: Literal["per_firm", "roof"] = Field(
-        "per_firm",
+        "roof",
         description="per_firm: kwp_per_firm x size per connected firm; roof: capped by the "
         "firm's usable roof (roof_m2_per_firm x size x roof_usable_share x kwp_per_m2)",
     )
@@ -480,7 +488,7 @@ class GovernmentConfig(_Strict):
     recp_subsidy_share: Share = 0.0
     reuse_standards: list[StandardSpec] = Field(default_factory=list)
     broker_selects: Literal["benefit", "negotiable"] = Field(
-        "benefit",
+        "negotiable",
         description="benefit: the first version's broker, the largest joint benefits whether "
         "or not the pair can negotiate; negotiable: only pairs that would negotiate and gain "
         "with the broker's guarantee",
@@ -488,7 +496,7 @@ class GovernmentConfig(_Strict):
     brokering_per_year: int = Field(0, ge=0, le=200)
     permit_support: Share = Field(0.0, description="cut in permit delay/refusal from coordination")
     solar_licence_months: int = Field(
-        0,
+        12,
         ge=0,
         le=MAX_STEPS,
         description="months a firm waits for its rooftop-solar licence before it connects "
@@ -517,7 +525,7 @@ class MarketConfig(_Strict):
         "in logs; 0 = constant prices",
     )
     production_shock_rate_per_year: Share = Field(
-        0.0, description="chance a firm's output is disrupted in a year (0 = none; assumed)"
+        0.1, description="chance a firm's output is disrupted in a year (0 = none; assumed)"
     )
     production_shock_depth: Share = Field(
         0.5, description="share of a month's by-product streams lost in a disruption (assumed)"

@@ -51,6 +51,8 @@ class Operator(mesa.Agent):
         epy = self.cfg.matchmaking_events_per_year
         self.event_months = {int(np.ceil(12 * (k + 1) / epy)) for k in range(epy)} if epy else set()
         self.events_held = 0
+        self.last_event_attendance = 0  # firms at the latest event (DEEP C: a 50-firm workshop)
+        self.firms_screened = 0  # RECP screenings so far (DEEP C: 26 firms)
 
     # -- monthly ------------------------------------------------------------------------------
     def begin_month(self, t: int) -> None:
@@ -165,6 +167,7 @@ class Operator(mesa.Agent):
         m, st, tr = self.model, self.model.state, self.model.sc.trust
         att = np.flatnonzero(st.alive & (m.rng.random(st.alive.size) < self.cfg.event_attendance))
         self.events_held += 1
+        self.last_event_attendance = int(att.size)
         if att.size < 2:
             return
         k = min(self.cfg.contacts_per_event, att.size - 1)
@@ -190,6 +193,7 @@ class Operator(mesa.Agent):
         if pool.size == 0:
             return
         pick = m.rng.choice(pool, size=min(k, pool.size), replace=False)
+        self.firms_screened += int(pick.size)
         st.recp_aware[pick] = True
         st.recp_cost_factor[pick] *= 0.8
 
