@@ -32,6 +32,9 @@ LEVERS = {
         "materials_recovery",
         {"kind": "solar_microgrid", "build_step": 3},
     ],
+    # facilities are built on their build_step (the operator borrows), not when 30 firms'
+    # rent has paid for them (the default credit line of 0)
+    "operator.credit_line_usd": 1e10,
     "operator.recp_screening_per_year": 12,
     "government.landfill_tax_usd_per_t": 40,
     "government.exchange_subsidy_usd_per_t": 20,

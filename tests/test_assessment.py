@@ -14,6 +14,9 @@ from eipsim.scenario.schema import _default_criteria
 FIXED = {
     "park.shared_land_share": 0.2,
     "operator.shared_infrastructure": ["wastewater_treatment"],
+    # the plant is built in month 1 whatever the operator's cash (the default credit line
+    # of 0 would make it wait for the rent to pay for it)
+    "operator.credit_line_usd": 1e10,
     "operator.platform.enabled": True,
     "operator.arrivals_per_year": 0.0,
     "firms.exit_rate_per_year": 0.0,

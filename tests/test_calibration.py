@@ -24,25 +24,67 @@ from eipsim.calibration.spec import load_calibration  # noqa: E402
 from eipsim.errors import UserError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PATTERNS = ROOT / "calibration" / "patterns.yaml"
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
-TINY = f"""
+# The tiny calibration's own patterns, written beside each calibration file. T_links asks
+# for more live links than any 6-month run makes, so every particle is some distance from
+# it: epsilon never reaches 0 and every generation runs (pyabc stops at minimum_epsilon 0,
+# which the real patterns can reach in generation 0). T_tax is P4_tax of
+# calibration/patterns.yaml; T_later is not computable.
+TINY_PATTERNS = f"""
+version: 1
+seeds: 1
+seed: 1
+patterns:
+  - id: T_links
+    sentence: A tiny park keeps many live links.
+    source: test
+    scenario: {BASELINE}
+    compute: run.summary.active_links / max(run.summary.firms, 1) * 100
+    target: [1000, null]
+    scale: 10
+    use: fit
+  - id: T_tax
+    sentence: A landfill tax raises the number of links.
+    source: test
+    scenario: {BASELINE}
+    arms:
+      taxed: {{government.landfill_tax_usd_per_t: 30}}
+      untaxed: {{}}
+    compute: (taxed.summary.links_formed - untaxed.summary.links_formed) / max(untaxed.summary.links_formed, 1)
+    target: [0.05, null]
+    scale: 0.1
+    use: fit
+  - id: T_later
+    sentence: Something the model cannot compute yet.
+    source: test
+    status: not_computable
+    reason: needs an indicator
+    target: [0, 1]
+    use: fit
+"""
+
+TINY = """
 name: tiny
-patterns: {PATTERNS}
-fit: [P1_links, P4_tax]
+patterns: patterns.yaml
+fit: [T_links, T_tax]
 seed: 7
 seeds_per_particle: 1
 steps: 6
-overrides: {{costs.risk_model: per_event, trust.negotiation_slope: 0.05}}
+overrides: {costs.risk_model: per_event, trust.negotiation_slope: 0.05}
 parameters:
-  trust.initial_cross_nationality: {{low: 0.15, high: 0.6}}
-  costs.transaction_usd: {{low: 10000, high: 300000, dist: logunif}}
-abc: {{population_size: 3, generations: 2}}
+  trust.initial_cross_nationality: {low: 0.15, high: 0.6}
+  costs.transaction_usd: {low: 10000, high: 300000, dist: logunif}
+abc: {population_size: 3, generations: 2}
 validate_draws: 0
 """
 
 
 def write(tmp: Path, text: str, name: str = "cal.yaml") -> Path:
+    """A calibration file in ``tmp``, with the tiny patterns beside it."""
+    pat = tmp / "patterns.yaml"
+    if not pat.exists():
+        pat.write_text(TINY_PATTERNS, encoding="utf-8")
     p = tmp / name
     p.write_text(text, encoding="utf-8")
     return p
@@ -73,7 +115,7 @@ def tiny(tmp_path_factory):
         ("parameters: {trust.threshold: {low: 0.5, high: 3}}", "the scenario refuses"),
         ("parameters: {park.placement: {levels: [random, chain_clusters]}}", "categorical"),
         ("fit: [P99]", "unknown pattern"),
-        ("fit: [DC_workshop]", "no computable pattern"),
+        ("fit: [T_later]", "no computable pattern"),
         ("patterns: nope.yaml", "file not found"),
         ("overrides: {costs.nope: 1}", "unknown scenario key"),
         ("abc: {population_size: 1}", "population_size"),
@@ -112,9 +154,9 @@ def test_outputs_and_report(tiny):
     assert sorted(post.generation.unique()) == [0, 1]
     assert post.groupby("generation").weight.sum().round(9).eq(1).all()
     acc = pd.read_parquet(out / "accepted.parquet")
-    assert {"distance", "P1_links", "P4_tax"} <= set(acc.columns) and len(acc) == 6
+    assert {"distance", "T_links", "T_tax"} <= set(acc.columns) and len(acc) == 6
     md = (out / "report.md").read_text()
-    assert "What the patterns identify" in md and "| P1_links |" in md
+    assert "What the patterns identify" in md and "| T_links |" in md
     for f in ("marginals.png", "pairs.png", "calibration.json", "abc.db"):
         assert (out / f).is_file()
 

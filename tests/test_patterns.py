@@ -163,9 +163,11 @@ def test_not_computable_missing_scenario_and_requires_say_so(tmp_path):
             {"id": "B", "sentence": "s", "source": "s", "use": "validate",
              "scenario": "does_not_exist_yet.yaml", "compute": "run.summary.x", "target": [1, 2]},
             {"id": "C", "sentence": "s", "source": "s", "use": "fit", "scenario": "baseline.yaml",
-             "requires": {"firms.production_coupling": True}, "compute": "run.summary.x", "target": [1, 2]},
+             "requires": {"market.virgin_price_volatility": "nonzero"}, "compute": "run.summary.x",
+             "target": [1, 2]},
         ]
     }  # fmt: skip
+    # C needs a lever the baseline leaves off (constant virgin prices)
     ps = parse_patterns(data, "<t>", SCENARIOS)
 
     def never(*a):
@@ -175,9 +177,9 @@ def test_not_computable_missing_scenario_and_requires_say_so(tmp_path):
     assert [r.status for r in res] == ["not computable", "skipped", "not computable"]
     assert "needs an indicator" in res[0].message
     assert "does not exist yet" in res[1].message
-    assert "firms.production_coupling" in res[2].message
+    assert "market.virgin_price_volatility" in res[2].message
     (c,) = Evaluator(
-        {"firms.production_coupling": True}, run_fn=lambda *a: run({"x": 1.5})
+        {"market.virgin_price_volatility": 0.3}, run_fn=lambda *a: run({"x": 1.5})
     ).evaluate([ps.patterns[2]], [1])
     assert c.status == "met"
 
@@ -248,6 +250,8 @@ def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 def test_patterns_command_writes_json_and_markdown(tmp_path):
+    """Production coupling switched off: NCK_pellets (pellets exist only with coupling) is
+    reported not computable rather than passing silently; the others are computed."""
     out = tmp_path / "p"
     r = cli(
         "patterns",
@@ -256,6 +260,8 @@ def test_patterns_command_writes_json_and_markdown(tmp_path):
         "2",
         "--steps",
         "12",
+        "--set",
+        "firms.production_coupling=false",
         "--out",
         str(out),
     )
@@ -263,6 +269,9 @@ def test_patterns_command_writes_json_and_markdown(tmp_path):
     assert "NCK_steel" in r.stdout and "not computable" in r.stdout  # pellets need coupling
     data = json.loads((out / "patterns.json").read_text())
     assert [x["id"] for x in data["results"]] == ["NCK_pellets", "NCK_residue", "NCK_steel"]
+    status = {x["id"]: x["status"] for x in data["results"]}
+    assert status["NCK_pellets"] == "not computable"
+    assert status["NCK_steel"] in ("met", "not met")  # computed
     assert len(data["seeds"]) == 2
     assert "| NCK_steel |" in (out / "patterns.md").read_text()
     assert not list(out.glob(".*.tmp"))

@@ -426,10 +426,14 @@ def _run_with(trust_cls, sc, seed, monkeypatch):
 
 def test_model_run_matches_the_old_trust_code(lively, monkeypatch):
     """A whole run with the old trust code: everything equal, the two group-mean indicators
-    to rounding (they sum in another order; nothing reads them back)."""
+    to rounding (they sum in another order; nothing reads them back). The old code knows
+    only diffusion over partners' whole rows (trust.diffusion_source: partners, the first
+    version's rule); experience diffusion came later and has its own tests."""
     from functools import partial
 
-    sc = lively.with_overrides({"firms.count": 60, "steps": 48})
+    sc = lively.with_overrides(
+        {"firms.count": 60, "steps": 48, "trust.diffusion_source": "partners"}
+    )
     old = _run_with(ReferenceTrustMatrix, sc, 4, monkeypatch)
     new = _run_with(partial(TrustMatrix, incremental_means=True), sc, 4, monkeypatch)
     dense = _run_with(partial(TrustMatrix, incremental_means=False), sc, 4, monkeypatch)
@@ -439,6 +443,22 @@ def test_model_run_matches_the_old_trust_code(lively, monkeypatch):
     assert old.timeseries.drop(columns=means).equals(new.timeseries.drop(columns=means))
     np.testing.assert_allclose(new.timeseries[means], old.timeseries[means], rtol=1e-12)
     assert old.timeseries.equals(dense.timeseries) and old.links.equals(dense.links)
+
+
+def test_model_run_incremental_and_dense_means_agree_with_experience_diffusion(lively, monkeypatch):
+    """The default diffusion (over partners' experience), which the old code lacks: the
+    incremental group means give the dense code's run, the means themselves to rounding."""
+    from functools import partial
+
+    sc = lively.with_overrides({"firms.count": 60, "steps": 48})
+    assert sc.trust.diffusion_source == "experience"
+    new = _run_with(partial(TrustMatrix, incremental_means=True), sc, 4, monkeypatch)
+    dense = _run_with(partial(TrustMatrix, incremental_means=False), sc, 4, monkeypatch)
+    means = ["mean_trust_same_nationality", "mean_trust_cross_nationality"]
+    assert new.summary["links_formed"] > 0
+    assert new.links.equals(dense.links)
+    assert new.timeseries.drop(columns=means).equals(dense.timeseries.drop(columns=means))
+    np.testing.assert_allclose(new.timeseries[means], dense.timeseries[means], rtol=1e-12)
 
 
 @given(st.lists(st.integers(-3, 5000), min_size=1, max_size=40))
