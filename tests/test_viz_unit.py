@@ -356,18 +356,15 @@ def test_tooltip_uses_readable_names(busy_model) -> None:
     assert re.search(r"<title>[A-Z][a-z]+( [a-z]+)* firm \d+\n", svg)  # "Steel firm 51"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="eipsim/viz/drawing.py: a link formed in the snapshot's month has delivered "
-    "nothing yet (tonnes_last 0) and quantity(0) prints '0.00 t', against its own "
-    "docstring ('never \"0.00\"'); the busy park forms such links in month 30",
-)
 def test_tooltip_never_shows_zero_point_zero_tonnes(busy_model) -> None:
+    """A link formed this month has delivered nothing: it says so, never "0.00 t"."""
     model, sc = busy_model
     snap = snapshot(model)
     static = MapStatic(model, list(sc.firms.nationality_mix), list(sc.firms.sector_mix), "en")
-    assert "0.00 t" not in park_svg(static, snap, "nationality", "en")
+    svg = park_svg(static, snap, "nationality", "en")
+    assert "0.00 t" not in svg
+    if any(lk.tonnes <= 0 for lk in snap.links):
+        assert "nothing delivered yet" in svg
 
 
 def test_network_layout_does_not_move_between_months(busy_model) -> None:

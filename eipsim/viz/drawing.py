@@ -319,7 +319,7 @@ def firm_tooltip(f: FirmView, snap: Snapshot, lang: str, facs: list[str]) -> str
         arrow = f"→ {t('to', lang)}" if out else f"← {t('from', lang)}"
         lines.append(
             f"  {arrow} {other}: {material_name(lk.material, lang)} "
-            f"{quantity(lk.tonnes, lk.material, lang)}/{t('month', lang)}"
+            f"{delivered(lk, lang, '/' + t('month', lang))}"
         )
     if f.listed:
         lines.append("• " + t("listed", lang))
@@ -337,6 +337,14 @@ def quantity(q: float, material: str, lang: str) -> str:
     if 0 < abs(q) < 0.01:
         return f"< {num(0.01, lang, 2)} {u}"
     return f"{num(q, lang)} {u}"
+
+
+def delivered(lk: LinkView, lang: str, per: str) -> str:
+    """Last month's delivery on a link with its unit and ``per``; a link that has delivered
+    nothing yet (formed this month, or waiting for its permit) says so instead of "0.00"."""
+    if lk.tonnes <= 0:
+        return t("nothing_delivered", lang)
+    return quantity(lk.tonnes, lk.material, lang) + per
 
 
 def partners_of(snap: Snapshot, slot: int | None, links: list[LinkView]) -> set[int]:
@@ -453,7 +461,7 @@ def _link_tip(lk: LinkView, lang: str) -> str:
     u = firm_name(lk.u_name, lk.u_sector, lang)
     return escape(
         f"{t('link', lang)}: {s} → {u}\n{material_name(lk.material, lang)}: "
-        f"{quantity(lk.tonnes, lk.material, lang)} {t('per_month', lang)}\n"
+        f"{delivered(lk, lang, ' ' + t('per_month', lang))}\n"
         f"{t('since', lang, step=lk.start)}"
     )
 

@@ -270,6 +270,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "link": ("Link", "Liên kết"),
     "per_month": ("per month", "mỗi tháng"),
     "since": ("since month {step}", "từ tháng {step}"),
+    "nothing_delivered": ("nothing delivered yet", "chưa giao lần nào"),
 }
 
 # Domain names the catalogue gives in English; Vietnamese where we have them.
@@ -344,6 +345,14 @@ KPIS: dict[str, tuple[str, str]] = {
     ),
     "platform_listings": ("firms listed on the platform", "số DN đăng tin trên hệ thống"),
     "recp_aware_share": ("share of firms aware of RECP", "tỷ lệ DN biết về RECP"),
+    "recp_firms_screened": (
+        "firms screened for RECP so far",
+        "số DN đã được đánh giá RECP",
+    ),
+    "last_event_attendance": (
+        "firms at the latest matchmaking event",
+        "số DN dự sự kiện kết nối gần nhất",
+    ),
     "recp_applied_share": ("share of firms applying RECP", "tỷ lệ DN áp dụng RECP"),
     "facilities_built": ("shared facilities built", "số hạ tầng dùng chung đã xây"),
     "facility_users": ("facility connections", "số kết nối hạ tầng dùng chung"),
