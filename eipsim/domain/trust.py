@@ -29,7 +29,6 @@ live slots and group sums stay true.
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 FloatArray = np.ndarray
 # Group means from the kept per-row sums (O(slots) a month; the two mean_trust_* indicators
@@ -230,7 +229,6 @@ class TrustMatrix:
         T[rows] = out
         self._live[rows] = True
 
-    # -- indicators ------------------------------------------------------------------------
     def diffuse_experience(
         self,
         src: np.ndarray,
@@ -248,25 +246,43 @@ class TrustMatrix:
 
         over the pairs (i, j), i != j, where some partner k of i has traded with j (W_kj > 0
         months observed); every other entry is unchanged. ``src -> dst`` are the partner
-        relations, ``observer -> observed`` with ``months`` the experience. Sparse: the work
-        is the partners' trading relations, not the slots x slots matrix."""
+        relations, ``observer -> observed`` with ``months`` the experience, distinct pairs
+        sorted by observer then observed (as ``Reliability.keys``). The work is the
+        partners' trading relations, not the slots x slots matrix.
+
+        Plain numpy, not scipy.sparse products (whose construction and checks cost more than
+        the arithmetic at park sizes): one entry per (firm, partner, partner's trading
+        relation), in the order of the CSR product A @ W (firm, partner, relation ascending),
+        summed by ``bincount`` in that order; the pairs come in the product's output order
+        (by firm, then by last first appearance), so results and the group sums' update
+        order are bit-identical to the sparse product."""
         if weight <= 0 or src.size == 0 or observer.size == 0:
             return
         n = self.n
-        adj = sparse.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
-        adj.data[:] = 1.0  # a partner counts once, whatever its number of links
-        exp = sparse.csr_matrix((months.astype(float), (observer, observed)), shape=(n, n))
-        seen = sparse.csr_matrix(
-            (months * self._T[observer, observed], (observer, observed)), shape=(n, n)
-        )
-        den = (adj @ exp).tocoo()
-        keep = (den.row != den.col) & (den.data > 0)
-        r, c, d = den.row[keep], den.col[keep], den.data[keep]
-        num = np.asarray((adj @ seen)[r, c]).ravel()
+        edges = np.unique(src * n + dst)  # a partner counts once, whatever its number of links
+        e_i, e_k = np.divmod(edges, n)
+        start = np.searchsorted(observer, np.arange(n + 1))
+        cnt = (start[1:] - start[:-1])[e_k]  # the partner's trading relations
+        total = int(cnt.sum())
+        if total == 0:
+            return
+        edge = np.repeat(np.arange(edges.size), cnt)
+        idx = start[e_k][edge] + np.arange(total) - (np.cumsum(cnt) - cnt)[edge]
+        key = e_i[edge] * n + observed[idx]
+        pairs, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        den = np.bincount(inv, weights=months[idx].astype(float), minlength=pairs.size)
+        seen = months * self._T[observer, observed]
+        num = np.bincount(inv, weights=seen[idx], minlength=pairs.size)
+        r, c = np.divmod(pairs, n)
+        order = np.lexsort((-first, r))
+        r, c, den, num = r[order], c[order], den[order], num[order]
+        keep = (r != c) & (den > 0)
+        r, c, d, num = r[keep], c[keep], den[keep], num[keep]
         old = self._T[r, c]
         self._T[r, c] = (1.0 - weight) * old + weight * (num / d)
         self._after_pair_update(r, c, old)
 
+    # -- indicators ------------------------------------------------------------------------
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
         """Mean trust over ordered pairs of distinct alive firms, within and across nationality."""
         idx = np.flatnonzero(alive)
