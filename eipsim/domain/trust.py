@@ -92,7 +92,7 @@ class TrustMatrix:
         i, j = np.atleast_1d(i), np.atleast_1d(j)
         old = self._T[i, j]
         self._T[i, j] = value
-        self._after_pair_update(i, j, old)
+        self._after_pair_update(i, j, old, self._T[i, j])
 
     @classmethod
     def from_array(
@@ -160,8 +160,9 @@ class TrustMatrix:
         if i.size == 0:
             return
         old = self._T[i, j]
-        self._T[i, j] = old + rate * (1.0 - old)
-        self._after_pair_update(i, j, old)
+        new = old + rate * (1.0 - old)
+        self._T[i, j] = new
+        self._after_pair_update(i, j, old, new)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
@@ -169,8 +170,10 @@ class TrustMatrix:
         if i.size == 0:
             return
         old = self._T[i, j]
-        self._T[i, j] = old - np.clip(rate, 0.0, 1.0) * old
-        self._after_pair_update(i, j, old)
+        # clipped to [0, 1] (np.clip's Python wrapper costs more than two ufuncs)
+        new = old - np.minimum(np.maximum(rate, 0.0), 1.0) * old
+        self._T[i, j] = new
+        self._after_pair_update(i, j, old, new)
 
     def diffuse(self, src: np.ndarray, dst: np.ndarray, weight: float) -> None:
         """Each firm with partners moves its trust toward its partners' average opinion
@@ -279,8 +282,9 @@ class TrustMatrix:
         keep = (r != c) & (den > 0)
         r, c, d, num = r[keep], c[keep], den[keep], num[keep]
         old = self._T[r, c]
-        self._T[r, c] = (1.0 - weight) * old + weight * (num / d)
-        self._after_pair_update(r, c, old)
+        new = (1.0 - weight) * old + weight * (num / d)
+        self._T[r, c] = new
+        self._after_pair_update(r, c, old, new, distinct=True)
 
     # -- indicators ------------------------------------------------------------------------
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
@@ -329,23 +333,30 @@ class TrustMatrix:
         self._oh[slot] = 0.0
         self._oh[slot, gid] = 1.0
 
-    def _after_pair_update(self, i: np.ndarray, j: np.ndarray, old: np.ndarray) -> None:
-        """Live slots and group sums after T[i, j] changed from ``old`` (pairs may repeat:
-        the last write of a pair is what T holds, counted once)."""
-        new = self._T[i, j]
-        nz = new != 0.0
-        self._live[i[nz]] = True
-        self._live[j[nz]] = True
-        if not self.incremental_means:
-            return
-        if i.size > 1:
+    def _after_pair_update(
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        old: np.ndarray,
+        new: np.ndarray,
+        *,
+        distinct: bool = False,
+    ) -> None:
+        """Live slots and group sums after T[i, j] changed from ``old`` to ``new`` (pairs may
+        repeat unless ``distinct``: the last write of a pair is what T holds, counted once)."""
+        if i.size > 1 and not distinct:
             keys = i * self.n + j
             ks = np.sort(keys)
             if (ks[1:] == ks[:-1]).any():  # a repeated pair counts once
                 _, first = np.unique(keys, return_index=True)
-                i, j, old, new = i[first], j[first], old[first], new[first]
-        R = self._R
-        np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
+                i, j, old = i[first], j[first], old[first]
+                new = self._T[i, j]
+        nz = new != 0.0
+        self._live[i[nz]] = True
+        self._live[j[nz]] = True
+        if self.incremental_means:
+            R = self._R
+            np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
 
     def _rebuild_group_sums(self) -> None:
         self._R = self.recomputed_group_sums()
