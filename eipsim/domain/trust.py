@@ -292,16 +292,21 @@ class TrustMatrix:
         idx = np.flatnonzero(alive)
         if idx.size < 2:
             return float("nan"), float("nan")
-        codes, g = _codes(nat[idx])
-        sizes = np.bincount(g, minlength=codes.size).astype(float)
-        same_pairs = float((sizes * (sizes - 1.0)).sum())
-        cross_pairs = float(idx.size * (idx.size - 1.0)) - same_pairs
         if self.incremental_means and self._sums_apply(alive, nat):
+            # the sizes of the nationalities of alive firms, by the groups init_firm recorded
+            # when all are live; absent groups add 0 pairs, and sums of whole numbers are
+            # exact in any order
+            groups = self._gcol[idx] if self._live[idx].all() else _codes(nat[idx])[1]
+            sizes = np.bincount(groups).astype(float)
             # rows of slots that are not live are zero; column 0 (unknown) holds only rounding
             same_sum = float((self._R * self._oh).sum())
             cross_sum = float(self._R[:, 1:].sum()) - same_sum
         else:
+            codes, g = _codes(nat[idx])
+            sizes = np.bincount(g, minlength=codes.size).astype(float)
             same_sum, cross_sum = self._dense_group_sums(idx, g, codes.size)
+        same_pairs = float((sizes * (sizes - 1.0)).sum())
+        cross_pairs = float(idx.size * (idx.size - 1.0)) - same_pairs
         s = same_sum / same_pairs if same_pairs > 0 else float("nan")
         c = cross_sum / cross_pairs if cross_pairs > 0 else float("nan")
         return s, c
