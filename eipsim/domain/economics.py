@@ -98,7 +98,9 @@ class Candidates:
     fail_u: FloatArray | None = None  # the supplier's belief that the user fails an uptake
     lead_u: FloatArray | None = None  # months the user pays a premium after a failure
     inst: FloatArray | None = None  # institutional trust: broker, standard, contract
-    contract: BoolArray | None = None  # under a written contract (None: the scenario's rule)
+    # under a written contract (None: the scenario's rule); ``BOTH_OPTIONS`` prices each
+    # candidate informal and signed in one pass (``PairEconomics.option`` splits them)
+    contract: BoolArray | None = None
 
     def effective_trust(self) -> tuple[FloatArray, FloatArray]:
         """Each side's trust in the other with institutional trust added as an independent
@@ -110,6 +112,11 @@ class Candidates:
 
     def __len__(self) -> int:
         return int(self.q.size)
+
+
+# Candidates.contract for both options at once: a row informal, a row signed (broadcast
+# against the candidates, each element computed exactly as in a pass of its own).
+BOTH_OPTIONS: BoolArray = np.array([[False], [True]])
 
 
 @dataclass
@@ -128,6 +135,12 @@ class PairEconomics:
     alpha: FloatArray  # supplier's share of C
     expected_s: FloatArray  # trust-weighted expected gain of the supplier
     expected_u: FloatArray
+
+    def option(self, k: int) -> PairEconomics:
+        """Of economics priced with ``Candidates.contract = BOTH_OPTIONS``, option ``k``
+        (0 informal, 1 signed); the parts a contract does not change are shared."""
+        parts = (getattr(self, f.name) for f in fields(self))
+        return PairEconomics(*(x[k] if x.ndim == 2 else x for x in parts))
 
     @classmethod
     def where(cls, mask: BoolArray, a: PairEconomics, b: PairEconomics) -> PairEconomics:

@@ -26,6 +26,7 @@ from mesa.datacollection import DataCollector
 from eipsim.domain import behaviour, indicators
 from eipsim.domain.agents import Firm, Government, Operator
 from eipsim.domain.economics import (
+    BOTH_OPTIONS,
     Candidates,
     EconParams,
     PairEconomics,
@@ -445,10 +446,9 @@ class EIPModel(mesa.Model):
         k = self.sc.costs
         if k.contract_choice != "per_link" or k.contract_months <= 0:
             return pair_economics(self.econ, c, self.standard, self.connection_usd), None
-        c.contract = np.zeros(len(c), dtype=bool)
-        informal = pair_economics(self.econ, c, self.standard, self.connection_usd)
-        c.contract = np.ones(len(c), dtype=bool)
-        signed = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        c.contract = BOTH_OPTIONS
+        both = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        informal, signed = both.option(0), both.option(1)
         c.contract = behaviour.chooses_contract(signed, informal)
         return PairEconomics.where(c.contract, signed, informal), c.contract
 
@@ -863,7 +863,7 @@ class EIPModel(mesa.Model):
         occ = st.alive[a] & st.alive[b]
         # (with trust.neighbours_know_streams, neighbours met on arrival; familiarity
         # grows between all neighbours either way)
-        self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month)
+        self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month, distinct=True)
 
     def _review_recp(self) -> None:
         """Partners of RECP adopters become aware; aware firms review RECP about once a year

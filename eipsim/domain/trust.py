@@ -154,15 +154,18 @@ class TrustMatrix:
         self._oh[slot] = 0.0
         self._oh[slot, 0] = 1.0
 
-    def raise_toward_one(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
-        """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity."""
+    def raise_toward_one(
+        self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray, *, distinct: bool = False
+    ) -> None:
+        """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity.
+        ``distinct``: the caller knows no pair repeats (spares the check)."""
         i, j = np.atleast_1d(i), np.atleast_1d(j)
         if i.size == 0:
             return
         old = self._T[i, j]
         new = old + rate * (1.0 - old)
         self._T[i, j] = new
-        self._after_pair_update(i, j, old, new)
+        self._after_pair_update(i, j, old, new, distinct=distinct)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
