@@ -150,7 +150,8 @@ class EIPModel(mesa.Model):
         self.inflow_last: FloatArray = np.zeros((n, M))  # what links delivered to each firm
         self.market_input_t = 0.0  # inputs processors bought off-park this month (coupling)
         self.log_price_index = 0.0  # market turbulence: log of the virgin-price index
-        self._last_delivered: dict[int, float] = {}
+        # this month's deliveries (link rows, units), for display (``active_links``)
+        self._last_delivered: tuple[IntArray, FloatArray] = (np.zeros(0, np.int64), np.zeros(0))
         self._populate(roster)
         self.datacollector = IndicatorCollector()
 
@@ -338,12 +339,13 @@ class EIPModel(mesa.Model):
     def active_links(self) -> list[LinkView]:
         """Active links as small records for display."""
         L = self.links
+        last = dict(zip(*(x.tolist() for x in self._last_delivered), strict=True))
         return [
             LinkView(
                 supplier=self.firm_at[L.s[r]],
                 user=self.firm_at[L.u[r]],
                 material=self.catalogue.materials[L.m[r]],
-                tonnes_last=float(self._last_delivered.get(int(r), 0.0)),
+                tonnes_last=float(last.get(int(r), 0.0)),
                 start_step=int(L.start[r]),
             )
             for r in L.rows(ACTIVE)
@@ -704,7 +706,7 @@ class EIPModel(mesa.Model):
         by_contract = tr.judge_deliveries == "against_contract"
         asked = np.minimum(demand_factor, 1.0) if by_contract else demand_factor
         rows, delivered, want, short = L.deliver(supply, asked)
-        self._last_delivered = dict(zip(rows.tolist(), delivered.tolist(), strict=True))
+        self._last_delivered = rows, delivered
         flows = LinkFlows.empty(n, M)
         if rows.size == 0:
             return flows
@@ -805,11 +807,11 @@ class EIPModel(mesa.Model):
         T = self.trust.T
 
         def allowed(sup: IntArray, use: IntArray) -> BoolArray:
-            ix = np.ix_(sup, use)
             # Acquaintances talk about streams only if they trust each other enough: the
             # trust check reads only the pairs that know each other, not the whole block.
-            block: BoolArray = st.facilitated[ix].copy()
-            i, j = np.nonzero(st.known[ix])
+            # (Blocks are taken rows first, then columns: a few times faster than np.ix_.)
+            block: BoolArray = st.facilitated[sup][:, use]
+            i, j = np.nonzero(st.known[sup][:, use])
             a, b = sup[i], use[j]
             talk = behaviour.tells_about_streams(T[a, b], T[b, a], st.conf[a], st.conf[b])
             block[i[talk], j[talk]] = True

@@ -95,7 +95,7 @@ class Government(mesa.Agent):
         self._broker_quota -= k
         m, st = self.model, self.model.state
         res_s, res_d = m.uncommitted()
-        s, u, mat, q = candidate_pairs(res_s, res_d, lambda a, b: ~st.known[np.ix_(a, b)], 1.0)
+        s, u, mat, q = candidate_pairs(res_s, res_d, lambda a, b: ~st.known[a][:, b], 1.0)
         if s.size == 0:
             return
         yes = np.ones(s.size, dtype=bool)
