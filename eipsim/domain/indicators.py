@@ -123,6 +123,12 @@ class MonthView:
     def exchanged_facilities_t(self) -> float:
         return float(self.fac_flows.recovered[self.tonnage].sum())
 
+    @cached_property
+    def energy_exchanged_mwh(self) -> float:
+        """Energy moved by links and facilities (two indicators report it)."""
+        ton = self.tonnage
+        return float(self.link_flows.by_material[~ton].sum() + self.fac_flows.recovered[~ton].sum())
+
     # -- honest indicators (issue 8, item 10) ---------------------------------------------
     @cached_property
     def solid(self) -> BoolArray:
@@ -135,6 +141,17 @@ class MonthView:
     def supply_by_material(self) -> FloatArray:
         """(M,) generated this month."""
         return np.asarray(self.supply.sum(axis=0))
+
+    @cached_property
+    def solid_generated_t(self) -> float:
+        """Solids generated (read by two indicators)."""
+        return float(self.supply_by_material[self.solid].sum())
+
+    @cached_property
+    def solid_exchanged_t(self) -> float:
+        """Solids exchanged by links or recovered by facilities (read by two indicators)."""
+        sol = self.solid
+        return float(self.link_flows.by_material[sol].sum() + self.fac_flows.recovered[sol].sum())
 
     @cached_property
     def left_by_material(self) -> FloatArray:
@@ -277,8 +294,7 @@ def _diversion(v: MonthView) -> float:
 
 
 def _heat(v: MonthView) -> float:
-    ton = v.tonnage
-    return float(v.link_flows.by_material[~ton].sum() + v.fac_flows.recovered[~ton].sum())
+    return v.energy_exchanged_mwh
 
 
 def _co2(v: MonthView) -> float:
@@ -292,12 +308,11 @@ LAST = last
 
 # -- honest indicators (issue 8, item 10; docs/ODD.md §7.17) -------------------------------
 def _solid_generated(v: MonthView) -> float:
-    return float(v.supply_by_material[v.solid].sum())
+    return v.solid_generated_t
 
 
 def _solid_exchanged(v: MonthView) -> float:
-    sol = v.solid
-    return float(v.link_flows.by_material[sol].sum() + v.fac_flows.recovered[sol].sum())
+    return v.solid_exchanged_t
 
 
 def _solid_landfilled(v: MonthView) -> float:

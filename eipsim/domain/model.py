@@ -740,8 +740,11 @@ class EIPModel(mesa.Model):
         self.trust.raise_toward_one(s[taken], u[taken], tr.delivery_gain)
         self.trust.lower(s[~taken], u[~taken], 0.5 * tr.shortfall_loss * (1.0 - uptake[~taken]))
         if self.sc.costs.risk_model == "per_event" or tr.diffusion_source == "experience":
-            self.reliability.observe(u, s, ~kept)
-            self.reliability.observe(s, u, ~taken)
+            # users about suppliers' deliveries, suppliers about users' uptake, in one pass
+            # (whole-number counts: the same in any order)
+            self.reliability.observe(
+                np.concatenate([u, s]), np.concatenate([s, u]), np.concatenate([~kept, ~taken])
+            )
         # A contracted supplier that fails pays the user a penalty for the shortfall
         # (per-link contracts): the premium the user pays for the lead time, in part.
         per_link = self.sc.costs.contract_choice == "per_link"
