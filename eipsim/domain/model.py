@@ -46,7 +46,7 @@ from eipsim.domain.park import (
     within_reach,
 )
 from eipsim.domain.reliability import Reliability
-from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState
+from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState, pair_block
 from eipsim.domain.trust import TrustMatrix
 from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.schema import Scenario
@@ -812,9 +812,8 @@ class EIPModel(mesa.Model):
         def allowed(sup: IntArray, use: IntArray) -> BoolArray:
             # Acquaintances talk about streams only if they trust each other enough: the
             # trust check reads only the pairs that know each other, not the whole block.
-            # (Blocks are taken rows first, then columns: a few times faster than np.ix_.)
-            block: BoolArray = st.facilitated[sup][:, use]
-            i, j = np.nonzero(st.known[sup][:, use])
+            block = pair_block(st.facilitated, sup, use)
+            i, j = np.nonzero(pair_block(st.known, sup, use))
             a, b = sup[i], use[j]
             talk = behaviour.tells_about_streams(T[a, b], T[b, a], st.conf[a], st.conf[b])
             block[i[talk], j[talk]] = True
