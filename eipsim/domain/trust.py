@@ -123,24 +123,28 @@ class TrustMatrix:
         """Initial trust of a new firm toward the others and of the others toward it:
         ``same`` within a nationality, ``cross`` across, plus Gaussian noise, clipped to [0, 1]."""
         T = self._T
-        base = np.where(nat == nat[slot], same, cross)
-        n = base.size
-        row = np.clip(base + noise * rng.standard_normal(n), 0.0, 1.0)
-        col = np.clip(base + noise * rng.standard_normal(n), 0.0, 1.0)
-        row[~alive] = 0.0
-        col[~alive] = 0.0
-        row[slot] = col[slot] = 0.0  # the diagonal
+        n = nat.size
+        z_row, z_col = rng.standard_normal(n), rng.standard_normal(n)
+        # Only alive or live slots can hold trust toward or from the new firm (every other
+        # row and column is zero and stays so), so the work is theirs: at thousands of
+        # plots the column is a strided write across the rows.
+        idx = np.flatnonzero(alive | self._live)
+        base = np.where(nat[idx] == nat[slot], same, cross)
+        keep = alive[idx] & (idx != slot)  # the diagonal is zero
+        row = np.where(keep, np.clip(base + noise * z_row[idx], 0.0, 1.0), 0.0)
+        col = np.where(keep, np.clip(base + noise * z_col[idx], 0.0, 1.0), 0.0)
         inc = self.incremental_means
         if inc and self._live[slot]:
             self._R[:, self._gcol[slot]] -= T[:, slot]  # the old column leaves its group
-        T[slot, :] = row
-        T[:, slot] = col
-        self._live[(row != 0.0) | (col != 0.0)] = True
+        T[slot, idx] = row
+        T[idx, slot] = col
+        self._live[idx[(row != 0.0) | (col != 0.0)]] = True
         self._live[slot] = True
         self._record_nat(slot, int(nat[slot]))
         if inc:
-            self._R[:, self._gcol[slot]] += col
-            self._R[slot] = np.bincount(self._gcol, weights=row, minlength=self._R.shape[1])
+            g = self._gcol
+            self._R[idx, g[slot]] += col
+            self._R[slot] = np.bincount(g[idx], weights=row, minlength=self._R.shape[1])
 
     def clear(self, slot: int) -> None:
         if self.incremental_means and self._live[slot]:
