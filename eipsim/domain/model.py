@@ -129,6 +129,11 @@ class EIPModel(mesa.Model):
         self.connection_usd: FloatArray = np.full(M, np.nan)
         self.sigma = np.log1p(cat.mat["variability"] ** 2) ** 0.5  # lognormal sd from CV
         self._neigh = self.park.neighbour_pairs(scenario.trust.neighbour_radius)
+        # each plot's neighbours, for a tenant's arrival: plot i's are
+        # _near[_near_at[i]:_near_at[i + 1]]
+        src, dst = self._neigh
+        self._near = dst[np.argsort(src, kind="stable")]
+        self._near_at = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
         self.nationalities = list(scenario.firms.nationality_mix)
         roster = scenario.load_roster()
         for r in roster:
@@ -258,17 +263,18 @@ class EIPModel(mesa.Model):
         """A firm knows its plot neighbours, and some firms of its own and other nationalities
         (chambers of commerce, parent-company networks)."""
         st, t = self.state, self.sc.trust
+        draw = self.rng.random(st.alive.size)  # one number per plot (only alive firms count)
+        others = np.flatnonzero(st.alive)
         p = np.where(
-            st.nat == st.nat[slot],
+            st.nat[others] == st.nat[slot],
             t.acquaintance_same_nationality,
             t.acquaintance_cross_nationality,
         )
-        knows = (self.rng.random(st.alive.size) < p) & st.alive
+        knows = others[draw[others] < p]
         if t.neighbours_know_streams:
-            src, dst = self._neigh
-            knows[dst[src == slot]] = True
-        knows &= st.alive
-        knows[slot] = False
+            near = self._near[self._near_at[slot] : self._near_at[slot + 1]]
+            knows = np.concatenate([knows, near[st.alive[near]]])
+        knows = knows[knows != slot]
         st.known[slot, knows] = True
         st.known[knows, slot] = True
 
