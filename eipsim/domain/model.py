@@ -468,7 +468,7 @@ class EIPModel(mesa.Model):
         live = L.live_rows()
         if live.size == 0:
             return
-        out, inn = L.committed(self.park.n_plots, self.n_mat)
+        out, inn = L.committed(self.park.n_plots, self.n_mat, live)
         s, u, m = L.s[live], L.u[live], L.m[live]
         cap_s, com_s = st.base_supply[s, m], out[s, m]
         cap_u, com_u = st.base_demand[u, m], inn[u, m]
