@@ -5,6 +5,8 @@
     python benchmarks/bench_model.py --profile        # top functions: baseline and 1000 firms
     python benchmarks/bench_model.py --trust reference  # the same with the old dense trust code
     python benchmarks/bench_model.py --sizes 30 100 3000 --steps 60 --repeats 1
+    python benchmarks/bench_model.py --mechanisms     # with the new mechanisms switched on
+    python benchmarks/bench_model.py --set costs.risk_model=per_event --set ...
 
 Each size runs in a fresh interpreter, so its peak resident memory is its own. Measured per
 size, on the baseline scenario with ``firms.count`` overridden:
@@ -75,21 +77,34 @@ def use_trust(impl: str) -> None:
             mod.TrustMatrix = cls
 
 
-def scenario(count: int | None):
+def scenario(count: int | None, sets: list[str] | None = None):
+    """The baseline scenario with ``--set KEY=VALUE`` overrides and, given, ``firms.count``."""
     import eipsim
+    from eipsim.scenario.overrides import parse_overrides
 
     sc = eipsim.load_scenario(BASELINE)
+    overrides = parse_overrides(sets)
     if count is not None:
-        sc = sc.with_overrides({"firms.count": count})
-    return sc
+        overrides["firms.count"] = count
+    return sc.with_overrides(overrides) if overrides else sc
 
 
-def measure(count: int | None, steps: int, repeats: int, seed: int, traced: bool) -> dict:
+def mechanisms_sets() -> list[str]:
+    """``--set`` pairs of the mechanisms-on configuration (``digest_runs.MECHANISMS``)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from digest_runs import MECHANISMS
+
+    return [f"{k}={json.dumps(v)}" for k, v in MECHANISMS.items()]
+
+
+def measure(
+    count: int | None, steps: int, repeats: int, seed: int, traced: bool, sets: list[str]
+) -> dict:
     """Time one park size in this process (called in a child interpreter)."""
     import eipsim
 
     t0 = time.perf_counter()
-    sc = scenario(count)
+    sc = scenario(count, sets)
     load_s = time.perf_counter() - t0
     times, cpu, res = [], [], None
     for _ in range(repeats):
@@ -122,14 +137,14 @@ def measure(count: int | None, steps: int, repeats: int, seed: int, traced: bool
     }
 
 
-def profile(count: int | None, steps: int, seed: int, top: int) -> None:
+def profile(count: int | None, steps: int, seed: int, top: int, sets: list[str]) -> None:
     """cProfile one run (after an untimed warm-up run) and print the top functions."""
     import cProfile
     import pstats
 
     import eipsim
 
-    sc = scenario(count)
+    sc = scenario(count, sets)
     eipsim.run(sc, seed=seed, steps=min(steps, 3))  # imports and caches out of the way
     pr = cProfile.Profile()
     t0 = time.perf_counter()
@@ -149,12 +164,17 @@ def profile(count: int | None, steps: int, seed: int, top: int) -> None:
 
 def child_cmd(a: argparse.Namespace, count: int | None, repeats: int) -> list[str]:
     cmd = [sys.executable, __file__, "--child", "--steps", str(a.steps), "--seed", str(a.seed)]
-    cmd += ["--repeats", str(repeats), "--trust", a.trust]
+    cmd += ["--repeats", str(repeats), "--trust", a.trust, *set_args(a)]
     if a.traced:
         cmd.append("--traced")
     if count is not None:
         cmd += ["--sizes", str(count)]
     return cmd
+
+
+def set_args(a: argparse.Namespace) -> list[str]:
+    """The scenario overrides as arguments for a child interpreter."""
+    return [arg for kv in a.set for arg in ("--set", kv)]
 
 
 def child_env(a: argparse.Namespace) -> dict[str, str]:
@@ -212,10 +232,24 @@ def main(argv: list[str] | None = None) -> int:
         help="BLAS threads in the runs (default 1: idle BLAS threads spin, which on a shared "
         "2-core machine slows the run and inflates its CPU time); 0 leaves the environment",
     )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a dotted scenario key in every run (repeatable)",
+    )
+    ap.add_argument(
+        "--mechanisms",
+        action="store_true",
+        help="the mechanisms-on configuration (benchmarks/digest_runs.py MECHANISMS)",
+    )
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.mechanisms:
+        a.set = [*mechanisms_sets(), *a.set]
 
     if a.child or a.profile_child:
         sys.path.insert(0, str(REPO))  # benchmark the tree this script lives in
@@ -224,15 +258,15 @@ def main(argv: list[str] | None = None) -> int:
         use_trust(a.trust)
         count = a.sizes[0] if a.sizes else None  # no --sizes: the baseline file as it is
         if a.profile_child:
-            profile(count, a.steps, a.seed, a.top)
+            profile(count, a.steps, a.seed, a.top, a.set)
         else:
-            print(json.dumps(measure(count, a.steps, a.repeats, a.seed, a.traced)))
+            print(json.dumps(measure(count, a.steps, a.repeats, a.seed, a.traced, a.set)))
         return 0
 
     if a.profile:
         for count in (None, *(a.sizes or [1000])):
             cmd = [sys.executable, __file__, "--profile-child", "--steps", str(a.steps)]
-            cmd += ["--seed", str(a.seed), "--top", str(a.top), "--trust", a.trust]
+            cmd += ["--seed", str(a.seed), "--top", str(a.top), "--trust", a.trust, *set_args(a)]
             if count is not None:
                 cmd += ["--sizes", str(count)]
             subprocess.run(cmd, check=True, cwd=REPO, env=child_env(a))
@@ -251,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         f"run; best of {a.repeats} below 1000 firms, fewer above; seed {a.seed}; "
         f"trust code: {a.trust}; BLAS threads: {a.blas_threads or 'as the environment says'}"
     )
+    if a.set:
+        print(f"  overrides: {' '.join(a.set)}")
     print()
     base = run_child(a, None, repeats_for(None, a))
     base["label"] = "baseline.yaml"

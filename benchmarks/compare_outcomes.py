@@ -7,6 +7,11 @@ Mann-Whitney U test (scipy.stats), printing one line per scenario and outcome.
 
     python benchmarks/compare_outcomes.py            # compare with the reference
     python benchmarks/compare_outcomes.py --write    # store a new reference
+    python benchmarks/compare_outcomes.py --mechanisms --reference before.csv --write
+    python benchmarks/compare_outcomes.py --mechanisms --reference before.csv
+
+``--mechanisms`` runs the scenarios with the new mechanisms switched on (the overrides of
+``benchmarks/digest_runs.py``); its reference is a file of one's own (``--reference``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from scipy import stats
@@ -39,12 +45,14 @@ OUTCOMES = (
 SEEDS = range(100, 132)
 
 
-def outcomes() -> pd.DataFrame:
+def outcomes(overrides: dict[str, Any]) -> pd.DataFrame:
     import eipsim
 
     rows = []
     for name in SCENARIOS:
         sc = eipsim.load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+        if overrides:
+            sc = sc.with_overrides(overrides)
         for seed in SEEDS:
             s = eipsim.run(sc, seed=seed, steps=120).summary
             rows.append({"scenario": name, "seed": seed, **{k: s[k] for k in OUTCOMES}})
@@ -54,14 +62,22 @@ def outcomes() -> pd.DataFrame:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="store a new reference")
+    ap.add_argument("--reference", type=Path, default=REFERENCE, help="the reference CSV")
+    ap.add_argument("--mechanisms", action="store_true", help="with the new mechanisms on")
     a = ap.parse_args()
-    now = outcomes()
+    overrides: dict[str, Any] = {}
+    if a.mechanisms:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from digest_runs import MECHANISMS
+
+        overrides = MECHANISMS
+    now = outcomes(overrides)
     if a.write:
-        REFERENCE.parent.mkdir(parents=True, exist_ok=True)
-        now.to_csv(REFERENCE, index=False)
-        print(f"wrote {REFERENCE} ({len(now)} runs)")
+        a.reference.parent.mkdir(parents=True, exist_ok=True)
+        now.to_csv(a.reference, index=False)
+        print(f"wrote {a.reference} ({len(now)} runs)")
         return 0
-    ref = pd.read_csv(REFERENCE)
+    ref = pd.read_csv(a.reference)
     print(
         f"{'scenario':<22} {'outcome':<22} {'mean before':>12} {'mean after':>12} {'KS p':>7} {'MWU p':>7}"
     )

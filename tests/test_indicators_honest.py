@@ -85,7 +85,8 @@ def test_water_reused_plus_greening_is_the_plants_reuse_plus_links(lively):
         assert fl is not None
         assert fl.to_firms[w] + fl.outside[w] == pytest.approx(fl.recovered[w], abs=1e-6)
         L = m.links
-        link_water = sum(d for r, d in m._last_delivered.items() if L.m[r] == w)
+        rows, delivered = m._last_delivered
+        link_water = sum(d for r, d in zip(rows, delivered, strict=True) if L.m[r] == w)
         got = m.metrics["water_reused_m3"] + m.metrics["water_greening_m3"]
         assert got == pytest.approx(link_water + fl.recovered[w], rel=1e-12, abs=1e-6)
         assert m.metrics["water_greening_m3"] == pytest.approx(fl.outside[w])

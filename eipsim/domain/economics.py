@@ -98,7 +98,9 @@ class Candidates:
     fail_u: FloatArray | None = None  # the supplier's belief that the user fails an uptake
     lead_u: FloatArray | None = None  # months the user pays a premium after a failure
     inst: FloatArray | None = None  # institutional trust: broker, standard, contract
-    contract: BoolArray | None = None  # under a written contract (None: the scenario's rule)
+    # under a written contract (None: the scenario's rule); ``BOTH_OPTIONS`` prices each
+    # candidate informal and signed in one pass (``PairEconomics.option`` splits them)
+    contract: BoolArray | None = None
 
     def effective_trust(self) -> tuple[FloatArray, FloatArray]:
         """Each side's trust in the other with institutional trust added as an independent
@@ -110,6 +112,11 @@ class Candidates:
 
     def __len__(self) -> int:
         return int(self.q.size)
+
+
+# Candidates.contract for both options at once: a row informal, a row signed (broadcast
+# against the candidates, each element computed exactly as in a pass of its own).
+BOTH_OPTIONS: BoolArray = np.array([[False], [True]])
 
 
 @dataclass
@@ -128,6 +135,12 @@ class PairEconomics:
     alpha: FloatArray  # supplier's share of C
     expected_s: FloatArray  # trust-weighted expected gain of the supplier
     expected_u: FloatArray
+
+    def option(self, k: int) -> PairEconomics:
+        """Of economics priced with ``Candidates.contract = BOTH_OPTIONS``, option ``k``
+        (0 informal, 1 signed); the parts a contract does not change are shared."""
+        parts = (getattr(self, f.name) for f in fields(self))
+        return PairEconomics(*(x[k] if x.ndim == 2 else x for x in parts))
 
     @classmethod
     def where(cls, mask: BoolArray, a: PairEconomics, b: PairEconomics) -> PairEconomics:
@@ -151,9 +164,10 @@ def pair_economics(
     (transaction, capital, permit) are paid and drop out."""
     m, q, k, mat = c.m, c.q, p.costs, p.mat
     contract = p.contract if c.contract is None else c.contract
-    gamma, virgin = mat["substitution_ratio"], p.virgin_price
-    S_s = q * p.avoided[m]
-    S_u = gamma[m] * q * virgin[m]
+    # each material column gathered once for the candidates (several terms read them)
+    gamma, virgin, avoided = mat["substitution_ratio"][m], p.virgin_price[m], p.avoided[m]
+    S_s = q * avoided
+    S_u = gamma * q * virgin
     transport = q * k.transport_usd_per_t_km * c.dist_km * mat["transport_factor"][m]
     if k.handling_usd_per_trip > 0:  # per-trip handling of trucked by-products (ODD §7.5)
         trips = np.ceil(q / k.truck_capacity_t) * ~mat["piped"][m]
@@ -196,7 +210,7 @@ def pair_economics(
         cover = 1.0 - k.contract_exposure_cut * contract
         stranded_m = 0.5 * (capital + transaction)
         X_s = stranded_m * cover
-        X_u = (q * gamma[m] * virgin[m] * k.emergency_premium + stranded_m) * cover
+        X_u = (q * gamma * virgin * k.emergency_premium + stranded_m) * cover
         E_s = c.trust_su * B_s - (1.0 - c.trust_su) * X_s
         E_u = c.trust_us * B_u - (1.0 - c.trust_us) * X_u
         return PairEconomics(q, S_s, S_u, C, capital, transaction, B, B_s, B_u, alpha, E_s, E_u)
@@ -213,8 +227,8 @@ def pair_economics(
     one_off = (capital + transaction + permit) * k.horizon_months
     share_s = np.clip(alpha, 0.0, 1.0)
     stranded = 0.5 * one_off * k.breakdown_after_failure
-    X_u = lead_u * k.emergency_premium * gamma[m] * q * virgin[m] + (1.0 - share_s) * stranded
-    X_s = k.resourcing_lead_time_months * q * np.maximum(p.avoided[m], 0.0) + share_s * stranded
+    X_u = lead_u * k.emergency_premium * gamma * q * virgin + (1.0 - share_s) * stranded
+    X_s = k.resourcing_lead_time_months * q * np.maximum(avoided, 0.0) + share_s * stranded
     E_s = (1.0 - fail_u) * B_s - fail_u * X_s * cover
     E_u = (1.0 - fail_s) * B_u - fail_s * X_u * cover
     return PairEconomics(q, S_s, S_u, C, capital, transaction, B, B_s, B_u, alpha, E_s, E_u)

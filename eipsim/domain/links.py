@@ -98,12 +98,15 @@ class LinkTable:
         return np.arange(self.n - k, self.n)
 
     def rows(self, status: int) -> IntArray:
-        """Row ids of the links with this status."""
-        return np.flatnonzero(self.status[: self.n] == status)
+        """Row ids of the links with this status (``nonzero`` of a 1-D mask: np.flatnonzero
+        without its wrappers, several calls a month)."""
+        rows: IntArray = (self.status[: self.n] == status).nonzero()[0]
+        return rows
 
     def live_rows(self) -> IntArray:
         """Active and pending links: the ones that hold a contract."""
-        return np.flatnonzero(self.status[: self.n] != ENDED)
+        rows: IntArray = (self.status[: self.n] != ENDED).nonzero()[0]
+        return rows
 
     def touching(self, slot: int) -> IntArray:
         """Live links of which the firm on ``slot`` is a partner."""
@@ -118,10 +121,12 @@ class LinkTable:
         self.end[rows] = step
         self.reason[rows] = REASONS.index(reason)
 
-    def committed(self, n_slots: int, n_mat: int) -> tuple[FloatArray, FloatArray]:
+    def committed(
+        self, n_slots: int, n_mat: int, live: IntArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """Contracted monthly quantity per (supplier, material) and (user, material)
-        over active and pending links."""
-        r = self.live_rows()
+        over active and pending links (``live``: their rows, when the caller has them)."""
+        r = self.live_rows() if live is None else live
         out = np.bincount(self.s[r] * n_mat + self.m[r], self.q[r], n_slots * n_mat)
         inn = np.bincount(self.u[r] * n_mat + self.m[r], self.q[r], n_slots * n_mat)
         return out.reshape(n_slots, n_mat), inn.reshape(n_slots, n_mat)

@@ -26,6 +26,7 @@ from mesa.datacollection import DataCollector
 from eipsim.domain import behaviour, indicators
 from eipsim.domain.agents import Firm, Government, Operator
 from eipsim.domain.economics import (
+    BOTH_OPTIONS,
     Candidates,
     EconParams,
     PairEconomics,
@@ -45,7 +46,7 @@ from eipsim.domain.park import (
     within_reach,
 )
 from eipsim.domain.reliability import Reliability
-from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState
+from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState, pair_block
 from eipsim.domain.trust import TrustMatrix
 from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.schema import Scenario
@@ -76,6 +77,13 @@ def sees_on_platform(platform: tuple[BoolArray, BoolArray], a: IntArray, b: IntA
     listed, browsing = platform
     seen: BoolArray = (listed[a] & browsing[b]) | (browsing[a] & listed[b])
     return seen
+
+
+def _clip(x: float, lo: float, hi: float) -> float:
+    """``np.clip`` of one number, exactly as numpy's loop does it (NaN kept; at a bound the
+    bound), without the array machinery that makes it cost microseconds per call."""
+    y = x if (x != x or x > lo) else lo
+    return y if (y != y or y < hi) else hi
 
 
 def _mix(shares: dict[str, float]) -> tuple[list[str], FloatArray]:
@@ -128,6 +136,11 @@ class EIPModel(mesa.Model):
         self.connection_usd: FloatArray = np.full(M, np.nan)
         self.sigma = np.log1p(cat.mat["variability"] ** 2) ** 0.5  # lognormal sd from CV
         self._neigh = self.park.neighbour_pairs(scenario.trust.neighbour_radius)
+        # each plot's neighbours, for a tenant's arrival: plot i's are
+        # _near[_near_at[i]:_near_at[i + 1]]
+        src, dst = self._neigh
+        self._near = dst[np.argsort(src, kind="stable")]
+        self._near_at = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
         self.nationalities = list(scenario.firms.nationality_mix)
         roster = scenario.load_roster()
         for r in roster:
@@ -149,7 +162,8 @@ class EIPModel(mesa.Model):
         self.inflow_last: FloatArray = np.zeros((n, M))  # what links delivered to each firm
         self.market_input_t = 0.0  # inputs processors bought off-park this month (coupling)
         self.log_price_index = 0.0  # market turbulence: log of the virgin-price index
-        self._last_delivered: dict[int, float] = {}
+        # this month's deliveries (link rows, units), for display (``active_links``)
+        self._last_delivered: tuple[IntArray, FloatArray] = (np.zeros(0, np.int64), np.zeros(0))
         self._populate(roster)
         self.datacollector = IndicatorCollector()
 
@@ -221,9 +235,9 @@ class EIPModel(mesa.Model):
         st.nat[slot] = self.nationalities.index(nationality)
         st.size[slot] = size
         conf = f.confidentiality_by_nationality.get(nationality, f.confidentiality_default)
-        st.conf[slot] = np.clip(conf + f.confidentiality_spread * rng.standard_normal(), 0.0, 1.0)
-        st.hurdle[slot] = np.clip(f.hurdle_mean * np.exp(0.3 * rng.standard_normal()), 0.0, 0.95)
-        st.trust_op[slot] = np.clip(self.sc.trust.in_operator + 0.05 * rng.standard_normal(), 0, 1)
+        st.conf[slot] = _clip(conf + f.confidentiality_spread * rng.standard_normal(), 0.0, 1.0)
+        st.hurdle[slot] = _clip(f.hurdle_mean * np.exp(0.3 * rng.standard_normal()), 0.0, 0.95)
+        st.trust_op[slot] = _clip(self.sc.trust.in_operator + 0.05 * rng.standard_normal(), 0, 1)
         st.recp_aware[slot] = rng.random() < f.recp_aware_initial
         st.recp_applied[slot] = False
         st.recp_payback[slot] = f.recp_payback_years * np.exp(0.4 * rng.standard_normal())
@@ -258,17 +272,18 @@ class EIPModel(mesa.Model):
         """A firm knows its plot neighbours, and some firms of its own and other nationalities
         (chambers of commerce, parent-company networks)."""
         st, t = self.state, self.sc.trust
+        draw = self.rng.random(st.alive.size)  # one number per plot (only alive firms count)
+        others = np.flatnonzero(st.alive)
         p = np.where(
-            st.nat == st.nat[slot],
+            st.nat[others] == st.nat[slot],
             t.acquaintance_same_nationality,
             t.acquaintance_cross_nationality,
         )
-        knows = (self.rng.random(st.alive.size) < p) & st.alive
+        knows = others[draw[others] < p]
         if t.neighbours_know_streams:
-            src, dst = self._neigh
-            knows[dst[src == slot]] = True
-        knows &= st.alive
-        knows[slot] = False
+            near = self._near[self._near_at[slot] : self._near_at[slot + 1]]
+            knows = np.concatenate([knows, near[st.alive[near]]])
+        knows = knows[knows != slot]
         st.known[slot, knows] = True
         st.known[knows, slot] = True
 
@@ -297,12 +312,13 @@ class EIPModel(mesa.Model):
     def active_links(self) -> list[LinkView]:
         """Active links as small records for display."""
         L = self.links
+        last = dict(zip(*(x.tolist() for x in self._last_delivered), strict=True))
         return [
             LinkView(
                 supplier=self.firm_at[L.s[r]],
                 user=self.firm_at[L.u[r]],
                 material=self.catalogue.materials[L.m[r]],
-                tonnes_last=float(self._last_delivered.get(int(r), 0.0)),
+                tonnes_last=float(last.get(int(r), 0.0)),
                 start_step=int(L.start[r]),
             )
             for r in L.rows(ACTIVE)
@@ -449,10 +465,9 @@ class EIPModel(mesa.Model):
         k = self.sc.costs
         if k.contract_choice != "per_link" or k.contract_months <= 0:
             return pair_economics(self.econ, c, self.standard, self.connection_usd), None
-        c.contract = np.zeros(len(c), dtype=bool)
-        informal = pair_economics(self.econ, c, self.standard, self.connection_usd)
-        c.contract = np.ones(len(c), dtype=bool)
-        signed = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        c.contract = BOTH_OPTIONS
+        both = pair_economics(self.econ, c, self.standard, self.connection_usd)
+        informal, signed = both.option(0), both.option(1)
         c.contract = behaviour.chooses_contract(signed, informal)
         return PairEconomics.where(c.contract, signed, informal), c.contract
 
@@ -464,7 +479,7 @@ class EIPModel(mesa.Model):
         live = L.live_rows()
         if live.size == 0:
             return
-        out, inn = L.committed(self.park.n_plots, self.n_mat)
+        out, inn = L.committed(self.park.n_plots, self.n_mat, live)
         s, u, m = L.s[live], L.u[live], L.m[live]
         cap_s, com_s = st.base_supply[s, m], out[s, m]
         cap_u, com_u = st.base_demand[u, m], inn[u, m]
@@ -684,7 +699,7 @@ class EIPModel(mesa.Model):
         by_contract = tr.judge_deliveries == "against_contract"
         asked = np.minimum(demand_factor, 1.0) if by_contract else demand_factor
         rows, delivered, want, short = L.deliver(supply, asked)
-        self._last_delivered = dict(zip(rows.tolist(), delivered.tolist(), strict=True))
+        self._last_delivered = rows, delivered
         flows = LinkFlows.empty(n, M)
         if rows.size == 0:
             return flows
@@ -718,8 +733,11 @@ class EIPModel(mesa.Model):
         self.trust.raise_toward_one(s[taken], u[taken], tr.delivery_gain)
         self.trust.lower(s[~taken], u[~taken], 0.5 * tr.shortfall_loss * (1.0 - uptake[~taken]))
         if self.sc.costs.risk_model == "per_event" or tr.diffusion_source == "experience":
-            self.reliability.observe(u, s, ~kept)
-            self.reliability.observe(s, u, ~taken)
+            # users about suppliers' deliveries, suppliers about users' uptake, in one pass
+            # (whole-number counts: the same in any order)
+            self.reliability.observe(
+                np.concatenate([u, s]), np.concatenate([s, u]), np.concatenate([~kept, ~taken])
+            )
         # A contracted supplier that fails pays the user a penalty for the shortfall
         # (per-link contracts): the premium the user pays for the lead time, in part.
         per_link = self.sc.costs.contract_choice == "per_link"
@@ -786,16 +804,16 @@ class EIPModel(mesa.Model):
         gated = self.sc.trust.confidentiality_gate == "all_streams"
 
         def allowed(sup: IntArray, use: IntArray) -> BoolArray:
-            ix = np.ix_(sup, use)
             # Acquaintances talk about streams only if they trust each other enough: the
             # trust check reads only the pairs that know each other, not the whole block.
-            block: BoolArray = st.facilitated[ix].copy()
+            block = pair_block(st.facilitated, sup, use)
+            known = pair_block(st.known, sup, use)
             if not gated:  # confidentiality guards only disclosing exchanges, at acceptance
-                block |= st.known[ix]
+                block |= known
                 if platform is not None:
                     block |= sees_on_platform(platform, sup[:, None], use[None, :])
                 return block
-            i, j = np.nonzero(st.known[ix])
+            i, j = np.nonzero(known)
             a, b = sup[i], use[j]
             talk = behaviour.tells_about_streams(T[a, b], T[b, a], st.conf[a], st.conf[b])
             block[i[talk], j[talk]] = True
@@ -891,7 +909,7 @@ class EIPModel(mesa.Model):
         occ = st.alive[a] & st.alive[b]
         # (with trust.neighbours_know_streams, neighbours met on arrival; familiarity
         # grows between all neighbours either way)
-        self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month)
+        self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month, distinct=True)
 
     def _review_recp(self) -> None:
         """Partners of RECP adopters become aware; aware firms review RECP about once a year

@@ -9,6 +9,7 @@ smallest node id, so the measures are a function of the links alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import networkx as nx
@@ -42,16 +43,26 @@ def link_graph(s: IntArray, u: IntArray) -> nx.Graph:
 def measures(s: IntArray, u: IntArray) -> NetworkMeasures:
     """Degree distribution, top hub and largest component of the links (s[k], u[k]).
 
+    Most months no link starts or ends, so the measures of the last few link sets are
+    remembered (keyed by their exact contents: the same links give the same measures)."""
+    s, u = np.asarray(s, dtype=np.int64), np.asarray(u, dtype=np.int64)
+    return _measures_of(s.tobytes(), u.tobytes())
+
+
+@lru_cache(maxsize=8)
+def _measures_of(s_bytes: bytes, u_bytes: bytes) -> NetworkMeasures:
+    """``measures`` of the links given as the bytes of int64 arrays.
+
     Computed with numpy (label propagation for the components) (a month's indicators must stay cheap: networkx
     would cost a tenth of a run); ``link_graph`` gives the same graph in networkx, and a
     test checks that both agree."""
-    s, u = np.asarray(s, dtype=np.int64), np.asarray(u, dtype=np.int64)
+    s, u = np.frombuffer(s_bytes, dtype=np.int64), np.frombuffer(u_bytes, dtype=np.int64)
     keep = s != u
     a, b = np.minimum(s[keep], u[keep]), np.maximum(s[keep], u[keep])
     if a.size == 0:
         return NetworkMeasures(0, 0, 0.0, 0, -1, 0)
-    nodes = np.unique(np.concatenate([a, b]))
-    ia, ib = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+    nodes, at = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ia, ib = at[: a.size], at[a.size :]
     n = nodes.size
     pair = np.unique(ia * n + ib)
     ia, ib = pair // n, pair % n
@@ -75,7 +86,7 @@ def _largest_component(n: int, a: IntArray, b: IntArray) -> int:
         np.minimum.at(new, a, low)
         np.minimum.at(new, b, low)
         new = new[new]  # jump to the label's own label
-        if np.array_equal(new, labels):
+        if (new == labels).all():
             return int(np.bincount(labels).max())
         labels = new
 
@@ -84,7 +95,8 @@ def mean_lifetime(start: IntArray, end: IntArray, ended: BoolArray) -> float:
     """Mean months from first delivery month to end over the ``ended`` links, -1 if none."""
     if not ended.any():
         return -1.0
-    return float(np.mean(end[ended] - start[ended]))
+    months = end[ended] - start[ended]
+    return int(months.sum()) / months.size  # whole months: the exact sum, as np.mean
 
 
 def frame_measures(links: pd.DataFrame) -> dict[str, Any]:

@@ -38,6 +38,12 @@ class Reliability:
         if i.size == 0:
             return
         key = i.astype(np.int64) * self.n + j
+        if self.keys.size:  # most months every pair has traded before: count in place
+            at, found = self._find(key)
+            if found.all():
+                np.add.at(self.months, at, 1.0)
+                np.add.at(self.failures, at, failed.astype(float))
+                return
         old = self.keys.size
         keys, where = np.unique(np.concatenate([self.keys, key]), return_inverse=True)
         months, failures = np.zeros(keys.size), np.zeros(keys.size)

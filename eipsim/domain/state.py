@@ -50,6 +50,17 @@ class FirmState:
         self.facilitated[slot, :] = self.facilitated[:, slot] = False
 
 
+def pair_block(flags: BoolArray, rows: IntArray, cols: IntArray) -> BoolArray:
+    """``flags[np.ix_(rows, cols)]`` of a slots x slots matrix, taken along the shorter index
+    first (whole rows, or whole columns): a few times faster than np.ix_'s element by
+    element gather on the blocks the search asks for."""
+    if rows.size <= cols.size:
+        block: BoolArray = flags[rows][:, cols]
+    else:
+        block = np.take(flags, cols, axis=1)[rows]
+    return block
+
+
 @dataclass(frozen=True)
 class FirmIdentity:
     """Who a firm is: kept after it leaves, so that its links can still be named."""

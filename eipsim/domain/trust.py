@@ -29,7 +29,6 @@ live slots and group sums stay true.
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 FloatArray = np.ndarray
 # Group means from the kept per-row sums (O(slots) a month; the two mean_trust_* indicators
@@ -93,7 +92,7 @@ class TrustMatrix:
         i, j = np.atleast_1d(i), np.atleast_1d(j)
         old = self._T[i, j]
         self._T[i, j] = value
-        self._after_pair_update(i, j, old)
+        self._after_pair_update(i, j, old, self._T[i, j])
 
     @classmethod
     def from_array(
@@ -124,24 +123,28 @@ class TrustMatrix:
         """Initial trust of a new firm toward the others and of the others toward it:
         ``same`` within a nationality, ``cross`` across, plus Gaussian noise, clipped to [0, 1]."""
         T = self._T
-        base = np.where(nat == nat[slot], same, cross)
-        n = base.size
-        row = np.clip(base + noise * rng.standard_normal(n), 0.0, 1.0)
-        col = np.clip(base + noise * rng.standard_normal(n), 0.0, 1.0)
-        row[~alive] = 0.0
-        col[~alive] = 0.0
-        row[slot] = col[slot] = 0.0  # the diagonal
+        n = nat.size
+        z_row, z_col = rng.standard_normal(n), rng.standard_normal(n)
+        # Only alive or live slots can hold trust toward or from the new firm (every other
+        # row and column is zero and stays so), so the work is theirs: at thousands of
+        # plots the column is a strided write across the rows.
+        idx = np.flatnonzero(alive | self._live)
+        base = np.where(nat[idx] == nat[slot], same, cross)
+        keep = alive[idx] & (idx != slot)  # the diagonal is zero
+        row = np.where(keep, np.clip(base + noise * z_row[idx], 0.0, 1.0), 0.0)
+        col = np.where(keep, np.clip(base + noise * z_col[idx], 0.0, 1.0), 0.0)
         inc = self.incremental_means
         if inc and self._live[slot]:
             self._R[:, self._gcol[slot]] -= T[:, slot]  # the old column leaves its group
-        T[slot, :] = row
-        T[:, slot] = col
-        self._live[(row != 0.0) | (col != 0.0)] = True
+        T[slot, idx] = row
+        T[idx, slot] = col
+        self._live[idx[(row != 0.0) | (col != 0.0)]] = True
         self._live[slot] = True
         self._record_nat(slot, int(nat[slot]))
         if inc:
-            self._R[:, self._gcol[slot]] += col
-            self._R[slot] = np.bincount(self._gcol, weights=row, minlength=self._R.shape[1])
+            g = self._gcol
+            self._R[idx, g[slot]] += col
+            self._R[slot] = np.bincount(g[idx], weights=row, minlength=self._R.shape[1])
 
     def clear(self, slot: int) -> None:
         if self.incremental_means and self._live[slot]:
@@ -155,14 +158,18 @@ class TrustMatrix:
         self._oh[slot] = 0.0
         self._oh[slot, 0] = 1.0
 
-    def raise_toward_one(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
-        """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity."""
+    def raise_toward_one(
+        self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray, *, distinct: bool = False
+    ) -> None:
+        """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity.
+        ``distinct``: the caller knows no pair repeats (spares the check)."""
         i, j = np.atleast_1d(i), np.atleast_1d(j)
         if i.size == 0:
             return
         old = self._T[i, j]
-        self._T[i, j] = old + rate * (1.0 - old)
-        self._after_pair_update(i, j, old)
+        new = old + rate * (1.0 - old)
+        self._T[i, j] = new
+        self._after_pair_update(i, j, old, new, distinct=distinct)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
@@ -170,8 +177,10 @@ class TrustMatrix:
         if i.size == 0:
             return
         old = self._T[i, j]
-        self._T[i, j] = old - np.clip(rate, 0.0, 1.0) * old
-        self._after_pair_update(i, j, old)
+        # clipped to [0, 1] (np.clip's Python wrapper costs more than two ufuncs)
+        new = old - np.minimum(np.maximum(rate, 0.0), 1.0) * old
+        self._T[i, j] = new
+        self._after_pair_update(i, j, old, new)
 
     def diffuse(self, src: np.ndarray, dst: np.ndarray, weight: float) -> None:
         """Each firm with partners moves its trust toward its partners' average opinion
@@ -230,7 +239,6 @@ class TrustMatrix:
         T[rows] = out
         self._live[rows] = True
 
-    # -- indicators ------------------------------------------------------------------------
     def diffuse_experience(
         self,
         src: np.ndarray,
@@ -248,40 +256,64 @@ class TrustMatrix:
 
         over the pairs (i, j), i != j, where some partner k of i has traded with j (W_kj > 0
         months observed); every other entry is unchanged. ``src -> dst`` are the partner
-        relations, ``observer -> observed`` with ``months`` the experience. Sparse: the work
-        is the partners' trading relations, not the slots x slots matrix."""
+        relations, ``observer -> observed`` with ``months`` the experience, distinct pairs
+        sorted by observer then observed (as ``Reliability.keys``). The work is the
+        partners' trading relations, not the slots x slots matrix.
+
+        Plain numpy, not scipy.sparse products (whose construction and checks cost more than
+        the arithmetic at park sizes): one entry per (firm, partner, partner's trading
+        relation), in the order of the CSR product A @ W (firm, partner, relation ascending),
+        summed by ``bincount`` in that order; the pairs come in the product's output order
+        (by firm, then by last first appearance), so results and the group sums' update
+        order are bit-identical to the sparse product."""
         if weight <= 0 or src.size == 0 or observer.size == 0:
             return
         n = self.n
-        adj = sparse.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
-        adj.data[:] = 1.0  # a partner counts once, whatever its number of links
-        exp = sparse.csr_matrix((months.astype(float), (observer, observed)), shape=(n, n))
-        seen = sparse.csr_matrix(
-            (months * self._T[observer, observed], (observer, observed)), shape=(n, n)
-        )
-        den = (adj @ exp).tocoo()
-        keep = (den.row != den.col) & (den.data > 0)
-        r, c, d = den.row[keep], den.col[keep], den.data[keep]
-        num = np.asarray((adj @ seen)[r, c]).ravel()
+        edges = np.unique(src * n + dst)  # a partner counts once, whatever its number of links
+        e_i, e_k = np.divmod(edges, n)
+        start = np.searchsorted(observer, np.arange(n + 1))
+        cnt = (start[1:] - start[:-1])[e_k]  # the partner's trading relations
+        total = int(cnt.sum())
+        if total == 0:
+            return
+        edge = np.repeat(np.arange(edges.size), cnt)
+        idx = start[e_k][edge] + np.arange(total) - (np.cumsum(cnt) - cnt)[edge]
+        key = e_i[edge] * n + observed[idx]
+        pairs, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        den = np.bincount(inv, weights=months[idx].astype(float), minlength=pairs.size)
+        seen = months * self._T[observer, observed]
+        num = np.bincount(inv, weights=seen[idx], minlength=pairs.size)
+        r, c = np.divmod(pairs, n)
+        order = np.lexsort((-first, r))
+        r, c, den, num = r[order], c[order], den[order], num[order]
+        keep = (r != c) & (den > 0)
+        r, c, d, num = r[keep], c[keep], den[keep], num[keep]
         old = self._T[r, c]
-        self._T[r, c] = (1.0 - weight) * old + weight * (num / d)
-        self._after_pair_update(r, c, old)
+        new = (1.0 - weight) * old + weight * (num / d)
+        self._T[r, c] = new
+        self._after_pair_update(r, c, old, new, distinct=True)
 
+    # -- indicators ------------------------------------------------------------------------
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
         """Mean trust over ordered pairs of distinct alive firms, within and across nationality."""
         idx = np.flatnonzero(alive)
         if idx.size < 2:
             return float("nan"), float("nan")
-        codes, g = _codes(nat[idx])
-        sizes = np.bincount(g, minlength=codes.size).astype(float)
-        same_pairs = float((sizes * (sizes - 1.0)).sum())
-        cross_pairs = float(idx.size * (idx.size - 1.0)) - same_pairs
         if self.incremental_means and self._sums_apply(alive, nat):
+            # the sizes of the nationalities of alive firms, by the groups init_firm recorded
+            # when all are live; absent groups add 0 pairs, and sums of whole numbers are
+            # exact in any order
+            groups = self._gcol[idx] if self._live[idx].all() else _codes(nat[idx])[1]
+            sizes = np.bincount(groups).astype(float)
             # rows of slots that are not live are zero; column 0 (unknown) holds only rounding
             same_sum = float((self._R * self._oh).sum())
             cross_sum = float(self._R[:, 1:].sum()) - same_sum
         else:
+            codes, g = _codes(nat[idx])
+            sizes = np.bincount(g, minlength=codes.size).astype(float)
             same_sum, cross_sum = self._dense_group_sums(idx, g, codes.size)
+        same_pairs = float((sizes * (sizes - 1.0)).sum())
+        cross_pairs = float(idx.size * (idx.size - 1.0)) - same_pairs
         s = same_sum / same_pairs if same_pairs > 0 else float("nan")
         c = cross_sum / cross_pairs if cross_pairs > 0 else float("nan")
         return s, c
@@ -313,23 +345,30 @@ class TrustMatrix:
         self._oh[slot] = 0.0
         self._oh[slot, gid] = 1.0
 
-    def _after_pair_update(self, i: np.ndarray, j: np.ndarray, old: np.ndarray) -> None:
-        """Live slots and group sums after T[i, j] changed from ``old`` (pairs may repeat:
-        the last write of a pair is what T holds, counted once)."""
-        new = self._T[i, j]
-        nz = new != 0.0
-        self._live[i[nz]] = True
-        self._live[j[nz]] = True
-        if not self.incremental_means:
-            return
-        if i.size > 1:
+    def _after_pair_update(
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        old: np.ndarray,
+        new: np.ndarray,
+        *,
+        distinct: bool = False,
+    ) -> None:
+        """Live slots and group sums after T[i, j] changed from ``old`` to ``new`` (pairs may
+        repeat unless ``distinct``: the last write of a pair is what T holds, counted once)."""
+        if i.size > 1 and not distinct:
             keys = i * self.n + j
             ks = np.sort(keys)
             if (ks[1:] == ks[:-1]).any():  # a repeated pair counts once
                 _, first = np.unique(keys, return_index=True)
-                i, j, old, new = i[first], j[first], old[first], new[first]
-        R = self._R
-        np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
+                i, j, old = i[first], j[first], old[first]
+                new = self._T[i, j]
+        nz = new != 0.0
+        self._live[i[nz]] = True
+        self._live[j[nz]] = True
+        if self.incremental_means:
+            R = self._R
+            np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
 
     def _rebuild_group_sums(self) -> None:
         self._R = self.recomputed_group_sums()

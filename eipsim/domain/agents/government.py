@@ -16,6 +16,7 @@ from eipsim.domain.economics import Candidates, candidate_pairs, pair_economics
 from eipsim.domain.facilities import Flows
 from eipsim.domain.indicators import MonthView
 from eipsim.domain.links import LinkFlows
+from eipsim.domain.state import pair_block
 from eipsim.domain.types import FloatArray
 from eipsim.scenario.schema import GovernmentConfig
 
@@ -95,7 +96,7 @@ class Government(mesa.Agent):
         self._broker_quota -= k
         m, st = self.model, self.model.state
         res_s, res_d = m.uncommitted()
-        s, u, mat, q = candidate_pairs(res_s, res_d, lambda a, b: ~st.known[np.ix_(a, b)], 1.0)
+        s, u, mat, q = candidate_pairs(res_s, res_d, lambda a, b: ~pair_block(st.known, a, b), 1.0)
         if s.size == 0:
             return
         yes = np.ones(s.size, dtype=bool)
