@@ -5,7 +5,7 @@
     python benchmarks/bench_model.py --profile        # top functions: baseline and 1000 firms
     python benchmarks/bench_model.py --trust reference  # the same with the old dense trust code
     python benchmarks/bench_model.py --sizes 30 100 3000 --steps 60 --repeats 1
-    python benchmarks/bench_model.py --mechanisms     # with the new mechanisms switched on
+    python benchmarks/bench_model.py --first-version  # under the first version's rules
     python benchmarks/bench_model.py --set costs.risk_model=per_event --set ...
 
 Each size runs in a fresh interpreter, so its peak resident memory is its own. Measured per
@@ -89,12 +89,11 @@ def scenario(count: int | None, sets: list[str] | None = None):
     return sc.with_overrides(overrides) if overrides else sc
 
 
-def mechanisms_sets() -> list[str]:
-    """``--set`` pairs of the mechanisms-on configuration (``digest_runs.MECHANISMS``)."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from digest_runs import MECHANISMS
+def first_version_sets() -> list[str]:
+    """``--set`` pairs of the first version's rules (``eipsim.scenario.presets``)."""
+    from eipsim.scenario.presets import FIRST_VERSION
 
-    return [f"{k}={json.dumps(v)}" for k, v in MECHANISMS.items()]
+    return [f"{k}={json.dumps(v)}" for k, v in FIRST_VERSION.items()]
 
 
 def measure(
@@ -240,16 +239,16 @@ def main(argv: list[str] | None = None) -> int:
         help="override a dotted scenario key in every run (repeatable)",
     )
     ap.add_argument(
-        "--mechanisms",
+        "--first-version",
         action="store_true",
-        help="the mechanisms-on configuration (benchmarks/digest_runs.py MECHANISMS)",
+        help="the first version's rules (eipsim.scenario.presets.FIRST_VERSION)",
     )
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    if a.mechanisms:
-        a.set = [*mechanisms_sets(), *a.set]
+    if a.first_version:
+        a.set = [*first_version_sets(), *a.set]
 
     if a.child or a.profile_child:
         sys.path.insert(0, str(REPO))  # benchmark the tree this script lives in

@@ -7,11 +7,12 @@ Mann-Whitney U test (scipy.stats), printing one line per scenario and outcome.
 
     python benchmarks/compare_outcomes.py            # compare with the reference
     python benchmarks/compare_outcomes.py --write    # store a new reference
-    python benchmarks/compare_outcomes.py --mechanisms --reference before.csv --write
-    python benchmarks/compare_outcomes.py --mechanisms --reference before.csv
+    python benchmarks/compare_outcomes.py --first-version --reference before.csv --write
+    python benchmarks/compare_outcomes.py --first-version --reference before.csv
 
-``--mechanisms`` runs the scenarios with the new mechanisms switched on (the overrides of
-``benchmarks/digest_runs.py``); its reference is a file of one's own (``--reference``).
+``--first-version`` runs the scenarios under the first version's rules
+(``eipsim.scenario.presets.FIRST_VERSION``); its reference is a file of one's own
+(``--reference``).
 """
 
 from __future__ import annotations
@@ -63,14 +64,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="store a new reference")
     ap.add_argument("--reference", type=Path, default=REFERENCE, help="the reference CSV")
-    ap.add_argument("--mechanisms", action="store_true", help="with the new mechanisms on")
+    ap.add_argument("--first-version", action="store_true", help="under the first version's rules")
     a = ap.parse_args()
     overrides: dict[str, Any] = {}
-    if a.mechanisms:
-        sys.path.insert(0, str(ROOT / "benchmarks"))
-        from digest_runs import MECHANISMS
+    if a.first_version:
+        from eipsim.scenario.presets import FIRST_VERSION
 
-        overrides = MECHANISMS
+        overrides = FIRST_VERSION
     now = outcomes(overrides)
     if a.write:
         a.reference.parent.mkdir(parents=True, exist_ok=True)

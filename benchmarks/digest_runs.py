@@ -1,8 +1,8 @@
 """One sha256 per run of the shipped scenarios, to check that a speed-up changes nothing.
 
 Each digest covers a run's full timeseries, links table and summary (floats by their
-bits), for the five shipped scenarios x seeds 1, 2, as shipped and with the new
-mechanisms switched on (``MECHANISMS``, the overrides about to become the defaults).
+bits), for the five shipped scenarios x seeds 1, 2, as shipped and under the first
+version's rules (``eipsim.scenario.presets.FIRST_VERSION``).
 
     python benchmarks/digest_runs.py | diff benchmarks/reference/run_digests.txt -
 
@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eipsim.scenario.presets import FIRST_VERSION
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = (
     "baseline",
@@ -30,23 +32,6 @@ SCENARIOS = (
     "nationality_clusters",
 )
 SEEDS = (1, 2)
-# The mechanisms-on configuration (scenario keys), shared with bench_model.py --mechanisms.
-MECHANISMS: dict[str, Any] = {
-    "firms.production_coupling": True,
-    "costs.risk_model": "per_event",
-    "costs.renegotiate": True,
-    "trust.judge_deliveries": "against_contract",
-    "trust.negotiation_slope": 0.05,
-    "trust.broker_guarantee": 0.3,
-    "trust.standard_assurance": 0.1,
-    "trust.contract_assurance": 0.2,
-    "government.broker_selects": "negotiable",
-    "market.virgin_price_volatility": 0.2,
-    "market.production_shock_rate_per_year": 0.1,
-    "trust.diffusion_source": "experience",
-    "trust.neighbours_know_streams": False,
-    "costs.contract_choice": "per_link",
-}
 
 
 def _frame_bytes(frame: pd.DataFrame) -> bytes:
@@ -78,15 +63,15 @@ def digest(name: str, seed: int, overrides: dict[str, Any]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--only", choices=("shipped", "mechanisms"), help="one configuration")
+    ap.add_argument("--only", choices=("shipped", "first_version"), help="one configuration")
     a = ap.parse_args()
-    configs = {"shipped": {}, "mechanisms": MECHANISMS}
+    configs = {"shipped": {}, "first_version": FIRST_VERSION}
     for label, ov in configs.items():
         if a.only and a.only != label:
             continue
         for name in SCENARIOS:
             for seed in SEEDS:
-                print(f"{label:<11}{name:<24}{seed:>2} {digest(name, seed, ov)}", flush=True)
+                print(f"{label:<14}{name:<24}{seed:>2} {digest(name, seed, ov)}", flush=True)
     return 0
 
 

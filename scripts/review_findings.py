@@ -4,7 +4,7 @@ defaults (docs/ODD.md §9): "a run that shows it", over several seeds.
     python scripts/review_findings.py [--seeds 4] [--markdown]
 
 Each finding runs the shipped scenario twice per seed: with ``FIRST_VERSION`` (the first
-version's rules and trust and cost values, docs/ODD.md §7.18) and as shipped. It prints the
+version's rules and trust and cost values, ``eipsim.scenario.presets``) and as shipped. It prints the
 mean and range over seeds of the figure the review quoted.
 """
 
@@ -20,37 +20,10 @@ from typing import Any
 import pandas as pd
 
 import eipsim
+from eipsim.scenario.presets import FIRST_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The first version's rules and values (docs/ODD.md §7.18, the block to get them back).
-FIRST_VERSION: dict[str, Any] = {
-    "firms.production_coupling": False,
-    "costs.risk_model": "monthly_share",
-    "costs.renegotiate": False,
-    "costs.contract_choice": "all",
-    "trust.judge_deliveries": "against_demand",
-    "trust.negotiation_slope": 0.0,
-    "trust.neighbours_know_streams": True,
-    "trust.diffusion_source": "partners",
-    "trust.confidentiality_gate": "all_streams",
-    "trust.broker_guarantee": 0.0,
-    "trust.standard_assurance": 0.0,
-    "trust.contract_assurance": 0.0,
-    "government.broker_selects": "benefit",
-    "government.solar_licence_months": 0,
-    "market.production_shock_rate_per_year": 0.0,
-    "operator.credit_line_usd": 1e10,
-    "operator.solar_sizing": "per_firm",
-    "trust.initial_same_nationality": 0.6,
-    "trust.initial_cross_nationality": 0.35,
-    "trust.threshold": 0.5,
-    "costs.transaction_usd": 50000.0,
-    "firms.search_probability": 0.03,
-    "trust.acquaintance_same_nationality": 0.08,
-    "firms.hurdle_mean": 0.3,
-    "trust.failure_rate_at_no_trust": 0.1,
-}
 # scenarios whose own files set contracts for everyone under the first version
 FIRST_VERSION_CONTRACTS = {"nam_cau_kien": 24}
 

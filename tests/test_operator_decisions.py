@@ -16,6 +16,7 @@ from eipsim.domain.facilities import ParkNow, RecycledPlasticRoads, SolarMicrogr
 from eipsim.domain.indicators import BY_NAME
 from eipsim.domain.model import EIPModel
 from eipsim.scenario.catalogue import load_catalogue
+from eipsim.scenario.presets import FIRST_VERSION
 from eipsim.scenario.schema import FacilitySpec, GovernmentConfig, OperatorConfig
 
 CAT = load_catalogue()
@@ -45,18 +46,9 @@ def _fac(kind: str, **spec):
 
 
 # -- defaults ---------------------------------------------------------------------------------
-# The first version's operator (docs/ODD.md §7.18): mandated facilities built on schedule
-# whatever its cash, solar sized per firm and connected at once.
-FIRST_VERSION = {
-    "operator.credit_line_usd": 1.0e10,
-    "operator.solar_sizing": "per_firm",
-    "government.solar_licence_months": 0,
-}
-
-
 def test_defaults_are_the_new_rules_and_the_first_versions_are_reachable(small):
     """Defaults: no credit, roof-capped solar, a 12-month licence; the first version's
-    operator is the block of keys above; the levers stay off unless a scenario sets them."""
+    operator is in the FIRST_VERSION preset; the levers stay off unless a scenario sets them."""
     assert FacilitySpec(kind="materials_recovery").mandated is True
     op = OperatorConfig.model_validate({})
     assert op.shared_land_target is None
@@ -269,12 +261,12 @@ def test_roof_capped_kwp_by_hand(baseline):
 
 def test_capacity_indicator_follows_the_roof_cap(lively):
     """Connected firms' kWp is the catalogue's roof x usable share x kWp/m2 x their size. The
-    licence delay is switched off so that firms connect within the six months."""
+    licence delay is switched off so that firms connect within the 24 months."""
     sc = lively.with_overrides(
         {"operator.solar_sizing": "roof", "government.solar_licence_months": 0}
     )
     m = EIPModel(sc, seed=1)
-    for _ in range(6):
+    for _ in range(24):
         m.step()
     solar = next(f for f in m.operator.facilities if f.kind == "solar_microgrid")
     users = solar.user_slots()
