@@ -422,3 +422,22 @@ def test_roster_network_members_know_each_other_from_the_start(tmp_path, small):
     st = m.state
     assert st.known[0, 5] and st.known[5, 0] and st.facilitated[0, 5]
     assert not st.known[0, 9] and not st.known[5, 9]
+
+
+def test_own_threshold_for_the_operator_by_hand():
+    """theta + s * logit(u): u = 1/2 gives theta; u = 1/(1+e) gives theta - s; s = 0 gives
+    theta whatever u (the first version's hard threshold)."""
+    assert behaviour.own_threshold(0.5, 0.05, 0.5) == pytest.approx(0.5)
+    assert behaviour.own_threshold(0.5, 0.05, 1 / (1 + np.e)) == pytest.approx(0.45)
+    assert behaviour.own_threshold(0.5, 0.0, 0.01) == 0.5
+
+
+def test_facility_connection_is_graded_across_firms(small):
+    """With a slope, firms' thresholds for the operator spread around trust.threshold (drawn
+    once each, so monthly re-decisions cannot compound); with none, all sit on it."""
+    graded = EIPModel(small.with_overrides({"trust.negotiation_slope": 0.05}), seed=4).state
+    hard = EIPModel(small.with_overrides({"trust.negotiation_slope": 0.0}), seed=4).state
+    thr = small.trust.threshold
+    assert np.unique(hard.op_threshold[hard.alive]).tolist() == [thr]
+    spread = graded.op_threshold[graded.alive]
+    assert spread.std() > 0.03 and (spread < thr).any() and (spread > thr).any()

@@ -25,6 +25,18 @@ def willingness(trust: FloatArray, threshold: float, slope: float) -> FloatArray
     return result
 
 
+def own_threshold(threshold: float, slope: float, u: float) -> float:
+    """A firm's own trust threshold for dealing with the park operator: the graded
+    willingness of ``willingness`` drawn once per firm rather than at every decision, so
+    that monthly re-decisions do not compound a small chance into certainty. With a
+    disposition u ~ U(0, 1) the firm deals when trust >= threshold + slope * logit(u): a
+    logistic spread of thresholds across firms (slope 0: everyone at ``threshold``)."""
+    if slope <= 0:
+        return threshold
+    u = min(max(u, 1e-12), 1.0 - 1e-12)
+    return threshold + slope * float(np.log(u / (1.0 - u)))
+
+
 def accepts_link(
     e: PairEconomics,
     p: EconParams,
@@ -108,12 +120,13 @@ def connects_to_facility(
     alive: BoolArray,
     trust_op: FloatArray,
     conf: FloatArray,
-    threshold: float,
+    threshold: float | FloatArray,
     needs_disclosure: bool,
 ) -> BoolArray:
     """A firm connects to a shared facility when its saving beats the monthly connection
-    charge and it trusts the operator (and, where connecting reveals cost data, trusts it
-    more than its parent company's confidentiality)."""
+    charge and it trusts the operator at least as much as its own threshold
+    (``own_threshold``; and, where connecting reveals cost data, more than its parent
+    company's confidentiality)."""
     ok: BoolArray = alive & (saving > monthly_fee) & (trust_op >= threshold)
     if needs_disclosure:
         ok &= trust_op >= conf

@@ -32,7 +32,8 @@ class ParkNow:
     conf: FloatArray
     size: FloatArray
     standard: BoolArray  # (M,) a reuse standard is in force
-    threshold: float  # trust a firm needs to deal with the operator
+    # trust a firm needs to deal with the operator: one for all, or each firm's own
+    threshold: float | FloatArray
 
 
 @dataclass

@@ -250,6 +250,9 @@ class EIPModel(mesa.Model):
             cat.demand[s_idx] * size * np.exp(0.3 * rng.standard_normal(self.n_mat))
         )
         t = self.sc.trust
+        st.op_threshold[slot] = behaviour.own_threshold(
+            t.threshold, t.negotiation_slope, rng.random() if t.negotiation_slope > 0 else 0.5
+        )
         self.trust.init_firm(
             slot,
             st.nat,
@@ -546,7 +549,7 @@ class EIPModel(mesa.Model):
             conf=st.conf,
             size=st.size,
             standard=self.standard,
-            threshold=self.sc.trust.threshold,
+            threshold=st.op_threshold,
         )
         fac = self.operator.run_facilities(park_now)
 

@@ -25,6 +25,8 @@ class FirmState:
         self.conf: FloatArray = np.zeros(n)  # parent-company confidentiality, 0..1
         self.hurdle: FloatArray = np.zeros(n)  # required expected margin over the gain
         self.trust_op: FloatArray = np.zeros(n)  # trust in the operator's infrastructure
+        # the trust in the operator this firm needs before it connects to a shared facility
+        self.op_threshold: FloatArray = np.zeros(n)
         self.listed: BoolArray = np.zeros(n, dtype=bool)  # on the waste-information platform
         self.planning: BoolArray = np.zeros(n, dtype=bool)  # saw a paying candidate this month
         self.recp_aware: BoolArray = np.zeros(n, dtype=bool)
@@ -42,7 +44,14 @@ class FirmState:
         """Empty a plot when its firm leaves."""
         for flag in (self.alive, self.listed, self.recp_aware, self.recp_applied):
             flag[slot] = False
-        for value in (self.size, self.conf, self.hurdle, self.trust_op, self.recp_payback):
+        for value in (
+            self.size,
+            self.conf,
+            self.hurdle,
+            self.trust_op,
+            self.op_threshold,
+            self.recp_payback,
+        ):
             value[slot] = 0.0
         self.uid[slot] = self.sector[slot] = self.nat[slot] = -1
         self.raw_supply[slot] = self.base_supply[slot] = self.base_demand[slot] = 0.0
