@@ -105,6 +105,13 @@ FINDINGS = (
         {},
     ),
     Finding(
+        "the economic exit never fires",
+        "baseline",
+        "links ended as unprofitable, virgin-price volatility 0.2 a year",
+        ended("unprofitable"),
+        {"market.virgin_price_volatility": 0.2},
+    ),
+    Finding(
         "cross-national links are rare",
         "deepc_dinhvu",
         "cross-national share of active links",
@@ -114,7 +121,7 @@ FINDINGS = (
     Finding(
         "brokered links are never cross-national",
         "deepc_dinhvu",
-        "brokered links formed / of them cross-national",
+        "brokered links formed",
         brokered,
         {},
     ),
