@@ -144,7 +144,7 @@ def test_new_mechanisms_run_and_links_follow_contracts_over_seeds(small):
             q_in_force = a.links.q[: a.links.n].copy()
             a.step()
             b.step()
-            for r, d in a._last_delivered.items():
+            for r, d in zip(*(x.tolist() for x in a._last_delivered), strict=True):
                 assert d <= q_in_force[r] + 1e-9, (seed, a.steps, r, d, q_in_force[r])
                 total[r] = total.get(r, 0.0) + d
                 deliveries += d > 0

@@ -60,11 +60,33 @@ def posterior_frame(h: Any, keys: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _tidy_population(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per particle (in order of first appearance) from pyabc's long population
+    frame, with ``par_*`` and ``sumstat_*`` columns. pyabc's own ``tidy=True`` drops
+    duplicate (distance, weight) rows, so two particles that share both (eps 0, equal
+    weights) lose one of them."""
+    df = long.set_index("particle_id")
+    frame = df.loc[~df.index.duplicated(), ["distance", "w"]]
+    for prefix, name, value in (
+        ("par_", "par_name", "par_val"),
+        ("sumstat_", "sumstat_name", "sumstat_val"),
+    ):
+        wide = (
+            df[[name, value]]
+            .reset_index()
+            .drop_duplicates(subset=["particle_id", name])
+            .pivot(index="particle_id", columns=name, values=value)
+        )
+        wide.columns = [prefix + str(c) for c in wide.columns]
+        frame = frame.merge(wide, left_index=True, right_index=True)
+    return frame
+
+
 def accepted_frame(h: Any, keys: list[str], ids: list[str]) -> pd.DataFrame:
     frames = []
     pops = h.get_all_populations().set_index("t")
     for t in range(int(h.max_t) + 1):
-        pop = h.get_population_extended(m=0, t=t, tidy=True)
+        pop = _tidy_population(h.get_population_extended(m=0, t=t, tidy=False))
         f = pd.DataFrame(
             {
                 "generation": t,

@@ -81,9 +81,10 @@ def sees_on_platform(platform: tuple[BoolArray, BoolArray], a: IntArray, b: IntA
 
 def _clip(x: float, lo: float, hi: float) -> float:
     """``np.clip`` of one number, exactly as numpy's loop does it (NaN kept; at a bound the
-    bound), without the array machinery that makes it cost microseconds per call."""
-    y = x if (x != x or x > lo) else lo
-    return y if (y != y or y < hi) else hi
+    bound's value, a signed zero kept), without the array machinery that makes it cost
+    microseconds per call."""
+    y = x if (x != x or x >= lo) else lo
+    return y if (y != y or y <= hi) else hi
 
 
 def _mix(shares: dict[str, float]) -> tuple[list[str], FloatArray]:
