@@ -332,18 +332,17 @@ def findings(c: Comparison) -> list[str]:
 LIMITATIONS = """\
 ## What the model cannot reproduce, and why
 
-- **The pace of growth.** Every partner and every stream exists from January 1961 in the
-  model: the roster has no entry date and sector streams do not change over time. In the
-  record, partners and streams arrived over the decades: the brief names Novozymes,
-  Soilrem, Kara/Noveren, the fish farm and the farms as later members, and the power
-  station's desulphurisation gypsum is dated 1993 (when Asnaes began to make it); the
-  plasterboard plant (1972) and Novo's Kalundborg plant (1969) opened after 1961 too
-  (dates from general accounts, not the brief: check before citing). With high trust and
-  near-certain acquaintance, every link that pays forms as soon as one side searches
-  (3 % of months each), so the model grows most of its network in the first years. The
-  record's slow growth is largely the arrival of partners and of streams, which a roster
-  column for the entry month (and dated stream changes) would let the model represent;
-  that is a domain change, not a scenario choice.
+- **The pace of growth.** Partners now enter when they came (the roster's `entry_month`:
+  Novo's plant 1969, Gyproc 1972, the fish farm in the 1980s, Soilrem 1998; dates from
+  general accounts, not the brief: check before citing), which moves the model's median
+  start year from the 1960s to about 1970. But a partner's streams exist from its entry:
+  the power station's desulphurisation gypsum (1993 in the record) and the refinery's
+  recovered sulphur (about 1990) are there from the start, and energy prices do not follow
+  the oil shocks that made district heating and steam pay (1981-82). With high trust and
+  near-certain acquaintance every link that pays forms within a few years of both partners
+  being there, so the 1980s and 1990s of the record, when streams and prices changed, stay
+  nearly empty in the model. Dated stream changes and a dated price path would let the
+  model represent them; that is a domain change, not a scenario choice.
 - **Late links come from prices, not history.** The one dated exchange the model forms
   late, warm water to the fish farm, is marginal at the scenario's prices (assumed: 0.03
   USD/m3 of warmth): when this report was written `EIPModel.explain_candidates` showed it
@@ -383,7 +382,8 @@ def report(c: Comparison) -> str:
         "",
         f"The scenario: {sc.firms.count} partners (the roster), "
         f"{len(sc.materials)} materials and {len(sc.sectors)} sectors of its own, the "
-        "mechanism switches of ODD §7.18 on, trust priors "
+        "calibrated behaviour of the package defaults (ODD §7.18), partners entering at "
+        "their roster entry_month, trust priors "
         f"{sc.trust.initial_same_nationality} / {sc.trust.initial_cross_nationality} and "
         f"acquaintance {sc.trust.acquaintance_same_nationality} / "
         f'{sc.trust.acquaintance_cross_nationality} ("short mental distance").',
