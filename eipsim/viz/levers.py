@@ -206,8 +206,8 @@ LEVERS: tuple[Lever, ...] = (
     Slider("government.capex_subsidy_share", 0, 1, 0.05, "Capital subsidy (share of cost)", vi="Hỗ trợ vốn đầu tư (tỷ lệ chi phí)"),
     Slider("government.brokering_per_year", 0, 24, 1, "Government brokering per year", vi="Số lần nhà nước làm trung gian mỗi năm", whole=True),
     Schedule("government.reuse_standards", "material", "step", "Reuse standards (start month)", vi="Tiêu chuẩn tái sử dụng (tháng áp dụng)"),
-    Slider("trust.initial_same_nationality", 0, 1, 0.05, "Initial trust, same nationality", vi="Niềm tin ban đầu, cùng quốc tịch"),
-    Slider("trust.initial_cross_nationality", 0, 1, 0.05, "Initial trust, across nationalities", vi="Niềm tin ban đầu, khác quốc tịch"),
+    Slider("trust.initial_same_nationality", 0, 1, 0.01, "Initial trust, same nationality", vi="Niềm tin ban đầu, cùng quốc tịch"),
+    Slider("trust.initial_cross_nationality", 0, 1, 0.01, "Initial trust, across nationalities", vi="Niềm tin ban đầu, khác quốc tịch"),
 )  # fmt: skip
 BY_KEY: dict[str, Lever] = {lv.key: lv for lv in LEVERS}
 
