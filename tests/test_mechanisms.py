@@ -10,6 +10,7 @@ import pytest
 
 from eipsim.domain import behaviour
 from eipsim.domain.economics import Candidates
+from eipsim.domain.links import ACTIVE
 from eipsim.domain.model import EIPModel
 from eipsim.domain.reliability import Reliability
 
@@ -67,6 +68,9 @@ def _one_link(model: EIPModel, q: float) -> tuple[int, int, int]:
         st.uid[[u]],
         np.array([False]),
     )
+    # partners who trust each other well above the break level: these tests judge
+    # deliveries, not whether a pair at the break level would keep its link
+    model.trust.set_pairs(np.array([s, u]), np.array([u, s]), 0.6)
     return s, u, mat
 
 
@@ -441,3 +445,22 @@ def test_facility_connection_is_graded_across_firms(small):
     assert np.unique(hard.op_threshold[hard.alive]).tolist() == [thr]
     spread = graded.op_threshold[graded.alive]
     assert spread.std() > 0.03 and (spread < thr).any() and (spread > thr).any()
+
+
+def test_a_pair_brought_together_by_institutions_does_not_collapse_at_once(small):
+    """Personal trust below the break level (0.3) but a broker's guarantee (0.3) and a
+    contract (0.2) behind the link: effective trust 1 - 0.75 x 0.7 x 0.8 = 0.58, so the link
+    is not ended as a trust collapse; without the institutions it is."""
+    ended = {}
+    for facilitated in (True, False):
+        m = EIPModel(small.with_overrides({"costs.contract_choice": "per_link"}), seed=3)
+        s, u, mat = _one_link(m, 5.0)
+        m.links.facilitated[0] = facilitated
+        m.links.contract[0] = facilitated
+        m.links.start[0] = -100  # any contract term is over: only trust can hold the link
+        m.trust.set_pairs(np.array([s, u]), np.array([u, s]), 0.25)
+        supply = np.zeros((m.park.n_plots, m.n_mat))
+        supply[s, mat] = 100.0
+        m._deliver(supply, np.ones((m.park.n_plots, m.n_mat)))
+        ended[facilitated] = int(m.links.status[0]) != ACTIVE
+    assert ended == {True: False, False: True}

@@ -451,14 +451,25 @@ class EIPModel(mesa.Model):
             c.lead_u = np.where(
                 others > 0, k.alternative_lead_time_months, k.resourcing_lead_time_months
             )
-        if tr.broker_guarantee or tr.standard_assurance or tr.contract_assurance:
-            assured = self.catalogue.needs_standard[m] & self.standard[m]
-            c.inst = 1.0 - (
-                (1.0 - tr.broker_guarantee * brokered)
-                * (1.0 - tr.standard_assurance * assured)
-                * (1.0 - tr.contract_assurance * self.econ.contract)
-            )
+        c.inst = self.institutional_trust(m, brokered, self.econ.contract)
         return c
+
+    def institutional_trust(
+        self, m: IntArray, brokered: BoolArray, contract: BoolArray | bool
+    ) -> FloatArray | None:
+        """Trust a pair draws from institutions rather than from each other (docs/ODD.md
+        §7.18): a broker's guarantee, a reuse standard in force for a material that needs
+        one, a written contract, as independent assurances. None when none is in play."""
+        tr = self.sc.trust
+        if not (tr.broker_guarantee or tr.standard_assurance or tr.contract_assurance):
+            return None
+        assured = self.catalogue.needs_standard[m] & self.standard[m]
+        inst: FloatArray = 1.0 - (
+            (1.0 - tr.broker_guarantee * brokered)
+            * (1.0 - tr.standard_assurance * assured)
+            * (1.0 - tr.contract_assurance * contract)
+        )
+        return inst
 
     def _economics_with_contracts(self, c: Candidates) -> tuple[PairEconomics, BoolArray | None]:
         """The candidates' economics, and which pairs sign a written contract: with
@@ -764,11 +775,21 @@ class EIPModel(mesa.Model):
         losing = (e.benefit_s - penalty < 0) | (e.benefit_u + penalty < 0)
         L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
         T, c = self.trust.T, self.sc.costs
+        # Trust collapses when the trust the partners deal on, institutions included, falls
+        # below the break level: a pair a broker's guarantee or a contract brought together
+        # at low personal trust has not collapsed by being there (review checklist 7).
+        trust_us, trust_su = T[u, s], T[s, u]
+        inst = self.institutional_trust(
+            m, L.facilitated[rows], L.contract[rows] if per_link else self.econ.contract
+        )
+        if inst is not None:
+            trust_us = 1.0 - (1.0 - trust_us) * (1.0 - inst)
+            trust_su = 1.0 - (1.0 - trust_su) * (1.0 - inst)
         unprofitable, collapsed = behaviour.keeps_link(
             L.loss_months[rows],
             self.steps - L.start[rows],
-            T[u, s],
-            T[s, u],
+            trust_us,
+            trust_su,
             c.contract_months,
             c.unprofitable_months,
             tr.break_below,
