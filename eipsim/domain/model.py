@@ -32,7 +32,7 @@ from eipsim.domain.economics import (
     PairEconomics,
     candidate_pairs,
     pair_economics,
-    transfers,
+    running_economics,
 )
 from eipsim.domain.facilities import Flows, ParkNow
 from eipsim.domain.indicators import MonthView
@@ -473,7 +473,7 @@ class EIPModel(mesa.Model):
         both = pair_economics(self.econ, c, self.standard, self.connection_usd)
         informal, signed = both.option(0), both.option(1)
         c.contract = behaviour.chooses_contract(signed, informal)
-        return PairEconomics.where(c.contract, signed, informal), c.contract
+        return both.choose(c.contract), c.contract
 
     def _renegotiate(self) -> None:
         """Contracts follow capacity: where a firm's contracted quantities of a material
@@ -710,16 +710,15 @@ class EIPModel(mesa.Model):
         s, u, m = L.s[rows], L.u[rows], L.m[rows]
         cands = self.candidates(s, u, m, delivered, L.facilitated[rows])
         paid_off = (self.steps - L.start[rows]) >= self.sc.costs.horizon_months
-        e = pair_economics(
+        # (honest indicators, issue 8 item 10: xfer, the transfers counted inside benefit)
+        benefit, benefit_s, benefit_u, xfer = running_economics(
             self.econ,
             cands,
             self._sunk_permits,  # a running link's permit is paid: no permit cost
             self.connection_usd,
-            paid_off=paid_off,
+            paid_off,
         )
-        L.benefit_total[rows] += e.benefit
-        # honest indicators (issue 8, item 10): the transfers counted inside e.benefit
-        xfer = transfers(self.econ, cands, self.connection_usd, paid_off=paid_off)
+        L.benefit_total[rows] += benefit
         L.transfers_total[rows] += xfer.total
         flows.add_transfers(xfer.levy_avoided, xfer.exchange_subsidy + xfer.capex_subsidy)
         # Trust and reliability beliefs: the user judges deliveries, the supplier uptake,
@@ -761,7 +760,7 @@ class EIPModel(mesa.Model):
             )
             self.penalties_usd += float(penalty.sum())
         # Survival: losses for too long, or trust collapsed on either side.
-        losing = (e.benefit_s - penalty < 0) | (e.benefit_u + penalty < 0)
+        losing = (benefit_s - penalty < 0) | (benefit_u + penalty < 0)
         L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
         T, c = self.trust.T, self.sc.costs
         unprofitable, collapsed = behaviour.keeps_link(
@@ -782,7 +781,7 @@ class EIPModel(mesa.Model):
                 L.end_links(ended, self.steps, why)
                 self.trust.lower(L.s[ended], L.u[ended], tr.break_penalty)
                 self.trust.lower(L.u[ended], L.s[ended], tr.break_penalty)
-        flows.add(s, u, m, delivered, e.benefit)
+        flows.add(s, u, m, delivered, benefit)
         return flows
 
     def _start_pending(self, t: int) -> None:
