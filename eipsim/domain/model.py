@@ -166,6 +166,7 @@ class EIPModel(mesa.Model):
         # this month's deliveries (link rows, units), for display (``active_links``)
         self._last_delivered: tuple[IntArray, FloatArray] = (np.zeros(0, np.int64), np.zeros(0))
         self._populate(roster)
+        self._material_sets = indicators.material_sets(cat)
         self.datacollector = IndicatorCollector()
 
     # -- building ----------------------------------------------------------------------------
@@ -693,6 +694,7 @@ class EIPModel(mesa.Model):
             government_revenue_usd=self.government.ledger.revenue_usd,
             eip_score=self.government.score,
             eip_certified=self.government.certified,
+            sets=self._material_sets,
         )
 
     def _deliver(self, supply: FloatArray, demand_factor: FloatArray) -> LinkFlows:
