@@ -445,8 +445,7 @@ class EIPModel(mesa.Model):
         tr, k, rel = self.sc.trust, self.sc.costs, self.reliability
         if k.risk_model == "per_event":
             phi, kappa = tr.failure_rate_at_no_trust, tr.reliability_prior_months
-            c.fail_s = rel.failure_rate(u, s, c.trust_us, phi, kappa)
-            c.fail_u = rel.failure_rate(s, u, c.trust_su, phi, kappa)
+            c.fail_s, c.fail_u = rel.failure_rates(s, u, c.trust_su, c.trust_us, phi, kappa)
             spare = res_supply >= MIN_Q
             others = spare.sum(axis=0)[m] - spare[s, m]
             c.lead_u = np.where(
