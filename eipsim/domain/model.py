@@ -709,7 +709,22 @@ class EIPModel(mesa.Model):
         if rows.size == 0:
             return flows
         s, u, m = L.s[rows], L.u[rows], L.m[rows]
-        cands = self.candidates(s, u, m, delivered, L.facilitated[rows])
+        T, dist = self.trust.T, L.dist_km[rows]
+        unknown = np.isnan(dist)
+        if unknown.any():  # links added without their distance
+            dist = np.where(unknown, self.distance_km(s, u), dist)
+        cands = Candidates(  # as ``candidates``, with the distance kept at formation
+            s,
+            u,
+            m,
+            delivered,
+            dist,
+            T[s, u],
+            T[u, s],
+            self.state.conf[s],
+            self.state.conf[u],
+            L.facilitated[rows],
+        )
         paid_off = (self.steps - L.start[rows]) >= self.sc.costs.horizon_months
         # (honest indicators, issue 8 item 10: xfer, the transfers counted inside benefit)
         benefit, benefit_s, benefit_u, xfer = running_economics(
@@ -763,7 +778,7 @@ class EIPModel(mesa.Model):
         # Survival: losses for too long, or trust collapsed on either side.
         losing = (benefit_s - penalty < 0) | (benefit_u + penalty < 0)
         L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
-        T, c = self.trust.T, self.sc.costs
+        c = self.sc.costs
         unprofitable, collapsed = behaviour.keeps_link(
             L.loss_months[rows],
             self.steps - L.start[rows],
@@ -895,6 +910,7 @@ class EIPModel(mesa.Model):
             st.uid[u[ci]],
             facil[ci],
             signed,
+            c.dist_km[ci],
         )
 
     def _spread_trust(self) -> None:
