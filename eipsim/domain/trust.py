@@ -149,7 +149,7 @@ class TrustMatrix:
         ``same`` within a nationality, ``cross`` across, plus Gaussian noise, clipped to [0, 1]."""
         T = self._T
         n = nat.size
-        z_row, z_col = rng.standard_normal(n), rng.standard_normal(n)
+        z_row, z_col = rng.standard_normal((2, n))  # (the same numbers as two calls)
         # Only alive or live slots can hold trust toward or from the new firm (every other
         # row and column is zero and stays so), so the work is theirs: at thousands of
         # plots the column is a strided write across the rows.
