@@ -66,6 +66,26 @@ class LinkView:
     start_step: int
 
 
+@dataclass(frozen=True)
+class _Processors:
+    """The alive processors' fixed terms of ``EIPModel._couple_production``: they change
+    only when a firm comes or goes, not every month."""
+
+    firms: IntArray
+    t_in: IntArray
+    t_out: IntArray
+    y: FloatArray
+    y_r: FloatArray
+    has_res: BoolArray
+    res_value: FloatArray
+    neg_disposal_out: FloatArray  # -disposal_usd of the output
+    virgin_in: FloatArray  # virgin_price_usd of the input
+    cost: FloatArray  # transform_cost
+    res_firms: IntArray  # the processors with a residue, and the residue
+    t_res: IntArray
+    after_recp: FloatArray  # the share of the residue left after RECP (1 - its cut)
+
+
 def _metric(model: EIPModel, key: str) -> Any:
     """DataCollector reporter: this month's value of one indicator."""
     return model.metrics[key]
@@ -165,6 +185,9 @@ class EIPModel(mesa.Model):
         self.log_price_index = 0.0  # market turbulence: log of the virgin-price index
         # this month's deliveries (link rows, units), for display (``active_links``)
         self._last_delivered: tuple[IntArray, FloatArray] = (np.zeros(0, np.int64), np.zeros(0))
+        # the alive processors' fixed terms, and the alive and sector bytes they are of
+        self._processors: _Processors | None = None
+        self._processors_key = b""
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
         self.datacollector = IndicatorCollector()
@@ -618,32 +641,51 @@ class EIPModel(mesa.Model):
         p_out the output's outside sale value (-disposal), p_in the input's market price,
         p_res the residue's value (-avoided cost), all per tonne of input. Output = y x
         processed, residue = y_r x processed (after RECP's cut)."""
+        st = self.state
+        key = st.alive.tobytes() + st.sector.tobytes()
+        if self._processors_key != key:
+            self._processors_key, self._processors = key, self._find_processors()
+        pr = self._processors
+        if pr is None:
+            return
+        firms, t_in, y = pr.firms, pr.t_in, pr.y
+        idx = self.econ.price_index
+        spread = idx * y * pr.neg_disposal_out + pr.res_value - idx * pr.virgin_in - pr.cost
+        capacity = st.base_demand[firms, t_in]
+        linked = np.minimum(self.inflow_last[firms, t_in], capacity)
+        processed = np.where(spread > 0, capacity, linked)
+        self.market_input_t = float((processed - linked).sum())
+        st.base_supply[firms, pr.t_out] = y * processed
+        cut = np.where(st.recp_applied[firms], pr.after_recp, 1.0)
+        st.base_supply[pr.res_firms, pr.t_res] = (pr.y_r * processed * cut)[pr.has_res]
+
+    def _find_processors(self) -> _Processors | None:
+        """The alive processors and their fixed terms (None: there are none)."""
         st, cat = self.state, self.catalogue
         sec = st.sector
         firms = np.flatnonzero(st.alive & (sec >= 0))
         firms = firms[cat.transform_in[sec[firms]] >= 0]
         if firms.size == 0:
-            return
+            return None
         k = sec[firms]
         t_in, t_out, t_res = cat.transform_in[k], cat.transform_out[k], cat.transform_residue[k]
         y, y_r = cat.transform_yield[k], cat.transform_residue_yield[k]
-        idx, avoided = self.econ.price_index, self.econ.avoided
         has_res = t_res >= 0
-        res_value = np.where(has_res, -avoided[np.maximum(t_res, 0)] * y_r, 0.0)
-        spread = (
-            idx * y * -cat.mat["disposal_usd"][t_out]
-            + res_value
-            - idx * cat.mat["virgin_price_usd"][t_in]
-            - cat.transform_cost[k]
+        return _Processors(
+            firms=firms,
+            t_in=t_in,
+            t_out=t_out,
+            y=y,
+            y_r=y_r,
+            has_res=has_res,
+            res_value=np.where(has_res, -self.econ.avoided[np.maximum(t_res, 0)] * y_r, 0.0),
+            neg_disposal_out=-cat.mat["disposal_usd"][t_out],
+            virgin_in=cat.mat["virgin_price_usd"][t_in],
+            cost=cat.transform_cost[k],
+            res_firms=firms[has_res],
+            t_res=t_res[has_res],
+            after_recp=1.0 - cat.recp_reduction[k],
         )
-        capacity = st.base_demand[firms, t_in]
-        linked = np.minimum(self.inflow_last[firms, t_in], capacity)
-        processed = np.where(spread > 0, capacity, linked)
-        self.market_input_t = float((processed - linked).sum())
-        st.base_supply[firms, t_out] = y * processed
-        cut = np.where(st.recp_applied[firms], 1.0 - cat.recp_reduction[k], 1.0)
-        r = firms[has_res]
-        st.base_supply[r, t_res[has_res]] = (y_r * processed * cut)[has_res]
 
     def _production_shocks(self, supply: FloatArray) -> FloatArray:
         """Each firm's output is disrupted with a monthly hazard from the yearly rate; a
