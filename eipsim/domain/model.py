@@ -188,6 +188,9 @@ class EIPModel(mesa.Model):
         # the alive processors' fixed terms, and the alive and sector bytes they are of
         self._processors: _Processors | None = None
         self._processors_key = b""
+        # the plot-neighbour pairs both occupied, and the alive bytes they are of
+        self._occupied: tuple[IntArray, IntArray] = (self._neigh[0][:0], self._neigh[1][:0])
+        self._occupied_key = b""
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
         self.datacollector = IndicatorCollector()
@@ -957,7 +960,7 @@ class EIPModel(mesa.Model):
 
     def _spread_trust(self) -> None:
         """Partners pass on their opinions; plot neighbours grow familiar."""
-        st, L, tr = self.state, self.links, self.sc.trust
+        L, tr = self.links, self.sc.trust
         rows = L.rows(ACTIVE)
         src = np.concatenate([L.s[rows], L.u[rows]])
         dst = np.concatenate([L.u[rows], L.s[rows]])
@@ -967,11 +970,20 @@ class EIPModel(mesa.Model):
             self.trust.diffuse_experience(src, dst, observer, observed, rel.months, tr.diffusion)
         else:
             self.trust.diffuse(src, dst, tr.diffusion)
-        a, b = self._neigh
-        occ = st.alive[a] & st.alive[b]
         # (with trust.neighbours_know_streams, neighbours met on arrival; familiarity
         # grows between all neighbours either way)
-        self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month, distinct=True)
+        a, b = self._occupied_neighbours()
+        self.trust.raise_toward_one(a, b, tr.familiarity_per_month, distinct=True)
+
+    def _occupied_neighbours(self) -> tuple[IntArray, IntArray]:
+        """The plot-neighbour pairs with a firm on both plots, kept until a firm comes or
+        goes (familiarity reads them every month)."""
+        key = self.state.alive.tobytes()
+        if self._occupied_key != key:
+            a, b = self._neigh
+            occ = self.state.alive[a] & self.state.alive[b]
+            self._occupied_key, self._occupied = key, (a[occ], b[occ])
+        return self._occupied
 
     def _review_recp(self) -> None:
         """Partners of RECP adopters become aware; aware firms review RECP about once a year
