@@ -375,9 +375,10 @@ def candidate_pairs(
     Returns (s, u, m, q) with q = min(residual supply, residual demand)."""
     has_supply = res_supply >= min_q
     has_demand = res_demand >= min_q
-    mats = np.flatnonzero(has_supply.any(axis=0) & has_demand.any(axis=0))
-    sup = np.flatnonzero(has_supply[:, mats].any(axis=1))
-    use = np.flatnonzero(has_demand[:, mats].any(axis=1))
+    mats = (has_supply.any(axis=0) & has_demand.any(axis=0)).nonzero()[0]
+    supply_m, demand_m = has_supply[:, mats], has_demand[:, mats]
+    sup = supply_m.any(axis=1).nonzero()[0]
+    use = demand_m.any(axis=1).nonzero()[0]
     if active is None:
         pairs = [(sup, use)]
     else:
@@ -389,9 +390,10 @@ def candidate_pairs(
         # the allowed pairs (row-major), then which materials each can trade, taken
         # material by material: candidates come material by material, each block's pairs
         # in row-major order
-        pi, pj = np.nonzero(allowed(a, b))
-        pi, pj = pi[a[pi] != b[pj]], pj[a[pi] != b[pj]]
-        trades = has_supply[a[pi]][:, mats] & has_demand[b[pj]][:, mats]
+        pi, pj = allowed(a, b).nonzero()
+        other = a[pi] != b[pj]
+        pi, pj = pi[other], pj[other]
+        trades = supply_m[a[pi]] & demand_m[b[pj]]
         k, p = np.nonzero(trades.T)
         S.append(a[pi[p]])
         U.append(b[pj[p]])
