@@ -805,11 +805,11 @@ class EIPModel(mesa.Model):
         # A contracted supplier that fails pays the user a penalty for the shortfall
         # (per-link contracts): the premium the user pays for the lead time, in part.
         per_link = self.sc.costs.contract_choice == "per_link"
-        penalty = np.zeros(rows.size)
-        if per_link:
+        breach = L.contract[rows] & ~kept if per_link else None
+        # Survival: losses for too long, or trust collapsed on either side.
+        if breach is not None and breach.any():
             k = self.sc.costs
             value = self.catalogue.mat["substitution_ratio"][m] * self.econ.virgin_price[m]
-            breach = L.contract[rows] & ~kept
             penalty = np.where(
                 breach,
                 k.contract_exposure_cut
@@ -820,8 +820,9 @@ class EIPModel(mesa.Model):
                 0.0,
             )
             self.penalties_usd += float(penalty.sum())
-        # Survival: losses for too long, or trust collapsed on either side.
-        losing = (benefit_s - penalty < 0) | (benefit_u + penalty < 0)
+            losing = (benefit_s - penalty < 0) | (benefit_u + penalty < 0)
+        else:  # no penalty this month (most months): the same test with none
+            losing = (benefit_s < 0) | (benefit_u < 0)
         L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
         c = self.sc.costs
         unprofitable, collapsed = behaviour.keeps_link(
