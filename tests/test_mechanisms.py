@@ -51,7 +51,9 @@ def test_institutional_trust_adds_as_an_independent_assurance():
 
 
 def _one_link(model: EIPModel, q: float) -> tuple[int, int, int]:
-    """Add one active link between two alive firms, for a material the first supplies."""
+    """Add one active link between two alive firms, for a material the first supplies; the
+    partners trust each other above trust.break_below, so that the link does not end of
+    their initial distrust (the tests judge its deliveries)."""
     st = model.state
     alive = np.flatnonzero(st.alive)
     s = int(next(i for i in alive if st.base_supply[i].max() > 2 * q))

@@ -20,7 +20,9 @@ def willingness(trust: FloatArray, threshold: float, slope: float) -> FloatArray
     ``slope`` (Ghali et al. 2017 use a hard threshold: slope 0)."""
     if slope <= 0:
         return (trust >= threshold).astype(float)
-    z = np.clip((trust - threshold) / slope, -50.0, 50.0)
+    # clipped (np.clip's Python wrapper costs more than two ufuncs; exp(-z) is the same
+    # for the zero of either sign, the one value on which they differ)
+    z = np.minimum(np.maximum((trust - threshold) / slope, -50.0), 50.0)
     result: FloatArray = 1.0 / (1.0 + np.exp(-z))
     return result
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -139,38 +140,59 @@ class PairEconomics:
     def option(self, k: int) -> PairEconomics:
         """Of economics priced with ``Candidates.contract = BOTH_OPTIONS``, option ``k``
         (0 informal, 1 signed); the parts a contract does not change are shared."""
-        parts = (getattr(self, f.name) for f in fields(self))
+        parts = (getattr(self, name) for name in _ECONOMICS_FIELDS)
         return PairEconomics(*(x[k] if x.ndim == 2 else x for x in parts))
 
-    @classmethod
-    def where(cls, mask: BoolArray, a: PairEconomics, b: PairEconomics) -> PairEconomics:
-        """Candidate by candidate, ``a`` where ``mask`` holds and ``b`` elsewhere."""
-        return cls(*(np.where(mask, getattr(a, f.name), getattr(b, f.name)) for f in fields(cls)))
+    def choose(self, signed: BoolArray) -> PairEconomics:
+        """Of economics priced with ``Candidates.contract = BOTH_OPTIONS``, candidate by
+        candidate the signed option where ``signed`` holds and the informal one elsewhere
+        (the parts a contract does not change are shared, not selected)."""
+        parts = (getattr(self, name) for name in _ECONOMICS_FIELDS)
+        return PairEconomics(*(np.where(signed, x[1], x[0]) if x.ndim == 2 else x for x in parts))
 
 
-def pair_economics(
+_ECONOMICS_FIELDS = tuple(f.name for f in fields(PairEconomics))
+
+
+class _Priced(NamedTuple):
+    """The terms of ``pair_economics`` before the risk weighing (shared with
+    ``running_economics``, which needs no more)."""
+
+    gamma: FloatArray
+    virgin: FloatArray
+    avoided: FloatArray
+    piped: BoolArray
+    contract: BoolArray | bool
+    pipe: FloatArray
+    S_s: FloatArray
+    S_u: FloatArray
+    C: FloatArray
+    capital: FloatArray
+    transaction: FloatArray
+    permit: FloatArray
+    B: FloatArray
+    B_s: FloatArray
+    B_u: FloatArray
+
+
+def _price(
     p: EconParams,
     c: Candidates,
     standard: BoolArray,
     connection_usd: FloatArray,
-    paid_off: BoolArray | None = None,
-) -> PairEconomics:
-    """Monthly benefit of each candidate and its split.
-
-    ``standard[m]`` is True where a reuse standard is in force (no permit cost);
-    ``connection_usd[m]`` is the operator network's connection fee for piped media
-    (NaN where no network serves the material, so a private pipe is laid). Where
-    ``paid_off`` is True (a running link past its amortisation horizon) the one-off costs
-    (transaction, capital, permit) are paid and drop out."""
+    paid_off: BoolArray | None,
+) -> _Priced:
+    """Savings, costs, benefit and its split (arguments as ``pair_economics``)."""
     m, q, k, mat = c.m, c.q, p.costs, p.mat
     contract = p.contract if c.contract is None else c.contract
     # each material column gathered once for the candidates (several terms read them)
     gamma, virgin, avoided = mat["substitution_ratio"][m], p.virgin_price[m], p.avoided[m]
+    piped = mat["piped"][m]
     S_s = q * avoided
     S_u = gamma * q * virgin
     transport = q * k.transport_usd_per_t_km * c.dist_km * mat["transport_factor"][m]
     if k.handling_usd_per_trip > 0:  # per-trip handling of trucked by-products (ODD §7.5)
-        trips = np.ceil(q / k.truck_capacity_t) * ~mat["piped"][m]
+        trips = np.ceil(q / k.truck_capacity_t) * ~piped
         transport = transport + trips * k.handling_usd_per_trip
     treat = q * mat["treatment_usd"][m]
     mean_trust = 0.5 * (c.trust_su + c.trust_us)
@@ -184,7 +206,7 @@ def pair_economics(
     )
     pipe = pipe_usd(p, c, connection_usd)
     capex_subsidy = p.government.capex_subsidy_share
-    capital = np.where(mat["piped"][m], pipe * (1.0 - capex_subsidy) * p.annuity, 0.0)
+    capital = np.where(piped, pipe * (1.0 - capex_subsidy) * p.annuity, 0.0)
     permit = np.where(standard[m], 0.0, mat["permit_cost_usd"][m]) / k.horizon_months
     # The per-tonne subsidy, like the landfill tax, covers solid by-products only.
     subsidy = p.government.exchange_subsidy_usd_per_t * q * p.taxable[m]
@@ -203,6 +225,38 @@ def pair_economics(
         tot = abs_s + abs_u
         B_s = B * np.divide(abs_s, tot, out=np.full_like(B, 0.5), where=tot > 0)
     B_u = B - B_s
+    return _Priced(
+        gamma, virgin, avoided, piped, contract, pipe, S_s, S_u, C, capital, transaction,
+        permit, B, B_s, B_u,
+    )  # fmt: skip
+
+
+def pair_economics(
+    p: EconParams,
+    c: Candidates,
+    standard: BoolArray,
+    connection_usd: FloatArray,
+    paid_off: BoolArray | None = None,
+) -> PairEconomics:
+    """Monthly benefit of each candidate and its split.
+
+    ``standard[m]`` is True where a reuse standard is in force (no permit cost);
+    ``connection_usd[m]`` is the operator network's connection fee for piped media
+    (NaN where no network serves the material, so a private pipe is laid). Where
+    ``paid_off`` is True (a running link past its amortisation horizon) the one-off costs
+    (transaction, capital, permit) are paid and drop out."""
+    q, k = c.q, p.costs
+    x = _price(p, c, standard, connection_usd, paid_off)
+    gamma, virgin, avoided, contract = x.gamma, x.virgin, x.avoided, x.contract
+    S_s, S_u, C, capital, transaction, permit = (
+        x.S_s,
+        x.S_u,
+        x.C,
+        x.capital,
+        x.transaction,
+        x.permit,
+    )
+    B, B_s, B_u = x.B, x.B_s, x.B_u
     alpha = np.divide(S_s - B_s, C, out=np.full_like(B, 0.5), where=np.abs(C) > 1e-12)
     if k.risk_model == "monthly_share":
         # The first version's exposure (docs/ODD.md, "Known limitations"): a share of the
@@ -232,6 +286,20 @@ def pair_economics(
     E_s = (1.0 - fail_u) * B_s - fail_u * X_s * cover
     E_u = (1.0 - fail_s) * B_u - fail_s * X_u * cover
     return PairEconomics(q, S_s, S_u, C, capital, transaction, B, B_s, B_u, alpha, E_s, E_u)
+
+
+def running_economics(
+    p: EconParams,
+    c: Candidates,
+    standard: BoolArray,
+    connection_usd: FloatArray,
+    paid_off: BoolArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, Transfers]:
+    """What running links earn this month, (B, B_i, B_j), and its transfers: the terms of
+    ``pair_economics`` and ``transfers`` (same values) without the risk weighing, which
+    only a decision to form a link needs, priced once a month."""
+    x = _price(p, c, standard, connection_usd, paid_off)
+    return x.B, x.B_s, x.B_u, _transfers(p, c, x.piped, x.pipe, paid_off)
 
 
 def pipe_usd(p: EconParams, c: Candidates, connection_usd: FloatArray) -> FloatArray:
@@ -264,12 +332,15 @@ def transfers(
     paid_off: BoolArray | None = None,
 ) -> Transfers:
     """Each link's transfers as ``pair_economics`` counts them in B (same arguments)."""
+    return _transfers(p, c, p.mat["piped"][c.m], pipe_usd(p, c, connection_usd), paid_off)
+
+
+def _transfers(
+    p: EconParams, c: Candidates, piped: BoolArray, pipe: FloatArray, paid_off: BoolArray | None
+) -> Transfers:
+    """``transfers`` given the candidates' piped flags and pipe capital."""
     m, q = c.m, c.q
-    capex = np.where(
-        p.mat["piped"][m],
-        pipe_usd(p, c, connection_usd) * p.government.capex_subsidy_share * p.annuity,
-        0.0,
-    )
+    capex = np.where(piped, pipe * p.government.capex_subsidy_share * p.annuity, 0.0)
     if paid_off is not None:
         capex = np.where(paid_off, 0.0, capex)
     return Transfers(
@@ -304,9 +375,10 @@ def candidate_pairs(
     Returns (s, u, m, q) with q = min(residual supply, residual demand)."""
     has_supply = res_supply >= min_q
     has_demand = res_demand >= min_q
-    mats = np.flatnonzero(has_supply.any(axis=0) & has_demand.any(axis=0))
-    sup = np.flatnonzero(has_supply[:, mats].any(axis=1))
-    use = np.flatnonzero(has_demand[:, mats].any(axis=1))
+    mats = (has_supply.any(axis=0) & has_demand.any(axis=0)).nonzero()[0]
+    supply_m, demand_m = has_supply[:, mats], has_demand[:, mats]
+    sup = supply_m.any(axis=1).nonzero()[0]
+    use = demand_m.any(axis=1).nonzero()[0]
     if active is None:
         pairs = [(sup, use)]
     else:
@@ -318,9 +390,10 @@ def candidate_pairs(
         # the allowed pairs (row-major), then which materials each can trade, taken
         # material by material: candidates come material by material, each block's pairs
         # in row-major order
-        pi, pj = np.nonzero(allowed(a, b))
-        pi, pj = pi[a[pi] != b[pj]], pj[a[pi] != b[pj]]
-        trades = has_supply[a[pi]][:, mats] & has_demand[b[pj]][:, mats]
+        pi, pj = allowed(a, b).nonzero()
+        other = a[pi] != b[pj]
+        pi, pj = pi[other], pj[other]
+        trades = supply_m[a[pi]] & demand_m[b[pj]]
         k, p = np.nonzero(trades.T)
         S.append(a[pi[p]])
         U.append(b[pj[p]])

@@ -70,6 +70,8 @@ class MonthView:
     converted_land: float = 0.0
     last_event_attendance: int = 0  # firms at the latest matchmaking event
     firms_screened: int = 0  # RECP screenings by the operator so far
+    # the catalogue's material sets (``material_sets``): the model builds them once a run
+    sets: MaterialSets | None = None
 
     @cached_property
     def alive(self) -> BoolArray:
@@ -109,9 +111,13 @@ class MonthView:
         return self.trust.mean_by_group(self.alive, self.state.nat)
 
     @cached_property
+    def material_sets(self) -> MaterialSets:
+        return material_sets(self.catalogue) if self.sets is None else self.sets
+
+    @property
     def tonnage(self) -> BoolArray:
         """Materials counted in tonnes (energy, in MWh, is reported apart)."""
-        return ~self.catalogue.is_energy
+        return self.material_sets.tonnage
 
     @cached_property
     def generated_t(self) -> float:
@@ -128,16 +134,16 @@ class MonthView:
     @cached_property
     def energy_exchanged_mwh(self) -> float:
         """Energy moved by links and facilities (two indicators report it)."""
-        ton = self.tonnage
-        return float(self.link_flows.by_material[~ton].sum() + self.fac_flows.recovered[~ton].sum())
+        energy = self.material_sets.energy
+        return float(
+            self.link_flows.by_material[energy].sum() + self.fac_flows.recovered[energy].sum()
+        )
 
     # -- honest indicators (issue 8, item 10) ---------------------------------------------
-    @cached_property
+    @property
     def solid(self) -> BoolArray:
         """Solid by-products: tonnes, not piped (water), not products (sold goods)."""
-        mat = self.catalogue.mat
-        product = mat["product"] if "product" in mat else _named(self.catalogue.materials)
-        return np.asarray(self.tonnage & ~mat["piped"] & ~product, dtype=bool)
+        return self.material_sets.solid
 
     @cached_property
     def supply_by_material(self) -> FloatArray:
@@ -162,10 +168,10 @@ class MonthView:
         fl = self.fac_flows
         return np.asarray(self.res_supply.sum(axis=0) + (fl.intake - fl.recovered))
 
-    @cached_property
+    @property
     def water(self) -> BoolArray:
         """Piped media counted in tonnes (m3): treated wastewater."""
-        return np.asarray(self.catalogue.mat["piped"] & self.tonnage, dtype=bool)
+        return self.material_sets.water
 
     @cached_property
     def fac_parts(self) -> tuple[FloatArray, FloatArray, float]:
@@ -196,6 +202,35 @@ class MonthView:
         """Share of the alive firms with ``flags`` (a count over a count: the same value as
         the mean of the flags over alive firms)."""
         return np.count_nonzero(flags & self.alive) / self.firms if self.firms else 0.0
+
+
+@dataclass(frozen=True)
+class MaterialSets:
+    """The sets of materials the indicators sum over, and the CO2 credits per unit: fixed
+    for a run, so the model builds them once (``material_sets``), not every month."""
+
+    tonnage: BoolArray  # counted in tonnes (energy, in MWh, is reported apart)
+    energy: BoolArray
+    solid: BoolArray  # solid by-products: tonnes, not piped (water), not products
+    solid_sold: BoolArray  # of the solids, the streams sold off-park today (disposal < 0)
+    water: BoolArray  # piped media counted in tonnes (m3): treated wastewater
+    co2_credit: FloatArray  # CO2 per unit credited against the counterfactual
+
+
+def material_sets(catalogue: Catalogue) -> MaterialSets:
+    """The catalogue's ``MaterialSets``."""
+    mat = catalogue.mat
+    tonnage = ~catalogue.is_energy
+    product = mat["product"] if "product" in mat else _named(catalogue.materials)
+    solid = np.asarray(tonnage & ~mat["piped"] & ~product, dtype=bool)
+    return MaterialSets(
+        tonnage=tonnage,
+        energy=~tonnage,
+        solid=solid,
+        solid_sold=solid & (mat["disposal_usd"] < 0),
+        water=np.asarray(mat["piped"] & tonnage, dtype=bool),
+        co2_credit=mat["co2_t_per_unit"] * (mat["disposal_usd"] >= 0),
+    )
 
 
 @cache
@@ -323,8 +358,7 @@ def _solid_landfilled(v: MonthView) -> float:
 
 def _solid_sold_off_park(v: MonthView) -> float:
     """Of the solids not exchanged, the streams sold off-park today (disposal_usd < 0)."""
-    sold = v.solid & (v.catalogue.mat["disposal_usd"] < 0)
-    return float(v.left_by_material[sold].sum())
+    return float(v.left_by_material[v.material_sets.solid_sold].sum())
 
 
 def _solid_diversion(v: MonthView) -> float:
@@ -356,11 +390,9 @@ def _co2_counterfactual(v: MonthView) -> float:
     recycled anyway (no credit: the transport saved is not counted); the rest is credited
     e_m per unit put to use by a firm (links, facility deliveries to firms, recovered
     secondary material); greening water and solar are left out."""
-    mat = v.catalogue.mat
     fac_used = v.fac_flows.recovered - v.fac_parts[1]  # all recovered but outside uses
     moved = v.link_flows.by_material + fac_used
-    credit = mat["co2_t_per_unit"] * (mat["disposal_usd"] >= 0)
-    return float(moved @ credit)
+    return float(moved @ v.material_sets.co2_credit)
 
 
 def _private_benefit(v: MonthView) -> float:
@@ -378,7 +410,8 @@ def _cross_national(v: MonthView) -> float:
     if rows.size == 0:
         return 0.0
     nat = v.state.nat
-    return float((nat[v.links.s[rows]] != nat[v.links.u[rows]]).mean())
+    # a count over a count: the value of the flags' mean, without its Python wrapper
+    return np.count_nonzero(nat[v.links.s[rows]] != nat[v.links.u[rows]]) / rows.size
 
 
 def _largest_component_share(v: MonthView) -> float:
@@ -672,7 +705,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "mean_trust_in_operator",
         "trust 0-1",
         "mean trust in the operator",
-        lambda v: float(v.state.trust_op[v.alive].mean()) if v.firms else float("nan"),
+        # (sum / count: the same value as .mean(), without its Python wrapper)
+        lambda v: float(v.state.trust_op[v.alive].sum() / v.firms) if v.firms else float("nan"),
     ),
     Indicator(
         "platform_listings",

@@ -54,6 +54,9 @@ class LinkTable:
     contract: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # written
     # USD, cumulative: the part of benefit_total that is levies avoided and subsidies received
     transfers_total: FloatArray = field(default_factory=lambda: np.zeros(0))
+    # km between the partners' plots, as priced at formation (fixed: delivery reads it;
+    # NaN where the caller did not give it)
+    dist_km: FloatArray = field(default_factory=lambda: np.zeros(0))
     n: int = 0  # rows in use; the arrays hold spare capacity beyond it
 
     def __post_init__(self) -> None:
@@ -80,6 +83,7 @@ class LinkTable:
         u_uid: IntArray,
         facilitated: BoolArray,
         contract: BoolArray | bool = False,
+        dist_km: FloatArray | None = None,
     ) -> IntArray:
         """Append links (arrays); returns their row ids."""
         k = len(s)
@@ -94,6 +98,7 @@ class LinkTable:
         self.s_uid[sl], self.u_uid[sl] = s_uid, u_uid
         self.facilitated[sl] = facilitated
         self.contract[sl] = contract
+        self.dist_km[sl] = np.nan if dist_km is None else dist_km  # NaN: from the plots
         self.n += k
         return np.arange(self.n - k, self.n)
 

@@ -32,7 +32,7 @@ from eipsim.domain.economics import (
     PairEconomics,
     candidate_pairs,
     pair_economics,
-    transfers,
+    running_economics,
 )
 from eipsim.domain.facilities import Flows, ParkNow
 from eipsim.domain.indicators import MonthView
@@ -64,6 +64,26 @@ class LinkView:
     material: str
     tonnes_last: float
     start_step: int
+
+
+@dataclass(frozen=True)
+class _Processors:
+    """The alive processors' fixed terms of ``EIPModel._couple_production``: they change
+    only when a firm comes or goes, not every month."""
+
+    firms: IntArray
+    t_in: IntArray
+    t_out: IntArray
+    y: FloatArray
+    y_r: FloatArray
+    has_res: BoolArray
+    res_value: FloatArray
+    neg_disposal_out: FloatArray  # -disposal_usd of the output
+    virgin_in: FloatArray  # virgin_price_usd of the input
+    cost: FloatArray  # transform_cost
+    res_firms: IntArray  # the processors with a residue, and the residue
+    t_res: IntArray
+    after_recp: FloatArray  # the share of the residue left after RECP (1 - its cut)
 
 
 def _metric(model: EIPModel, key: str) -> Any:
@@ -165,7 +185,14 @@ class EIPModel(mesa.Model):
         self.log_price_index = 0.0  # market turbulence: log of the virgin-price index
         # this month's deliveries (link rows, units), for display (``active_links``)
         self._last_delivered: tuple[IntArray, FloatArray] = (np.zeros(0, np.int64), np.zeros(0))
+        # the alive processors' fixed terms, and the alive and sector bytes they are of
+        self._processors: _Processors | None = None
+        self._processors_key = b""
+        # the plot-neighbour pairs both occupied, and the alive bytes they are of
+        self._occupied: tuple[IntArray, IntArray] = (self._neigh[0][:0], self._neigh[1][:0])
+        self._occupied_key = b""
         self._populate(roster)
+        self._material_sets = indicators.material_sets(cat)
         self.datacollector = IndicatorCollector()
 
     # -- building ----------------------------------------------------------------------------
@@ -444,8 +471,7 @@ class EIPModel(mesa.Model):
         tr, k, rel = self.sc.trust, self.sc.costs, self.reliability
         if k.risk_model == "per_event":
             phi, kappa = tr.failure_rate_at_no_trust, tr.reliability_prior_months
-            c.fail_s = rel.failure_rate(u, s, c.trust_us, phi, kappa)
-            c.fail_u = rel.failure_rate(s, u, c.trust_su, phi, kappa)
+            c.fail_s, c.fail_u = rel.failure_rates(s, u, c.trust_su, c.trust_us, phi, kappa)
             spare = res_supply >= MIN_Q
             others = spare.sum(axis=0)[m] - spare[s, m]
             c.lead_u = np.where(
@@ -484,7 +510,7 @@ class EIPModel(mesa.Model):
         both = pair_economics(self.econ, c, self.standard, self.connection_usd)
         informal, signed = both.option(0), both.option(1)
         c.contract = behaviour.chooses_contract(signed, informal)
-        return PairEconomics.where(c.contract, signed, informal), c.contract
+        return both.choose(c.contract), c.contract
 
     def _renegotiate(self) -> None:
         """Contracts follow capacity: where a firm's contracted quantities of a material
@@ -629,32 +655,51 @@ class EIPModel(mesa.Model):
         p_out the output's outside sale value (-disposal), p_in the input's market price,
         p_res the residue's value (-avoided cost), all per tonne of input. Output = y x
         processed, residue = y_r x processed (after RECP's cut)."""
+        st = self.state
+        key = st.alive.tobytes() + st.sector.tobytes()
+        if self._processors_key != key:
+            self._processors_key, self._processors = key, self._find_processors()
+        pr = self._processors
+        if pr is None:
+            return
+        firms, t_in, y = pr.firms, pr.t_in, pr.y
+        idx = self.econ.price_index
+        spread = idx * y * pr.neg_disposal_out + pr.res_value - idx * pr.virgin_in - pr.cost
+        capacity = st.base_demand[firms, t_in]
+        linked = np.minimum(self.inflow_last[firms, t_in], capacity)
+        processed = np.where(spread > 0, capacity, linked)
+        self.market_input_t = float((processed - linked).sum())
+        st.base_supply[firms, pr.t_out] = y * processed
+        cut = np.where(st.recp_applied[firms], pr.after_recp, 1.0)
+        st.base_supply[pr.res_firms, pr.t_res] = (pr.y_r * processed * cut)[pr.has_res]
+
+    def _find_processors(self) -> _Processors | None:
+        """The alive processors and their fixed terms (None: there are none)."""
         st, cat = self.state, self.catalogue
         sec = st.sector
         firms = np.flatnonzero(st.alive & (sec >= 0))
         firms = firms[cat.transform_in[sec[firms]] >= 0]
         if firms.size == 0:
-            return
+            return None
         k = sec[firms]
         t_in, t_out, t_res = cat.transform_in[k], cat.transform_out[k], cat.transform_residue[k]
         y, y_r = cat.transform_yield[k], cat.transform_residue_yield[k]
-        idx, avoided = self.econ.price_index, self.econ.avoided
         has_res = t_res >= 0
-        res_value = np.where(has_res, -avoided[np.maximum(t_res, 0)] * y_r, 0.0)
-        spread = (
-            idx * y * -cat.mat["disposal_usd"][t_out]
-            + res_value
-            - idx * cat.mat["virgin_price_usd"][t_in]
-            - cat.transform_cost[k]
+        return _Processors(
+            firms=firms,
+            t_in=t_in,
+            t_out=t_out,
+            y=y,
+            y_r=y_r,
+            has_res=has_res,
+            res_value=np.where(has_res, -self.econ.avoided[np.maximum(t_res, 0)] * y_r, 0.0),
+            neg_disposal_out=-cat.mat["disposal_usd"][t_out],
+            virgin_in=cat.mat["virgin_price_usd"][t_in],
+            cost=cat.transform_cost[k],
+            res_firms=firms[has_res],
+            t_res=t_res[has_res],
+            after_recp=1.0 - cat.recp_reduction[k],
         )
-        capacity = st.base_demand[firms, t_in]
-        linked = np.minimum(self.inflow_last[firms, t_in], capacity)
-        processed = np.where(spread > 0, capacity, linked)
-        self.market_input_t = float((processed - linked).sum())
-        st.base_supply[firms, t_out] = y * processed
-        cut = np.where(st.recp_applied[firms], 1.0 - cat.recp_reduction[k], 1.0)
-        r = firms[has_res]
-        st.base_supply[r, t_res[has_res]] = (y_r * processed * cut)[has_res]
 
     def _production_shocks(self, supply: FloatArray) -> FloatArray:
         """Each firm's output is disrupted with a monthly hazard from the yearly rate; a
@@ -704,6 +749,7 @@ class EIPModel(mesa.Model):
             government_revenue_usd=self.government.ledger.revenue_usd,
             eip_score=self.government.score,
             eip_certified=self.government.certified,
+            sets=self._material_sets,
         )
 
     def _deliver(self, supply: FloatArray, demand_factor: FloatArray) -> LinkFlows:
@@ -719,18 +765,32 @@ class EIPModel(mesa.Model):
         if rows.size == 0:
             return flows
         s, u, m = L.s[rows], L.u[rows], L.m[rows]
-        cands = self.candidates(s, u, m, delivered, L.facilitated[rows])
+        T, dist = self.trust.T, L.dist_km[rows]
+        unknown = np.isnan(dist)
+        if unknown.any():  # links added without their distance
+            dist = np.where(unknown, self.distance_km(s, u), dist)
+        cands = Candidates(  # as ``candidates``, with the distance kept at formation
+            s,
+            u,
+            m,
+            delivered,
+            dist,
+            T[s, u],
+            T[u, s],
+            self.state.conf[s],
+            self.state.conf[u],
+            L.facilitated[rows],
+        )
         paid_off = (self.steps - L.start[rows]) >= self.sc.costs.horizon_months
-        e = pair_economics(
+        # (honest indicators, issue 8 item 10: xfer, the transfers counted inside benefit)
+        benefit, benefit_s, benefit_u, xfer = running_economics(
             self.econ,
             cands,
             self._sunk_permits,  # a running link's permit is paid: no permit cost
             self.connection_usd,
-            paid_off=paid_off,
+            paid_off,
         )
-        L.benefit_total[rows] += e.benefit
-        # honest indicators (issue 8, item 10): the transfers counted inside e.benefit
-        xfer = transfers(self.econ, cands, self.connection_usd, paid_off=paid_off)
+        L.benefit_total[rows] += benefit
         L.transfers_total[rows] += xfer.total
         flows.add_transfers(xfer.levy_avoided, xfer.exchange_subsidy + xfer.capex_subsidy)
         # Trust and reliability beliefs: the user judges deliveries, the supplier uptake,
@@ -756,11 +816,11 @@ class EIPModel(mesa.Model):
         # A contracted supplier that fails pays the user a penalty for the shortfall
         # (per-link contracts): the premium the user pays for the lead time, in part.
         per_link = self.sc.costs.contract_choice == "per_link"
-        penalty = np.zeros(rows.size)
-        if per_link:
+        breach = L.contract[rows] & ~kept if per_link else None
+        # Survival: losses for too long, or trust collapsed on either side.
+        if breach is not None and breach.any():
             k = self.sc.costs
             value = self.catalogue.mat["substitution_ratio"][m] * self.econ.virgin_price[m]
-            breach = L.contract[rows] & ~kept
             penalty = np.where(
                 breach,
                 k.contract_exposure_cut
@@ -771,8 +831,9 @@ class EIPModel(mesa.Model):
                 0.0,
             )
             self.penalties_usd += float(penalty.sum())
-        # Survival: losses for too long, or trust collapsed on either side.
-        losing = (e.benefit_s - penalty < 0) | (e.benefit_u + penalty < 0)
+            losing = (benefit_s - penalty < 0) | (benefit_u + penalty < 0)
+        else:  # no penalty this month (most months): the same test with none
+            losing = (benefit_s < 0) | (benefit_u < 0)
         L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
         T, c = self.trust.T, self.sc.costs
         # Trust collapses when the trust the partners deal on, institutions included, falls
@@ -803,7 +864,7 @@ class EIPModel(mesa.Model):
                 L.end_links(ended, self.steps, why)
                 self.trust.lower(L.s[ended], L.u[ended], tr.break_penalty)
                 self.trust.lower(L.u[ended], L.s[ended], tr.break_penalty)
-        flows.add(s, u, m, delivered, e.benefit)
+        flows.add(s, u, m, delivered, benefit)
         return flows
 
     def _start_pending(self, t: int) -> None:
@@ -916,11 +977,12 @@ class EIPModel(mesa.Model):
             st.uid[u[ci]],
             facil[ci],
             signed,
+            c.dist_km[ci],
         )
 
     def _spread_trust(self) -> None:
         """Partners pass on their opinions; plot neighbours grow familiar."""
-        st, L, tr = self.state, self.links, self.sc.trust
+        L, tr = self.links, self.sc.trust
         rows = L.rows(ACTIVE)
         src = np.concatenate([L.s[rows], L.u[rows]])
         dst = np.concatenate([L.u[rows], L.s[rows]])
@@ -930,11 +992,20 @@ class EIPModel(mesa.Model):
             self.trust.diffuse_experience(src, dst, observer, observed, rel.months, tr.diffusion)
         else:
             self.trust.diffuse(src, dst, tr.diffusion)
-        a, b = self._neigh
-        occ = st.alive[a] & st.alive[b]
         # (with trust.neighbours_know_streams, neighbours met on arrival; familiarity
         # grows between all neighbours either way)
-        self.trust.raise_toward_one(a[occ], b[occ], tr.familiarity_per_month, distinct=True)
+        a, b = self._occupied_neighbours()
+        self.trust.raise_toward_one(a, b, tr.familiarity_per_month, distinct=True)
+
+    def _occupied_neighbours(self) -> tuple[IntArray, IntArray]:
+        """The plot-neighbour pairs with a firm on both plots, kept until a firm comes or
+        goes (familiarity reads them every month)."""
+        key = self.state.alive.tobytes()
+        if self._occupied_key != key:
+            a, b = self._neigh
+            occ = self.state.alive[a] & self.state.alive[b]
+            self._occupied_key, self._occupied = key, (a[occ], b[occ])
+        return self._occupied
 
     def _review_recp(self) -> None:
         """Partners of RECP adopters become aware; aware firms review RECP about once a year

@@ -70,6 +70,27 @@ class Reliability:
         rate: FloatArray = (kappa * phi * (1.0 - trust_ij) + failures) / (kappa + months)
         return rate
 
+    def failure_rates(
+        self,
+        s: IntArray,
+        u: IntArray,
+        trust_su: FloatArray,
+        trust_us: FloatArray,
+        phi: float,
+        kappa: float,
+    ) -> tuple[FloatArray, FloatArray]:
+        """``failure_rate`` both ways over candidate links s -> u, in one look-up (a
+        negotiation asks each month): (u's belief about s, s's belief about u)."""
+        n = s.size
+        rate = self.failure_rate(
+            np.concatenate([u, s]),
+            np.concatenate([s, u]),
+            np.concatenate([trust_us, trust_su]),
+            phi,
+            kappa,
+        )
+        return rate[:n], rate[n:]
+
     def clear(self, slot: int) -> None:
         """Forget a firm that left (as observer and as partner)."""
         if self.keys.size == 0:

@@ -49,6 +49,31 @@ def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, inv.reshape(-1)
 
 
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """``np.unique(keys)`` of a 1-D integer array, without its per-call checks."""
+    ks = np.sort(keys)
+    if ks.size < 2:
+        return ks
+    keep = np.empty(ks.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ks[1:], ks[:-1], out=keep[1:])
+    return ks[keep]
+
+
+def _unique_first(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_index=True, return_inverse=True)`` of a non-empty 1-D
+    integer array (the same stable sort, so the same first occurrences), without its
+    per-call checks: a month calls it several times on a few dozen keys."""
+    order = np.argsort(keys, kind="stable")
+    ks = keys[order]
+    first = np.empty(ks.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ks[1:], ks[:-1], out=first[1:])
+    inverse = np.empty(ks.size, dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return ks[first], order[first], inverse
+
+
 class TrustMatrix:
     def __init__(self, n_slots: int, *, incremental_means: bool | None = None):
         self._T = np.zeros((n_slots, n_slots))
@@ -124,15 +149,17 @@ class TrustMatrix:
         ``same`` within a nationality, ``cross`` across, plus Gaussian noise, clipped to [0, 1]."""
         T = self._T
         n = nat.size
-        z_row, z_col = rng.standard_normal(n), rng.standard_normal(n)
+        z_row, z_col = rng.standard_normal((2, n))  # (the same numbers as two calls)
         # Only alive or live slots can hold trust toward or from the new firm (every other
         # row and column is zero and stays so), so the work is theirs: at thousands of
         # plots the column is a strided write across the rows.
         idx = np.flatnonzero(alive | self._live)
         base = np.where(nat[idx] == nat[slot], same, cross)
         keep = alive[idx] & (idx != slot)  # the diagonal is zero
-        row = np.where(keep, np.clip(base + noise * z_row[idx], 0.0, 1.0), 0.0)
-        col = np.where(keep, np.clip(base + noise * z_col[idx], 0.0, 1.0), 0.0)
+        # clipped to [0, 1] (np.clip's Python wrapper costs more than two ufuncs; the sum
+        # is never -0.0, the one value on which they differ)
+        row = np.where(keep, np.minimum(np.maximum(base + noise * z_row[idx], 0.0), 1.0), 0.0)
+        col = np.where(keep, np.minimum(np.maximum(base + noise * z_col[idx], 0.0), 1.0), 0.0)
         inc = self.incremental_means
         if inc and self._live[slot]:
             self._R[:, self._gcol[slot]] -= T[:, slot]  # the old column leaves its group
@@ -193,7 +220,7 @@ class TrustMatrix:
         if weight <= 0 or src.size == 0:
             return
         T, n = self._T, self.n
-        edges = np.unique(src * n + dst)  # a partner counts once; sorted by firm, then partner
+        edges = _sorted_unique(src * n + dst)  # a partner counts once; by firm, then partner
         e_src, e_dst = np.divmod(edges, n)
         deg = np.bincount(e_src, minlength=n)
         rows = np.flatnonzero(deg)
@@ -269,7 +296,7 @@ class TrustMatrix:
         if weight <= 0 or src.size == 0 or observer.size == 0:
             return
         n = self.n
-        edges = np.unique(src * n + dst)  # a partner counts once, whatever its number of links
+        edges = _sorted_unique(src * n + dst)  # a partner counts once, whatever its links
         e_i, e_k = np.divmod(edges, n)
         start = np.searchsorted(observer, np.arange(n + 1))
         cnt = (start[1:] - start[:-1])[e_k]  # the partner's trading relations
@@ -279,7 +306,7 @@ class TrustMatrix:
         edge = np.repeat(np.arange(edges.size), cnt)
         idx = start[e_k][edge] + np.arange(total) - (np.cumsum(cnt) - cnt)[edge]
         key = e_i[edge] * n + observed[idx]
-        pairs, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        pairs, first, inv = _unique_first(key)
         den = np.bincount(inv, weights=months[idx].astype(float), minlength=pairs.size)
         seen = months * self._T[observer, observed]
         num = np.bincount(inv, weights=seen[idx], minlength=pairs.size)
@@ -358,9 +385,11 @@ class TrustMatrix:
         repeat unless ``distinct``: the last write of a pair is what T holds, counted once)."""
         if i.size > 1 and not distinct:
             keys = i * self.n + j
-            ks = np.sort(keys)
-            if (ks[1:] == ks[:-1]).any():  # a repeated pair counts once
-                _, first = np.unique(keys, return_index=True)
+            order = np.argsort(keys, kind="stable")
+            ks = keys[order]
+            repeated = ks[1:] == ks[:-1]
+            if repeated.any():  # a repeated pair counts once (its first entry, by key)
+                first = order[np.concatenate(([True], ~repeated))]
                 i, j, old = i[first], j[first], old[first]
                 new = self._T[i, j]
         nz = new != 0.0
