@@ -79,6 +79,13 @@ class EconParams:
         return price
 
 
+def with_institutions(trust: FloatArray, inst: FloatArray) -> FloatArray:
+    """Trust with institutional trust (a broker's guarantee, a standard, a contract) added
+    as an independent source of assurance: 1 - (1 - T)(1 - I)."""
+    result: FloatArray = 1.0 - (1.0 - trust) * (1.0 - inst)
+    return result
+
+
 @dataclass
 class Candidates:
     """Candidate links (one entry each): who, what, how much, and what each side sees."""
@@ -104,12 +111,13 @@ class Candidates:
     contract: BoolArray | None = None
 
     def effective_trust(self) -> tuple[FloatArray, FloatArray]:
-        """Each side's trust in the other with institutional trust added as an independent
-        source of assurance: 1 - (1 - T)(1 - I)."""
+        """Each side's trust in the other with the pair's institutional trust added
+        (``with_institutions``)."""
         if self.inst is None:
             return self.trust_su, self.trust_us
-        keep = 1.0 - self.inst
-        return 1.0 - (1.0 - self.trust_su) * keep, 1.0 - (1.0 - self.trust_us) * keep
+        return with_institutions(self.trust_su, self.inst), with_institutions(
+            self.trust_us, self.inst
+        )
 
     def __len__(self) -> int:
         return int(self.q.size)

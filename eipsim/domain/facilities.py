@@ -168,16 +168,8 @@ class Facility:
         raise NotImplementedError
 
     def connect(self, park: ParkNow, econ: EconParams) -> None:
-        saving = self.expected_saving(park, econ)
-        willing = behaviour.connects_to_facility(
-            saving,
-            self.monthly_connection(econ),
-            park.alive,
-            park.trust_op,
-            park.conf,
-            park.threshold,
-            self.needs_disclosure,
-        )
+        """The firms willing now connect (the same rule the appraisal counts)."""
+        willing = self.would_connect(park, econ)
         self.users.update(int(i) for i in np.flatnonzero(willing))
 
     def drop(self, slot: int) -> None:

@@ -33,6 +33,7 @@ from eipsim.domain.economics import (
     candidate_pairs,
     pair_economics,
     running_economics,
+    with_institutions,
 )
 from eipsim.domain.facilities import Flows, ParkNow
 from eipsim.domain.indicators import MonthView
@@ -409,10 +410,12 @@ class EIPModel(mesa.Model):
             trusting = (eff_su >= thr) & (eff_us >= thr)
             needs = self.catalogue.mat["needs_cost_disclosure"][m]
             discloses = ~needs | ((c.conf_s <= eff_su) & (c.conf_u <= eff_us))
-            talk = behaviour.tells_about_streams(c.trust_su, c.trust_us, c.conf_s, c.conf_u)
-            if self.sc.trust.confidentiality_gate != "all_streams":
-                talk = np.ones_like(talk)
-            known = (st.known[s, u] & talk) | facil
+            known = st.known[s, u]
+            if self.sc.trust.confidentiality_gate == "all_streams":
+                known = known & behaviour.tells_about_streams(
+                    c.trust_su, c.trust_us, c.conf_s, c.conf_u
+                )
+            known = known | facil
             for i in range(j.size):
                 if not known[i]:
                     reason = "not known"
@@ -844,8 +847,10 @@ class EIPModel(mesa.Model):
             m, L.facilitated[rows], L.contract[rows] if per_link else self.econ.contract
         )
         if inst is not None:
-            trust_us = 1.0 - (1.0 - trust_us) * (1.0 - inst)
-            trust_su = 1.0 - (1.0 - trust_su) * (1.0 - inst)
+            trust_us, trust_su = (
+                with_institutions(trust_us, inst),
+                with_institutions(trust_su, inst),
+            )
         unprofitable, collapsed = behaviour.keeps_link(
             L.loss_months[rows],
             self.steps - L.start[rows],
@@ -890,19 +895,17 @@ class EIPModel(mesa.Model):
         gated = self.sc.trust.confidentiality_gate == "all_streams"
 
         def allowed(sup: IntArray, use: IntArray) -> BoolArray:
-            # Acquaintances talk about streams only if they trust each other enough: the
-            # trust check reads only the pairs that know each other, not the whole block.
             block = pair_block(st.facilitated, sup, use)
             known = pair_block(st.known, sup, use)
-            if not gated:  # confidentiality guards only disclosing exchanges, at acceptance
+            if gated:
+                # Acquaintances talk about streams only if they trust each other enough: the
+                # trust check reads only the pairs that know each other, not the whole block.
+                i, j = np.nonzero(known)
+                a, b = sup[i], use[j]
+                talk = behaviour.tells_about_streams(T[a, b], T[b, a], st.conf[a], st.conf[b])
+                block[i[talk], j[talk]] = True
+            else:  # confidentiality guards only disclosing exchanges, at acceptance
                 block |= known
-                if platform is not None:
-                    block |= sees_on_platform(platform, sup[:, None], use[None, :])
-                return block
-            i, j = np.nonzero(known)
-            a, b = sup[i], use[j]
-            talk = behaviour.tells_about_streams(T[a, b], T[b, a], st.conf[a], st.conf[b])
-            block[i[talk], j[talk]] = True
             if platform is not None:
                 block |= sees_on_platform(platform, sup[:, None], use[None, :])
             return block
