@@ -25,15 +25,11 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
+from eipsim.scenario.presets import SHIPPED_SCENARIOS
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "benchmarks" / "reference" / "scenario_outcomes.csv"
-SCENARIOS = (
-    "baseline",
-    "nationality_clusters",
-    "shared_infrastructure",
-    "deepc_dinhvu",
-    "nam_cau_kien",
-)
+SCENARIOS = SHIPPED_SCENARIOS
 OUTCOMES = (
     "adoption_share",
     "active_links",

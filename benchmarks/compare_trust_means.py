@@ -20,14 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from eipsim.scenario.presets import SHIPPED_SCENARIOS
+
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = (
-    "baseline",
-    "nationality_clusters",
-    "shared_infrastructure",
-    "deepc_dinhvu",
-    "nam_cau_kien",
-)
+SCENARIOS = SHIPPED_SCENARIOS
 MEANS = ["mean_trust_same_nationality", "mean_trust_cross_nationality"]
 
 

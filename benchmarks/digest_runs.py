@@ -21,16 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eipsim.scenario.presets import FIRST_VERSION
+from eipsim.scenario.presets import FIRST_VERSION, SHIPPED_SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = (
-    "baseline",
-    "nam_cau_kien",
-    "deepc_dinhvu",
-    "shared_infrastructure",
-    "nationality_clusters",
-)
+SCENARIOS = SHIPPED_SCENARIOS
 SEEDS = (1, 2)
 
 

@@ -18,15 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from eipsim.scenario.presets import SHIPPED_SCENARIOS
+
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "scenarios.json"
-SCENARIOS = (
-    "baseline",
-    "nationality_clusters",
-    "shared_infrastructure",
-    "deepc_dinhvu",
-    "nam_cau_kien",
-)
+SCENARIOS = SHIPPED_SCENARIOS
 SEEDS = (1, 2)
 STEPS = 120
 

@@ -14,15 +14,10 @@ from pathlib import Path
 
 import eipsim
 from eipsim.scenario.overrides import parse_value
+from eipsim.scenario.presets import SHIPPED_SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = (
-    "baseline",
-    "nationality_clusters",
-    "shared_infrastructure",
-    "deepc_dinhvu",
-    "nam_cau_kien",
-)
+SCENARIOS = SHIPPED_SCENARIOS
 COLUMNS = (
     ("adoption", "adoption_share", "{:.2f}"),
     ("active links", "active_links", "{:.0f}"),

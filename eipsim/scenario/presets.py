@@ -1,4 +1,4 @@
-"""Named blocks of scenario keys.
+"""Named blocks of scenario keys, and the shipped scenarios' names.
 
 ``FIRST_VERSION`` gives back the first version's rules and its trust and cost values
 (docs/ODD.md §7.18): for reproducing results published with it, and for the review
@@ -40,3 +40,13 @@ FIRST_VERSION: dict[str, Any] = {
     "firms.search_probability": 0.03,
     "firms.hurdle_mean": 0.3,
 }
+
+# The five Hai Phong scenarios in scenarios/, in the README table's order: what the golden
+# file, the scenario table, the run digests and the outcome comparisons run.
+SHIPPED_SCENARIOS: tuple[str, ...] = (
+    "baseline",
+    "nationality_clusters",
+    "shared_infrastructure",
+    "deepc_dinhvu",
+    "nam_cau_kien",
+)
