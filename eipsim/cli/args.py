@@ -19,6 +19,8 @@ __all__ = [
     "EXIT_OK",
     "EXIT_RUNS_FAILED",
     "EXIT_USER_ERROR",
+    "MAX_WORKERS",
+    "add_backend_options",
     "bounded_int",
     "dispatch",
     "nonneg_int",
@@ -31,6 +33,7 @@ EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
+MAX_WORKERS = 4096
 
 
 def _whole(text: str) -> int:
@@ -95,3 +98,25 @@ def dispatch(args: argparse.Namespace) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"error: {where}{err.strerror or err}", file=sys.stderr)
         return EXIT_USER_ERROR
+
+
+def add_backend_options(p: argparse.ArgumentParser) -> None:
+    """Where the runs go (sweeps, sensitivity and calibration alike): how many local worker
+    processes, or a dask.distributed cluster."""
+    p.add_argument(
+        "--workers",
+        type=bounded_int(1, MAX_WORKERS),
+        metavar="N",
+        help="worker processes (default: all cores)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("local", "dask"),
+        default="local",
+        help="local processes (default) or dask.distributed (pip install 'eipsim[cluster]')",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a LocalCluster)",
+    )

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from eipsim.cli.args import bounded_int, parse_overrides, pos_int
+from eipsim.cli.args import add_backend_options, bounded_int, parse_overrides, pos_int
 from eipsim.errors import UserError
 from eipsim.runs.files import atomic_write_text
 from eipsim.scenario.schema import MAX_SEED, MAX_STEPS
@@ -209,9 +209,7 @@ def add_subcommands(sub: Any) -> None:
         "priors) to its patterns with pyabc's ABC-SMC; write the posterior, plots and a report.",
     )
     c.add_argument("calibration", help="calibration YAML, e.g. calibration/quick.yaml")
-    c.add_argument("--backend", choices=("local", "dask"), default="local")
-    c.add_argument("--scheduler", metavar="ADDR", help="dask scheduler (default: a LocalCluster)")
-    c.add_argument("--workers", type=bounded_int(1, 4096), metavar="N", help="default: all cores")
+    add_backend_options(c)
     c.add_argument("--out", metavar="DIR", help="default: results/calibration/<name>")
     c.add_argument(
         "--resume", action="store_true", help="continue from the folder's pyabc database"

@@ -11,12 +11,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from eipsim.cli.args import EXIT_RUNS_FAILED, bounded_int, dispatch, parse_overrides, pos_int, real
+from eipsim.cli.args import (
+    EXIT_RUNS_FAILED,
+    add_backend_options,
+    bounded_int,
+    dispatch,
+    parse_overrides,
+    pos_int,
+    real,
+)
 from eipsim.errors import UserError
 from eipsim.experiments.framework.spec import MAX_REPLICATES
 from eipsim.scenario.schema import MAX_STEPS
 
-MAX_WORKERS = 4096
 BIG_SWEEP = 20_000  # runs: say so before planning
 
 
@@ -25,23 +32,7 @@ def _err(msg: str) -> None:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--workers",
-        type=bounded_int(1, MAX_WORKERS),
-        metavar="N",
-        help="worker processes (default: all cores)",
-    )
-    p.add_argument(
-        "--backend",
-        choices=("local", "dask"),
-        default="local",
-        help="local process pool (default) or dask.distributed (pip install 'eipsim[cluster]')",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a LocalCluster)",
-    )
+    add_backend_options(p)
     p.add_argument(
         "--out", metavar="DIR", help="sweep folder (default: results/sweeps/<experiment name>)"
     )
