@@ -240,10 +240,48 @@ class EIPModel(mesa.Model):
         fixed = [r for r in now if r["plot"] is not None]
         floating = [r for r in now if r["plot"] is None]
         for r in fixed + floating:
-            firm = self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
+            firm = self.add_firm(
+                r["sector"], r["nationality"], r["size"], r["name"], r["plot"], meet=False
+            )
             self._join_network(firm.slot, r.get("network"))
         for _ in range(self.sc.firms.count - len(roster)):
-            self.add_firm(*self.draw_profile())
+            self.add_firm(*self.draw_profile(), meet=False)
+        self._meet_opening_tenants()
+
+    def _meet_opening_tenants(self) -> None:
+        """Initial trust and acquaintances among the opening tenants, drawn at once with the
+        distribution ``add_firm`` draws them with, firm by firm (``TrustMatrix.init_firms``):
+        each unordered pair knows each other with the chance of ``_init_acquaintances``,
+        plot neighbours too with ``trust.neighbours_know_streams``. Roster networks'
+        acquaintance (set before) is kept: the draw is OR-ed in."""
+        st, t = self.state, self.sc.trust
+        firms = st.alive.nonzero()[0]
+        self.trust.init_firms(
+            firms,
+            st.nat,
+            t.initial_same_nationality,
+            t.initial_cross_nationality,
+            t.noise,
+            self.rng,
+        )
+        k, nat = firms.size, st.nat[firms]
+        knows = np.zeros((k, k), dtype=bool)
+        step = max(8, (1 << 17) // max(k, 1))  # blocks of rows: no k x k float temporaries
+        for a in range(0, k, step):
+            b = min(a + step, k)
+            p = np.where(
+                nat[a:b, None] == nat[None, :],
+                t.acquaintance_same_nationality,
+                t.acquaintance_cross_nationality,
+            )
+            later = np.arange(k)[None, :] > np.arange(a, b)[:, None]  # each pair once
+            knows[a:b] = (self.rng.random((b - a, k)) < p) & later
+        knows |= knows.T
+        st.known[np.ix_(firms, firms)] |= knows
+        if t.neighbours_know_streams:
+            src, dst = self._neigh
+            both = st.alive[src] & st.alive[dst]
+            st.known[src[both], dst[both]] = True
 
     def add_firm(
         self,
@@ -252,8 +290,12 @@ class EIPModel(mesa.Model):
         size: float,
         name: str | None = None,
         plot: int | None = None,
+        *,
+        meet: bool = True,
     ) -> Firm:
-        """Put a new tenant on a plot (its own, or one chosen by the placement policy)."""
+        """Put a new tenant on a plot (its own, or one chosen by the placement policy).
+        ``meet=False`` leaves out its initial trust and acquaintances: the park's opening
+        tenants meet all at once (``_meet_opening_tenants``)."""
         st, cat, f, rng = self.state, self.catalogue, self.sc.firms, self.rng
         # converted plots are never leased; plots reserved for later roster entrants wait
         vacant = ~st.alive & ~self.operator.shared_plots & ~self.reserved_plots
@@ -290,16 +332,17 @@ class EIPModel(mesa.Model):
         st.op_threshold[slot] = behaviour.own_threshold(
             t.threshold, t.negotiation_slope, rng.random() if t.negotiation_slope > 0 else 0.5
         )
-        self.trust.init_firm(
-            slot,
-            st.nat,
-            st.alive,
-            t.initial_same_nationality,
-            t.initial_cross_nationality,
-            t.noise,
-            rng,
-        )
-        self._init_acquaintances(slot)
+        if meet:
+            self.trust.init_firm(
+                slot,
+                st.nat,
+                st.alive,
+                t.initial_same_nationality,
+                t.initial_cross_nationality,
+                t.noise,
+                rng,
+            )
+            self._init_acquaintances(slot)
         firm = Firm(self, slot)
         self.firm_registry.add(
             FirmIdentity(firm.unique_id, name or f"{sector}-{slot}", sector, nationality)
