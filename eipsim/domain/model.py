@@ -173,6 +173,9 @@ class EIPModel(mesa.Model):
         self.park = Park(w, h, p.zones_x, p.zones_y, p.plot_size_m, rand=self.random)
         n, M = self.park.n_plots, len(cat.materials)
         self.n_mat = M
+        # log-normal spreads of a new tenant's payback, RECP cost factor and M supply and M
+        # demand intensities (add_firm draws them in one call)
+        self._tenant_spreads = np.array([0.4, 0.3] + [0.3] * (2 * M))
         self.state = FirmState(n, M)
         self.trust = TrustMatrix(n)
         self.reliability = Reliability(n)
@@ -296,20 +299,25 @@ class EIPModel(mesa.Model):
         st.nat[slot] = self.nationalities.index(nationality)
         st.size[slot] = size
         conf = f.confidentiality_by_nationality.get(nationality, f.confidentiality_default)
-        st.conf[slot] = _clip(conf + f.confidentiality_spread * rng.standard_normal(), 0.0, 1.0)
-        st.hurdle[slot] = _clip(f.hurdle_mean * np.exp(0.3 * rng.standard_normal()), 0.0, 0.95)
-        st.trust_op[slot] = _clip(self.sc.trust.in_operator + 0.05 * rng.standard_normal(), 0, 1)
-        st.recp_aware[slot] = rng.random() < f.recp_aware_initial
+        # The tenant's draws in their fixed order, consecutive normals in one call each (a
+        # Generator gives the same numbers as one call per number): confidentiality, hurdle,
+        # trust in the operator; RECP awareness; payback, cost factor, then its streams.
+        z_conf, z_hurdle, z_op = rng.standard_normal(3)
+        aware = rng.random() < f.recp_aware_initial
+        z = rng.standard_normal(2 + 2 * self.n_mat)
+        st.conf[slot] = _clip(conf + f.confidentiality_spread * z_conf, 0.0, 1.0)
+        st.hurdle[slot] = _clip(f.hurdle_mean * np.exp(0.3 * z_hurdle), 0.0, 0.95)
+        st.trust_op[slot] = _clip(self.sc.trust.in_operator + 0.05 * z_op, 0, 1)
+        st.recp_aware[slot] = aware
         st.recp_applied[slot] = False
-        st.recp_payback[slot] = f.recp_payback_years * np.exp(0.4 * rng.standard_normal())
-        st.recp_cost_factor[slot] = np.exp(0.3 * rng.standard_normal())
+        # payback, cost factor and the firm-specific stream intensities (supply, demand)
+        factors = np.exp(self._tenant_spreads * z)
+        st.recp_payback[slot] = f.recp_payback_years * factors[0]
+        st.recp_cost_factor[slot] = factors[1]
         st.entered[slot] = self.steps
-        het = np.exp(0.3 * rng.standard_normal(self.n_mat))  # firm-specific stream intensity
-        st.raw_supply[slot] = cat.supply[s_idx] * size * het
+        st.raw_supply[slot] = cat.supply[s_idx] * size * factors[2 : 2 + self.n_mat]
         st.base_supply[slot] = st.raw_supply[slot]
-        st.base_demand[slot] = (
-            cat.demand[s_idx] * size * np.exp(0.3 * rng.standard_normal(self.n_mat))
-        )
+        st.base_demand[slot] = cat.demand[s_idx] * size * factors[2 + self.n_mat :]
         t = self.sc.trust
         st.op_threshold[slot] = behaviour.own_threshold(
             t.threshold, t.negotiation_slope, rng.random() if t.negotiation_slope > 0 else 0.5
@@ -337,7 +345,7 @@ class EIPModel(mesa.Model):
         (chambers of commerce, parent-company networks)."""
         st, t = self.state, self.sc.trust
         draw = self.rng.random(st.alive.size)  # one number per plot (only alive firms count)
-        others = np.flatnonzero(st.alive)
+        others = st.alive.nonzero()[0]
         p = np.where(
             st.nat[others] == st.nat[slot],
             t.acquaintance_same_nationality,
@@ -1152,7 +1160,7 @@ class EIPModel(mesa.Model):
     def _exits_and_arrivals(self) -> None:
         st = self.state
         hazard = 1.0 - (1.0 - self.sc.firms.exit_rate_per_year) ** (1.0 / 12.0)
-        alive = np.flatnonzero(st.alive)
+        alive = st.alive.nonzero()[0]
         closing = alive[self.rng.random(alive.size) < hazard]
         for slot in closing:
             firm = self.firm_at[slot]

@@ -199,7 +199,7 @@ def choose_plot(
     ``key`` is the tenant's nationality (nationality_clusters) or sector (sector_clusters).
     A clustered tenant takes a vacant plot in its block; if the block is full, or its key has
     no block, the vacant plot nearest to the block's centre (random if no block)."""
-    free = np.flatnonzero(vacant)
+    free = vacant.nonzero()[0]
     if free.size == 0:
         raise ValueError("no vacant plot")
     if policy == "random" or blocks is None or key not in blocks or blocks[key].size == 0:

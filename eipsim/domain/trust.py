@@ -179,17 +179,16 @@ class TrustMatrix:
         ``same`` within a nationality, ``cross`` across, plus Gaussian noise, clipped to [0, 1]."""
         T = self._T
         n = nat.size
-        z_row, z_col = rng.standard_normal((2, n))  # (the same numbers as two calls)
+        z = rng.standard_normal((2, n))  # toward the others, from them (as two calls)
         # Only alive or live slots can hold trust toward or from the new firm (every other
         # row and column is zero and stays so), so the work is theirs: at thousands of
         # plots the column is a strided write across the rows.
-        idx = np.flatnonzero(alive | self._live)
+        idx = (alive | self._live).nonzero()[0]
         base = np.where(nat[idx] == nat[slot], same, cross)
         keep = alive[idx] & (idx != slot)  # the diagonal is zero
-        # clipped to [0, 1] (np.clip's Python wrapper costs more than two ufuncs; the sum
-        # is never -0.0, the one value on which they differ)
-        row = np.where(keep, np.minimum(np.maximum(base + noise * z_row[idx], 0.0), 1.0), 0.0)
-        col = np.where(keep, np.minimum(np.maximum(base + noise * z_col[idx], 0.0), 1.0), 0.0)
+        # row and column at once, clipped to [0, 1] (np.clip's Python wrapper costs more
+        # than two ufuncs; the sum is never -0.0, the one value on which they differ)
+        row, col = np.where(keep, np.minimum(np.maximum(base + noise * z[:, idx], 0.0), 1.0), 0.0)
         inc = self.incremental_means
         if inc and self._live[slot]:
             self._R[:, self._gcol[slot]] -= T[:, slot]  # the old column leaves its group
