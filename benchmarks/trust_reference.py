@@ -59,10 +59,16 @@ class ReferenceTrustMatrix:
         self.T[:, slot] = 0.0
 
     def raise_toward_one(
-        self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray, *, distinct: bool = False
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        rate: float | np.ndarray,
+        *,
+        distinct: bool = False,
+        once: np.ndarray | None = None,
     ) -> None:
         """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity
-        (``distinct`` only spares the current code a check)."""
+        (``distinct`` and ``once`` only spare the current code a check)."""
         self.T[i, j] += rate * (1.0 - self.T[i, j])
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:

@@ -77,9 +77,10 @@ def instrumented(sc, seed):
     deliver = m.links.deliver
     run_facilities = m.operator.run_facilities
 
-    def checked_deliver(supply, demand_factor):
-        rows, delivered, want, short = deliver(supply, demand_factor)
-        L = m.links
+    def checked_deliver(active, supply, demand_factor):
+        delivered, want, short = deliver(active, supply, demand_factor)
+        L, rows = m.links, active.rows
+        assert (rows == np.flatnonzero(L.status[: L.n] == 1)).all(), "not the active links"
         s, u, mat = L.s[rows], L.u[rows], L.m[rows]
         assert (s != u).all(), "a link between a firm and itself"
         out = np.zeros_like(supply)
@@ -92,7 +93,7 @@ def instrumented(sc, seed):
         assert (delivered <= want + 1e-9).all() and (delivered >= 0).all()
         assert ((short >= 0) & (short <= 1)).all()
         seen["deliveries"] += rows.size
-        return rows, delivered, want, short
+        return delivered, want, short
 
     def checked_facilities(ctx):
         res_before = ctx.res_supply.copy()

@@ -344,14 +344,10 @@ def test_experience_diffusion_by_hand():
     T[0, 4], T[1, 4], T[2, 4] = 0.5, 0.1, 0.1  # partners' priors about 4
     T[0, 1] = T[0, 2] = 0.7
     tm = TrustMatrix.from_array(T)
-    tm.diffuse_experience(
-        np.array([0, 0]),
-        np.array([1, 2]),
-        np.array([1, 2]),
-        np.array([3, 3]),
-        np.array([6.0, 2.0]),
-        0.5,
+    plan = tm.experience_plan(
+        np.array([0, 0]), np.array([1, 2]), np.array([1, 2]), np.array([3, 3])
     )
+    tm.diffuse_experience(plan, np.array([6.0, 2.0]), 0.5)
     assert tm.T[0, 3] == pytest.approx(0.6)
     assert tm.T[0, 4] == 0.5
     assert tm.T[1, 3] == 0.9  # firms with no partners listed are untouched
@@ -466,3 +462,20 @@ def test_a_pair_brought_together_by_institutions_does_not_collapse_at_once(small
         m._deliver(supply, np.ones((m.park.n_plots, m.n_mat)))
         ended[facilitated] = int(m.links.status[0]) != ACTIVE
     assert ended == {True: False, False: True}
+
+
+def test_reliability_kept_lookup_counts_as_observe():
+    """The same key array month after month reuses its look-up: the counts are those of
+    ``observe``, also when a new pair trades in between."""
+    kept, fresh = Reliability(10), Reliability(10)
+    key = np.array([12, 12, 23])
+    for failed, extra in (([1, 0, 0], None), ([0, 0, 1], None), ([0, 1, 0], 45), ([1, 1, 0], None)):
+        kept.observe_keys(key, np.array(failed, dtype=bool))
+        fresh.observe(key // 10, key % 10, np.array(failed, dtype=bool))
+        if extra is not None:  # a new pair trades: the store grows
+            for r in (kept, fresh):
+                r.observe(np.array([extra // 10]), np.array([extra % 10]), np.array([False]))
+    np.testing.assert_array_equal(kept.keys, fresh.keys)
+    np.testing.assert_array_equal(kept.months, fresh.months)
+    np.testing.assert_array_equal(kept.failures, fresh.failures)
+    assert kept.months.tolist() == [8.0, 4.0, 1.0]

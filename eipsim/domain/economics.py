@@ -302,11 +302,15 @@ def running_economics(
     standard: BoolArray,
     connection_usd: FloatArray,
     paid_off: BoolArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, Transfers]:
+) -> tuple[FloatArray, FloatArray, FloatArray, Transfers | None]:
     """What running links earn this month, (B, B_i, B_j), and its transfers: the terms of
     ``pair_economics`` and ``transfers`` (same values) without the risk weighing, which
-    only a decision to form a link needs, priced once a month."""
+    only a decision to form a link needs, priced once a month. The transfers are None when
+    no instrument makes any (no levy, no subsidy): every one would be zero."""
     x = _price(p, c, standard, connection_usd, paid_off)
+    g = p.government
+    if g.exchange_subsidy_usd_per_t == 0 and g.capex_subsidy_share == 0 and not p.levy.any():
+        return x.B, x.B_s, x.B_u, None
     return x.B, x.B_s, x.B_u, _transfers(p, c, x.piped, x.pipe, paid_off)
 
 

@@ -32,6 +32,23 @@ def _ints() -> IntArray:
     return np.zeros(0, dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class ActiveLinks:
+    """The active links and their fixed columns (``LinkTable.active``), gathered once per
+    change of the links' statuses: deliveries, trust and RECP read them every month."""
+
+    rows: IntArray
+    s: IntArray
+    u: IntArray
+    m: IntArray
+    supplier_stream: IntArray  # s * M + m: the link's (supplier, material) entry, flat
+    user_stream: IntArray  # u * M + m
+    # the links' distinct (supplier, material) entries, and each link's among them: a
+    # supplier's output is shared among its links of a material
+    stream_of_group: IntArray
+    group: IntArray
+
+
 @dataclass
 class LinkTable:
     """One row per link ever formed; rows are never removed (an ended link keeps its row)."""
@@ -62,6 +79,9 @@ class LinkTable:
     def __post_init__(self) -> None:
         self._columns = tuple(f.name for f in fields(self) if f.name != "n")
         self._grow(64)
+        # the active links, and the statuses and material count they were gathered for
+        self._active: ActiveLinks | None = None
+        self._active_key = b""
 
     def _grow(self, need: int) -> None:
         cap = max(2 * len(self.s), need)
@@ -108,6 +128,20 @@ class LinkTable:
         rows: IntArray = (self.status[: self.n] == status).nonzero()[0]
         return rows
 
+    def active(self, n_mat: int) -> ActiveLinks:
+        """The active links (``ActiveLinks``; kept until a status changes, whatever wrote it)."""
+        key = self.status[: self.n].tobytes() + n_mat.to_bytes(4, "little")
+        if self._active is None or self._active_key != key:
+            rows = self.rows(ACTIVE)
+            s, u, m = self.s[rows], self.u[rows], self.m[rows]
+            supplier_stream = s * n_mat + m
+            stream_of_group, group = np.unique(supplier_stream, return_inverse=True)
+            self._active_key = key
+            self._active = ActiveLinks(
+                rows, s, u, m, supplier_stream, u * n_mat + m, stream_of_group, group
+            )
+        return self._active
+
     def live_rows(self) -> IntArray:
         """Active and pending links: the ones that hold a contract."""
         rows: IntArray = (self.status[: self.n] != ENDED).nonzero()[0]
@@ -137,28 +171,24 @@ class LinkTable:
         return out.reshape(n_slots, n_mat), inn.reshape(n_slots, n_mat)
 
     def deliver(
-        self, supply: FloatArray, demand_factor: FloatArray
-    ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
-        """Allocate this month's realised supply to active links.
+        self, active: ActiveLinks, supply: FloatArray, demand_factor: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Allocate this month's realised supply (slots x materials) to the ``active`` links.
 
         Each link wants its contracted q scaled by the user's demand factor this month;
         where a supplier's links want more than it produced, all are cut in proportion.
-        Returns (rows, delivered, wanted, shortfall fraction)."""
-        rows = self.rows(ACTIVE)
-        if rows.size == 0:
-            z = np.zeros(0)
-            return rows, z, z, z
-        n_slots, n_mat = supply.shape
-        s, u, m = self.s[rows], self.u[rows], self.m[rows]
-        want = self.q[rows] * demand_factor[u, m]
-        g = s * n_mat + m
-        total = np.bincount(g, want, n_slots * n_mat)
-        avail = supply.ravel()
-        scale = np.divide(avail, total, out=np.ones_like(total), where=total > 0)
-        delivered = want * np.minimum(scale[g], 1.0)
+        Returns (delivered, wanted, shortfall fraction), one entry per active link."""
+        want = self.q[active.rows] * demand_factor.take(active.user_stream)
+        group = active.group
+        total = np.bincount(group, want, active.stream_of_group.size)  # wanted per stream
+        avail = supply.take(active.stream_of_group)
+        # the share each link gets: all it wants, or avail / total where the supplier is
+        # short (there total > avail >= 0)
+        share = np.divide(avail, total, out=np.ones_like(total), where=avail < total)
+        delivered = want * share[group]
         short = np.divide(want - delivered, want, out=np.zeros_like(want), where=want > 0)
-        self.tonnes[rows] += delivered
-        return rows, delivered, want, short
+        self.tonnes[active.rows] += delivered
+        return delivered, want, short
 
     def to_frame(
         self,
@@ -220,14 +250,21 @@ class LinkFlows:
     def empty(cls, n: int, m: int) -> LinkFlows:
         return cls(np.zeros((n, m)), np.zeros((n, m)), np.zeros(m))
 
-    def add(
-        self, s: IntArray, u: IntArray, m: IntArray, delivered: FloatArray, benefit: FloatArray
-    ) -> None:
-        n, M = self.out.shape
-        self.out += np.bincount(s * M + m, delivered, n * M).reshape(n, M)
-        self.inn += np.bincount(u * M + m, delivered, n * M).reshape(n, M)
-        self.by_material += np.bincount(m, delivered, M)
-        self.benefit_usd += float(benefit.sum())
+    @classmethod
+    def of(
+        cls,
+        active: ActiveLinks,
+        shape: tuple[int, int],
+        delivered: FloatArray,
+        benefit: FloatArray,
+    ) -> LinkFlows:
+        """What the ``active`` links moved, having delivered ``delivered`` and earned
+        ``benefit`` (``shape``: slots x materials; the transfers are added after)."""
+        n, M = shape
+        out = np.bincount(active.supplier_stream, delivered, n * M).reshape(n, M)
+        inn = np.bincount(active.user_stream, delivered, n * M).reshape(n, M)
+        by_material = np.bincount(active.m, delivered, M)
+        return cls(out, inn, by_material, float(benefit.sum()))
 
     def add_transfers(self, levy_avoided: FloatArray, subsidy: FloatArray) -> None:
         self.levy_avoided_usd += float(levy_avoided.sum())

@@ -37,7 +37,7 @@ from eipsim.domain.economics import (
 )
 from eipsim.domain.facilities import Flows, ParkNow
 from eipsim.domain.indicators import MonthView
-from eipsim.domain.links import ACTIVE, PENDING, LinkFlows, LinkTable
+from eipsim.domain.links import ACTIVE, PENDING, ActiveLinks, LinkFlows, LinkTable
 from eipsim.domain.park import (
     CLUSTER_BY,
     Park,
@@ -48,7 +48,7 @@ from eipsim.domain.park import (
 )
 from eipsim.domain.reliability import Reliability
 from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState, pair_block
-from eipsim.domain.trust import TrustMatrix
+from eipsim.domain.trust import ExperiencePlan, TrustMatrix, count_once
 from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.schema import Scenario
 
@@ -85,6 +85,34 @@ class _Processors:
     res_firms: IntArray  # the processors with a residue, and the residue
     t_res: IntArray
     after_recp: FloatArray  # the share of the residue left after RECP (1 - its cut)
+
+
+@dataclass(frozen=True)
+class _LinkTerms:
+    """The active links' terms that change only with the links (``LinkTable.active``) or
+    the reuse standards in force, not every month: ``EIPModel._deliver`` reads them."""
+
+    links: ActiveLinks
+    standard: bytes  # the reuse standards in force they were gathered under
+    # the month's judgements: users of their suppliers' deliveries, then suppliers of their
+    # users' uptake; view is judge * n + judged, each judgement's cell of T (flat) and its
+    # reliability key
+    judge: IntArray
+    judged: IntArray
+    view: IntArray
+    # where a pair has two links the same way, ``count_once`` of each side's judgements
+    # (None: no side judges a pair twice)
+    users_once: IntArray | None
+    suppliers_once: IntArray | None
+    distinct: bool  # no pair is judged twice in all (nor by both sides)
+    dist_km: FloatArray
+    conf_s: FloatArray
+    conf_u: FloatArray
+    facilitated: BoolArray
+    contract: BoolArray
+    start: IntArray
+    tolerance: FloatArray  # the shortfall either side does not count as a failure
+    inst_views: FloatArray | None  # the pair's institutional trust, for each judgement
 
 
 def _metric(model: EIPModel, key: str) -> Any:
@@ -195,6 +223,10 @@ class EIPModel(mesa.Model):
         # the plot-neighbour pairs both occupied, and the alive bytes they are of
         self._occupied: tuple[IntArray, IntArray] = (self._neigh[0][:0], self._neigh[1][:0])
         self._occupied_key = b""
+        # the active links' fixed terms, and the diffusion plan of the links and the trading
+        # relations (the reliability keys) it was made for
+        self._link_terms: _LinkTerms | None = None
+        self._experience: tuple[ActiveLinks, IntArray, ExperiencePlan | None] | None = None
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
         self.datacollector = IndicatorCollector()
@@ -578,9 +610,12 @@ class EIPModel(mesa.Model):
         s, u, m = L.s[live], L.u[live], L.m[live]
         cap_s, com_s = st.base_supply[s, m], out[s, m]
         cap_u, com_u = st.base_demand[u, m], inn[u, m]
+        over_s, over_u = com_s > cap_s, com_u > cap_u
+        if not (over_s.any() or over_u.any()):  # most months: every scale is 1, no cut
+            return
         scale = np.minimum(
-            np.divide(cap_s, com_s, out=np.ones_like(com_s), where=com_s > cap_s),
-            np.divide(cap_u, com_u, out=np.ones_like(com_u), where=com_u > cap_u),
+            np.divide(cap_s, com_s, out=np.ones_like(com_s), where=over_s),
+            np.divide(cap_u, com_u, out=np.ones_like(com_u), where=over_u),
         )
         cut = scale < 1.0 - 1e-9
         if cut.any():
@@ -757,15 +792,18 @@ class EIPModel(mesa.Model):
 
     def _production_shocks(self, supply: FloatArray) -> FloatArray:
         """Each firm's output is disrupted with a monthly hazard from the yearly rate; a
-        disrupted firm loses a share of this month's streams. No draw when the rate is 0."""
+        disrupted firm loses a share of this month's streams (``supply`` is cut in place).
+        No draw when the rate is 0."""
         mk = self.sc.market
         if mk.production_shock_rate_per_year <= 0:
             return supply
         hazard = 1.0 - (1.0 - mk.production_shock_rate_per_year) ** (1.0 / 12.0)
         hit = self.state.alive & (self.rng.random(self.park.n_plots) < hazard)
-        self.production_shocks += int(hit.sum())
-        out: FloatArray = supply * np.where(hit, 1.0 - mk.production_shock_depth, 1.0)[:, None]
-        return out
+        n_hit = int(np.count_nonzero(hit))
+        if n_hit:  # (most months none: the others' streams are unchanged either way)
+            self.production_shocks += n_hit
+            supply[hit] *= 1.0 - mk.production_shock_depth
+        return supply
 
     def view(self, step: int | None = None) -> MonthView:
         """A read-only view of the park now, with no flows (for inspection and tests);
@@ -809,33 +847,34 @@ class EIPModel(mesa.Model):
     def _deliver(self, supply: FloatArray, demand_factor: FloatArray) -> LinkFlows:
         """Active links carry this month's quantities; trust and link survival follow."""
         L, n, M, tr = self.links, self.park.n_plots, self.n_mat, self.sc.trust
+        active = L.active(M)
+        rows, s, u, m = active.rows, active.s, active.u, active.m
+        if rows.size == 0:
+            self._last_delivered = rows, np.zeros(0)
+            return LinkFlows.empty(n, M)
         # Against the contract, a user asks for its demand this month up to what it
         # contracted; the first version let it ask for more (docs/ODD.md, limitations).
         by_contract = tr.judge_deliveries == "against_contract"
         asked = np.minimum(demand_factor, 1.0) if by_contract else demand_factor
-        rows, delivered, want, short = L.deliver(supply, asked)
+        delivered, want, short = L.deliver(active, supply, asked)
         self._last_delivered = rows, delivered
-        flows = LinkFlows.empty(n, M)
-        if rows.size == 0:
-            return flows
-        s, u, m = L.s[rows], L.u[rows], L.m[rows]
-        T, dist = self.trust.T, L.dist_km[rows]
-        unknown = np.isnan(dist)
-        if unknown.any():  # links added without their distance
-            dist = np.where(unknown, self.distance_km(s, u), dist)
+        k = self._terms_of(active)
+        K = rows.size
+        views = self.trust.T.take(k.view)  # T[u, s], then T[s, u]
         cands = Candidates(  # as ``candidates``, with the distance kept at formation
             s,
             u,
             m,
             delivered,
-            dist,
-            T[s, u],
-            T[u, s],
-            self.state.conf[s],
-            self.state.conf[u],
-            L.facilitated[rows],
+            k.dist_km,
+            views[K:],
+            views[:K],
+            k.conf_s,
+            k.conf_u,
+            k.facilitated,
         )
-        paid_off = (self.steps - L.start[rows]) >= self.sc.costs.horizon_months
+        running = self.steps - k.start
+        paid_off = running >= self.sc.costs.horizon_months
         # (honest indicators, issue 8 item 10: xfer, the transfers counted inside benefit)
         benefit, benefit_s, benefit_u, xfer = running_economics(
             self.econ,
@@ -845,41 +884,36 @@ class EIPModel(mesa.Model):
             paid_off,
         )
         L.benefit_total[rows] += benefit
-        L.transfers_total[rows] += xfer.total
-        flows.add_transfers(xfer.levy_avoided, xfer.exchange_subsidy + xfer.capex_subsidy)
+        flows = LinkFlows.of(active, (n, M), delivered, benefit)
+        if xfer is not None:  # (None: no instrument makes transfers, all would be zero)
+            L.transfers_total[rows] += xfer.total
+            flows.add_transfers(xfer.levy_avoided, xfer.exchange_subsidy + xfer.capex_subsidy)
         # Trust and reliability beliefs: the user judges deliveries, the supplier uptake,
         # each against what was contracted, with the stream's known month-to-month
         # variability as tolerance: noise both sides expect is not a failure.
-        if by_contract:
-            tol = tr.delivery_tolerance_sd * self.catalogue.mat["variability"][m]
-        else:
-            tol = np.full(rows.size, LEGACY_TOLERANCE)
+        tol = k.tolerance
         kept = short <= tol
-        self.trust.raise_toward_one(u[kept], s[kept], tr.delivery_gain)
-        self.trust.lower(u[~kept], s[~kept], tr.shortfall_loss * short[~kept])
-        uptake = np.divide(want, L.q[rows], out=np.ones_like(want), where=L.q[rows] > 0)
+        q = L.q[rows]
+        uptake = np.divide(want, q, out=np.ones_like(want), where=q > 0)
         taken = uptake >= 1.0 - tol
-        self.trust.raise_toward_one(s[taken], u[taken], tr.delivery_gain)
-        self.trust.lower(s[~taken], u[~taken], 0.5 * tr.shortfall_loss * (1.0 - uptake[~taken]))
+        ok = np.concatenate([kept, taken])
+        self._judge(k, ok, kept, taken, short, uptake)
         if self.sc.costs.risk_model == "per_event" or tr.diffusion_source == "experience":
             # users about suppliers' deliveries, suppliers about users' uptake, in one pass
-            # (whole-number counts: the same in any order)
-            self.reliability.observe(
-                np.concatenate([u, s]), np.concatenate([s, u]), np.concatenate([~kept, ~taken])
-            )
+            self.reliability.observe_keys(k.view, ~ok)
         # A contracted supplier that fails pays the user a penalty for the shortfall
         # (per-link contracts): the premium the user pays for the lead time, in part.
         per_link = self.sc.costs.contract_choice == "per_link"
-        breach = L.contract[rows] & ~kept if per_link else None
+        breach = k.contract & ~kept if per_link else None
         # Survival: losses for too long, or trust collapsed on either side.
         if breach is not None and breach.any():
-            k = self.sc.costs
+            c = self.sc.costs
             value = self.catalogue.mat["substitution_ratio"][m] * self.econ.virgin_price[m]
             penalty = np.where(
                 breach,
-                k.contract_exposure_cut
-                * k.resourcing_lead_time_months
-                * k.emergency_premium
+                c.contract_exposure_cut
+                * c.resourcing_lead_time_months
+                * c.emergency_premium
                 * value
                 * (want - delivered),
                 0.0,
@@ -888,29 +922,24 @@ class EIPModel(mesa.Model):
             losing = (benefit_s - penalty < 0) | (benefit_u + penalty < 0)
         else:  # no penalty this month (most months): the same test with none
             losing = (benefit_s < 0) | (benefit_u < 0)
-        L.loss_months[rows] = np.where(losing, L.loss_months[rows] + 1, 0)
-        T, c = self.trust.T, self.sc.costs
+        loss_months = np.where(losing, L.loss_months[rows] + 1, 0)
+        L.loss_months[rows] = loss_months
         # Trust collapses when the trust the partners deal on, institutions included, falls
         # below the break level: a pair a broker's guarantee or a contract brought together
         # at low personal trust has not collapsed by being there (review checklist 7).
-        trust_us, trust_su = T[u, s], T[s, u]
-        inst = self.institutional_trust(
-            m, L.facilitated[rows], L.contract[rows] if per_link else self.econ.contract
-        )
-        if inst is not None:
-            trust_us, trust_su = (
-                with_institutions(trust_us, inst),
-                with_institutions(trust_su, inst),
-            )
+        views = self.trust.T.take(k.view)
+        if k.inst_views is not None:
+            views = with_institutions(views, k.inst_views)
+        c = self.sc.costs
         unprofitable, collapsed = behaviour.keeps_link(
-            L.loss_months[rows],
-            self.steps - L.start[rows],
-            trust_us,
-            trust_su,
+            loss_months,
+            running,
+            views[:K],
+            views[K:],
             c.contract_months,
             c.unprofitable_months,
             tr.break_below,
-            L.contract[rows] if per_link else None,
+            k.contract if per_link else None,
         )
         for ended, why in (
             (rows[unprofitable], "unprofitable"),
@@ -920,8 +949,82 @@ class EIPModel(mesa.Model):
                 L.end_links(ended, self.steps, why)
                 self.trust.lower(L.s[ended], L.u[ended], tr.break_penalty)
                 self.trust.lower(L.u[ended], L.s[ended], tr.break_penalty)
-        flows.add(s, u, m, delivered, benefit)
         return flows
+
+    def _judge(
+        self,
+        k: _LinkTerms,
+        ok: BoolArray,
+        kept: BoolArray,
+        taken: BoolArray,
+        short: FloatArray,
+        uptake: FloatArray,
+    ) -> None:
+        """The month's judgements in trust: users raise their trust in suppliers that
+        delivered (``kept``) and lower it for shortfalls, then suppliers theirs in users that
+        took up what they contracted (``taken``). Most months every link delivers and is
+        taken up: then the two raises are one update when no pair is judged twice (the same
+        operations in the same order), and no update checks for repeats that cannot be."""
+        tr, K = self.sc.trust, kept.size
+        raise_toward_one, lower = self.trust.raise_toward_one, self.trust.lower
+        u, s = k.judge[:K], k.judged[:K]
+        one_way = k.users_once is None
+        if ok.all():
+            if k.distinct:
+                raise_toward_one(k.judge, k.judged, tr.delivery_gain, distinct=True)
+            else:
+                gain = tr.delivery_gain
+                raise_toward_one(u, s, gain, distinct=one_way, once=k.users_once)
+                raise_toward_one(s, u, gain, distinct=one_way, once=k.suppliers_once)
+            return
+        raise_toward_one(u[kept], s[kept], tr.delivery_gain, distinct=one_way)
+        lower(u[~kept], s[~kept], tr.shortfall_loss * short[~kept])
+        raise_toward_one(s[taken], u[taken], tr.delivery_gain, distinct=one_way)
+        lower(s[~taken], u[~taken], 0.5 * tr.shortfall_loss * (1.0 - uptake[~taken]))
+
+    def _terms_of(self, active: ActiveLinks) -> _LinkTerms:
+        """The active links' fixed terms (``_LinkTerms``), kept until the links or the reuse
+        standards in force change."""
+        standard = self.standard.tobytes()
+        k = self._link_terms
+        if k is not None and k.links is active and k.standard == standard:
+            return k
+        L, n, tr = self.links, self.park.n_plots, self.sc.trust
+        rows, s, u, m = active.rows, active.s, active.u, active.m
+        judge, judged = np.concatenate([u, s]), np.concatenate([s, u])
+        view = judge * n + judged
+        dist = L.dist_km[rows]
+        unknown = np.isnan(dist)
+        if unknown.any():  # links added without their distance
+            dist = np.where(unknown, self.distance_km(s, u), dist)
+        if tr.judge_deliveries == "against_contract":
+            tol = tr.delivery_tolerance_sd * self.catalogue.mat["variability"][m]
+        else:
+            tol = np.full(rows.size, LEGACY_TOLERANCE)
+        per_link = self.sc.costs.contract_choice == "per_link"
+        contract = L.contract[rows]
+        inst = self.institutional_trust(
+            m, L.facilitated[rows], contract if per_link else self.econ.contract
+        )
+        self._link_terms = k = _LinkTerms(
+            links=active,
+            standard=standard,
+            judge=judge,
+            judged=judged,
+            view=view,
+            users_once=count_once(view[: rows.size]),
+            suppliers_once=count_once(view[rows.size :]),
+            distinct=count_once(view) is None,
+            dist_km=dist,
+            conf_s=self.state.conf[s],
+            conf_u=self.state.conf[u],
+            facilitated=L.facilitated[rows],
+            contract=contract,
+            start=L.start[rows],
+            tolerance=tol,
+            inst_views=None if inst is None else np.concatenate([inst, inst]),
+        )
+        return k
 
     def _start_pending(self, t: int) -> None:
         L = self.links
@@ -1036,20 +1139,32 @@ class EIPModel(mesa.Model):
 
     def _spread_trust(self) -> None:
         """Partners pass on their opinions; plot neighbours grow familiar."""
-        L, tr = self.links, self.sc.trust
-        rows = L.rows(ACTIVE)
-        src = np.concatenate([L.s[rows], L.u[rows]])
-        dst = np.concatenate([L.u[rows], L.s[rows]])
+        tr = self.sc.trust
+        active = self.links.active(self.n_mat)
         if tr.diffusion_source == "experience":
-            rel = self.reliability
-            observer, observed = np.divmod(rel.keys, self.park.n_plots)
-            self.trust.diffuse_experience(src, dst, observer, observed, rel.months, tr.diffusion)
+            plan = self._experience_plan(active)
+            self.trust.diffuse_experience(plan, self.reliability.months, tr.diffusion)
         else:
+            src = np.concatenate([active.s, active.u])
+            dst = np.concatenate([active.u, active.s])
             self.trust.diffuse(src, dst, tr.diffusion)
         # (with trust.neighbours_know_streams, neighbours met on arrival; familiarity
         # grows between all neighbours either way)
         a, b = self._occupied_neighbours()
         self.trust.raise_toward_one(a, b, tr.familiarity_per_month, distinct=True)
+
+    def _experience_plan(self, active: ActiveLinks) -> ExperiencePlan | None:
+        """Who hears what from whom (``TrustMatrix.experience_plan``), kept until the
+        partners or the trading relations (the reliability keys) change."""
+        keys = self.reliability.keys
+        kept = self._experience
+        if kept is None or kept[0] is not active or kept[1] is not keys:
+            observer, observed = np.divmod(keys, self.park.n_plots)
+            src = np.concatenate([active.s, active.u])
+            dst = np.concatenate([active.u, active.s])
+            plan = self.trust.experience_plan(src, dst, observer, observed)
+            self._experience = kept = (active, keys, plan)
+        return kept[2]
 
     def _occupied_neighbours(self) -> tuple[IntArray, IntArray]:
         """The plot-neighbour pairs with a firm on both plots, kept until a firm comes or
@@ -1064,11 +1179,11 @@ class EIPModel(mesa.Model):
     def _review_recp(self) -> None:
         """Partners of RECP adopters become aware; aware firms review RECP about once a year
         and adopt it when the payback suits them (``behaviour.adopts_recp``)."""
-        st, cat, L = self.state, self.catalogue, self.links
-        rows = L.rows(ACTIVE)
+        st, cat = self.state, self.catalogue
+        active = self.links.active(self.n_mat)
         adopters = st.recp_applied
-        st.recp_aware[L.u[rows][adopters[L.s[rows]]]] = True
-        st.recp_aware[L.s[rows][adopters[L.u[rows]]]] = True
+        st.recp_aware[active.u[adopters[active.s]]] = True
+        st.recp_aware[active.s[adopters[active.u]]] = True
         st.recp_aware &= st.alive
         cand = np.flatnonzero(st.alive & st.recp_aware & ~st.recp_applied)
         cand = cand[self.rng.random(cand.size) < 1.0 / 12.0]

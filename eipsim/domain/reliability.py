@@ -28,6 +28,8 @@ class Reliability:
         self.keys: IntArray = np.zeros(0, dtype=np.int64)  # i * n + j, sorted
         self.months: FloatArray = np.zeros(0)  # observed months
         self.failures: FloatArray = np.zeros(0)
+        # observe_keys' last look-up: (key array, store keys, positions, observations per pair)
+        self._lookup: tuple[IntArray, IntArray, IntArray, FloatArray] | None = None
 
     def _find(self, key: IntArray) -> tuple[IntArray, BoolArray]:
         at = np.minimum(np.searchsorted(self.keys, key), self.keys.size - 1)
@@ -35,22 +37,32 @@ class Reliability:
 
     def observe(self, i: IntArray, j: IntArray, failed: BoolArray) -> None:
         """One month of observation per (i, j) entry; several links of a pair each count."""
-        if i.size == 0:
+        self.observe_keys(i.astype(np.int64) * self.n + j, failed)
+
+    def observe_keys(self, key: IntArray, failed: BoolArray) -> None:
+        """``observe`` of the pairs with keys i * n + j. Given the same (unchanging) key
+        array month after month, the look-up of its pairs is kept while no new pair trades:
+        then each month adds the counts, whole numbers, in place (exact in any order)."""
+        if key.size == 0:
             return
-        key = i.astype(np.int64) * self.n + j
-        if self.keys.size:  # most months every pair has traded before: count in place
-            at, found = self._find(key)
-            if found.all():
-                np.add.at(self.months, at, 1.0)
-                np.add.at(self.failures, at, failed.astype(float))
-                return
-        old = self.keys.size
-        keys, where = np.unique(np.concatenate([self.keys, key]), return_inverse=True)
-        months, failures = np.zeros(keys.size), np.zeros(keys.size)
-        months[where[:old]], failures[where[:old]] = self.months, self.failures
-        np.add.at(months, where[old:], 1.0)
-        np.add.at(failures, where[old:], failed.astype(float))
-        self.keys, self.months, self.failures = keys, months, failures
+        if self._lookup is not None and self._lookup[0] is key and self._lookup[1] is self.keys:
+            at, per_pair = self._lookup[2], self._lookup[3]
+        elif self.keys.size and (found := self._find(key))[1].all():
+            at = found[0]
+            per_pair = np.bincount(at, minlength=self.keys.size).astype(float)
+            self._lookup = (key, self.keys, at, per_pair)
+        else:
+            old = self.keys.size
+            keys, where = np.unique(np.concatenate([self.keys, key]), return_inverse=True)
+            months, failures = np.zeros(keys.size), np.zeros(keys.size)
+            months[where[:old]], failures[where[:old]] = self.months, self.failures
+            np.add.at(months, where[old:], 1.0)
+            np.add.at(failures, where[old:], failed.astype(float))
+            self.keys, self.months, self.failures = keys, months, failures
+            return
+        self.months += per_pair
+        if failed.any():
+            self.failures += np.bincount(at, weights=failed, minlength=self.keys.size)
 
     def counts(self, i: IntArray, j: IntArray) -> tuple[FloatArray, FloatArray]:
         """(observed months, failures) of i about j; zero where they never traded."""
@@ -97,6 +109,8 @@ class Reliability:
             return
         i, j = np.divmod(self.keys, self.n)
         keep = (i != slot) & (j != slot)
+        if keep.all():  # it never traded: the store (and look-ups kept of it) stays
+            return
         self.keys, self.months, self.failures = (
             self.keys[keep],
             self.months[keep],

@@ -28,6 +28,8 @@ live slots and group sums stay true.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 FloatArray = np.ndarray
@@ -72,6 +74,34 @@ def _unique_first(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     inverse = np.empty(ks.size, dtype=np.intp)
     inverse[order] = np.cumsum(first) - 1
     return ks[first], order[first], inverse
+
+
+def count_once(keys: np.ndarray) -> np.ndarray | None:
+    """Of updates to pairs with these keys (i * n + j), the entries the group sums count
+    when a pair repeats: each pair's first entry, in the order of the keys. None: no pair
+    repeats (every entry counts, in its order)."""
+    order = np.argsort(keys, kind="stable")
+    ks = keys[order]
+    repeated = ks[1:] == ks[:-1]
+    if not repeated.any():
+        return None
+    once: np.ndarray = order[np.concatenate(([True], ~repeated))]
+    return once
+
+
+@dataclass(frozen=True)
+class ExperiencePlan:
+    """Who hears what in ``TrustMatrix.diffuse_experience`` (``TrustMatrix.experience_plan``)."""
+
+    relation: (
+        np.ndarray
+    )  # per entry: the partner's trading relation (index of observer -> observed)
+    relation_cell: np.ndarray  # per entry: that relation's cell in T, flat
+    pair: np.ndarray  # per entry: the pair (firm, third party) it informs
+    n_pairs: int
+    pick: np.ndarray  # the pairs updated (no self-trust), in the update order
+    i: np.ndarray  # their firms and third parties
+    j: np.ndarray
 
 
 class TrustMatrix:
@@ -218,17 +248,24 @@ class TrustMatrix:
         self._oh[slot, 0] = 1.0
 
     def raise_toward_one(
-        self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray, *, distinct: bool = False
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        rate: float | np.ndarray,
+        *,
+        distinct: bool = False,
+        once: np.ndarray | None = None,
     ) -> None:
         """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity.
-        ``distinct``: the caller knows no pair repeats (spares the check)."""
+        ``distinct``: the caller knows no pair repeats; ``once``: it knows they do, and
+        passes ``count_once(i * n + j)`` (kept between months): either spares the check."""
         i, j = np.atleast_1d(i), np.atleast_1d(j)
         if i.size == 0:
             return
         old = self._T[i, j]
         new = old + rate * (1.0 - old)
         self._T[i, j] = new
-        self._after_pair_update(i, j, old, new, distinct=distinct)
+        self._after_pair_update(i, j, old, new, distinct=distinct, once=once)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
@@ -298,14 +335,48 @@ class TrustMatrix:
         T[rows] = out
         self._live[rows] = True
 
+    def experience_plan(
+        self, src: np.ndarray, dst: np.ndarray, observer: np.ndarray, observed: np.ndarray
+    ) -> ExperiencePlan | None:
+        """Who hears what for ``diffuse_experience``: ``src -> dst`` are the partner
+        relations, ``observer -> observed`` the pairs with experience, distinct and sorted by
+        observer then observed (as ``Reliability.keys``). It changes only when the partners or
+        the trading relations do, so a caller keeps it between months. None: nothing to
+        diffuse.
+
+        One entry per (firm, partner, partner's trading relation), in the order of the CSR
+        product A @ W (firm, partner, relation ascending); the pairs come in the product's
+        output order (by firm, then by last first appearance), so results and the group sums'
+        update order are bit-identical to the sparse product."""
+        if src.size == 0 or observer.size == 0:
+            return None
+        n = self.n
+        edges = _sorted_unique(src * n + dst)  # a partner counts once, whatever its links
+        e_i, e_k = np.divmod(edges, n)
+        start = np.searchsorted(observer, np.arange(n + 1))
+        cnt = (start[1:] - start[:-1])[e_k]  # the partner's trading relations
+        total = int(cnt.sum())
+        if total == 0:
+            return None
+        edge = np.repeat(np.arange(edges.size), cnt)
+        idx = start[e_k][edge] + np.arange(total) - (np.cumsum(cnt) - cnt)[edge]
+        key = e_i[edge] * n + observed[idx]
+        pairs, first, inv = _unique_first(key)
+        r, c = np.divmod(pairs, n)
+        order = np.lexsort((-first, r))
+        pick = order[r[order] != c[order]]  # in output order, a firm's self-trust left out
+        return ExperiencePlan(
+            relation=idx,
+            relation_cell=observer[idx] * n + observed[idx],
+            pair=inv,
+            n_pairs=pairs.size,
+            pick=pick,
+            i=r[pick],
+            j=c[pick],
+        )
+
     def diffuse_experience(
-        self,
-        src: np.ndarray,
-        dst: np.ndarray,
-        observer: np.ndarray,
-        observed: np.ndarray,
-        months: np.ndarray,
-        weight: float,
+        self, plan: ExperiencePlan | None, months: np.ndarray, weight: float
     ) -> None:
         """Only experience spreads: each firm moves its trust in a third party j toward what
         its current partners learned of j by dealing with it, weighted by their months of
@@ -314,41 +385,23 @@ class TrustMatrix:
             T_ij <- (1 - w) T_ij + w * sum_k A_ik W_kj T_kj / sum_k A_ik W_kj
 
         over the pairs (i, j), i != j, where some partner k of i has traded with j (W_kj > 0
-        months observed); every other entry is unchanged. ``src -> dst`` are the partner
-        relations, ``observer -> observed`` with ``months`` the experience, distinct pairs
-        sorted by observer then observed (as ``Reliability.keys``). The work is the
-        partners' trading relations, not the slots x slots matrix.
-
-        Plain numpy, not scipy.sparse products (whose construction and checks cost more than
-        the arithmetic at park sizes): one entry per (firm, partner, partner's trading
-        relation), in the order of the CSR product A @ W (firm, partner, relation ascending),
-        summed by ``bincount`` in that order; the pairs come in the product's output order
-        (by firm, then by last first appearance), so results and the group sums' update
-        order are bit-identical to the sparse product."""
-        if weight <= 0 or src.size == 0 or observer.size == 0:
+        months observed, ``months`` in the order of the plan's ``observer -> observed``);
+        every other entry is unchanged. The work is the partners' trading relations, not the
+        slots x slots matrix: plain numpy (scipy.sparse's construction and checks cost more
+        than the arithmetic at park sizes), each pair's sums accumulated by ``bincount`` in
+        the order of ``experience_plan``."""
+        if weight <= 0 or plan is None:
             return
-        n = self.n
-        edges = _sorted_unique(src * n + dst)  # a partner counts once, whatever its links
-        e_i, e_k = np.divmod(edges, n)
-        start = np.searchsorted(observer, np.arange(n + 1))
-        cnt = (start[1:] - start[:-1])[e_k]  # the partner's trading relations
-        total = int(cnt.sum())
-        if total == 0:
-            return
-        edge = np.repeat(np.arange(edges.size), cnt)
-        idx = start[e_k][edge] + np.arange(total) - (np.cumsum(cnt) - cnt)[edge]
-        key = e_i[edge] * n + observed[idx]
-        pairs, first, inv = _unique_first(key)
-        den = np.bincount(inv, weights=months[idx].astype(float), minlength=pairs.size)
-        seen = months * self._T[observer, observed]
-        num = np.bincount(inv, weights=seen[idx], minlength=pairs.size)
-        r, c = np.divmod(pairs, n)
-        order = np.lexsort((-first, r))
-        r, c, den, num = r[order], c[order], den[order], num[order]
-        keep = (r != c) & (den > 0)
-        r, c, d, num = r[keep], c[keep], den[keep], num[keep]
+        seen_months = months[plan.relation]
+        den = np.bincount(plan.pair, weights=seen_months, minlength=plan.n_pairs)[plan.pick]
+        seen = seen_months * self._T.take(plan.relation_cell)
+        num = np.bincount(plan.pair, weights=seen, minlength=plan.n_pairs)[plan.pick]
+        r, c = plan.i, plan.j
+        heard = den > 0
+        if not heard.all():
+            r, c, den, num = r[heard], c[heard], den[heard], num[heard]
         old = self._T[r, c]
-        new = (1.0 - weight) * old + weight * (num / d)
+        new = (1.0 - weight) * old + weight * (num / den)
         self._T[r, c] = new
         self._after_pair_update(r, c, old, new, distinct=True)
 
@@ -412,18 +465,16 @@ class TrustMatrix:
         new: np.ndarray,
         *,
         distinct: bool = False,
+        once: np.ndarray | None = None,
     ) -> None:
         """Live slots and group sums after T[i, j] changed from ``old`` to ``new`` (pairs may
-        repeat unless ``distinct``: the last write of a pair is what T holds, counted once)."""
-        if i.size > 1 and not distinct:
-            keys = i * self.n + j
-            order = np.argsort(keys, kind="stable")
-            ks = keys[order]
-            repeated = ks[1:] == ks[:-1]
-            if repeated.any():  # a repeated pair counts once (its first entry, by key)
-                first = order[np.concatenate(([True], ~repeated))]
-                i, j, old = i[first], j[first], old[first]
-                new = self._T[i, j]
+        repeat unless ``distinct``: the last write of a pair is what T holds, counted once;
+        ``once``, when given, is ``count_once`` of the pairs)."""
+        if once is None and i.size > 1 and not distinct:
+            once = count_once(i * self.n + j)
+        if once is not None:
+            i, j, old = i[once], j[once], old[once]
+            new = self._T[i, j]
         nz = new != 0.0
         self._live[i[nz]] = True
         self._live[j[nz]] = True
