@@ -188,6 +188,7 @@ class EIPModel(mesa.Model):
         # set when an operator network serves a material: its connection fee
         self.connection_usd: FloatArray = np.full(M, np.nan)
         self.sigma = np.log1p(cat.mat["variability"] ** 2) ** 0.5  # lognormal sd from CV
+        self._half_variance = 0.5 * self.sigma**2  # the lognormal's mean-one correction
         self._neigh = self.park.neighbour_pairs(scenario.trust.neighbour_radius)
         # each plot's neighbours, for a tenant's arrival: plot i's are
         # _near[_near_at[i]:_near_at[i + 1]]
@@ -649,18 +650,12 @@ class EIPModel(mesa.Model):
         self.government.broker()
 
         self._market_month()
-        alive = st.alive
-        noise = np.exp(
-            self.rng.standard_normal(st.base_supply.shape) * self.sigma - 0.5 * self.sigma**2
-        )
         if self.sc.firms.production_coupling:
             self._couple_production()
-        supply = st.base_supply * noise * alive[:, None]
+        supply = st.base_supply * self._stream_noise(st.base_supply)
         supply = self._production_shocks(supply)
-        dnoise = np.exp(
-            self.rng.standard_normal(st.base_demand.shape) * self.sigma - 0.5 * self.sigma**2
-        )
-        demand = st.base_demand * dnoise * alive[:, None]
+        dnoise = self._stream_noise(st.base_demand)
+        demand = st.base_demand * dnoise
 
         link_flows = self._deliver(supply, dnoise)
         self.inflow_last = link_flows.inn
@@ -695,6 +690,19 @@ class EIPModel(mesa.Model):
             )
         self.metrics = indicators.compute(view)
         self.datacollector.collect(self)
+
+    def _stream_noise(self, streams: FloatArray) -> FloatArray:
+        """This month's factors on the expected ``streams`` (slots x materials): lognormal
+        with mean one and the material's variability as CV, drawn only for the streams
+        that exist (an empty plot's are zero); 1 elsewhere."""
+        flat = streams.ravel().nonzero()[0]
+        m = flat % self.n_mat
+        factor = np.ones(streams.shape)
+        sigma = self.sigma[m]
+        factor.ravel()[flat] = np.exp(
+            self.rng.standard_normal(flat.size) * sigma - self._half_variance[m]
+        )
+        return factor
 
     def _roster_entries(self, t: int) -> None:
         """Roster firms whose ``entry_month`` has come move in (onto their reserved plot)."""
