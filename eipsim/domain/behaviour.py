@@ -107,12 +107,13 @@ def keeps_link(
     return unprofitable, collapsed
 
 
-def chooses_contract(with_contract: PairEconomics, without: PairEconomics) -> BoolArray:
+def chooses_contract(both: PairEconomics) -> BoolArray:
     """Partners sign a written contract when it raises their joint expected gain: its
     penalty clauses cover part of what a failure would cost, against its extra transaction
-    cost (Albino et al. 2016: contracts pay under uncertainty and turbulence)."""
-    gain = with_contract.expected_s + with_contract.expected_u
-    result: BoolArray = gain > without.expected_s + without.expected_u
+    cost (Albino et al. 2016: contracts pay under uncertainty and turbulence). ``both`` is
+    priced with ``Candidates.contract = BOTH_OPTIONS`` (a row informal, a row signed)."""
+    gain = both.expected_s + both.expected_u
+    result: BoolArray = gain[1] > gain[0]
     return result
 
 
