@@ -59,17 +59,13 @@ def accepts_link(
     candidate) each side decides by its chance, without them by the even chance (trust at
     the threshold or above). A side gains when its expected gain E_i, net of the risk of
     the partner failing, is at least its hurdle h_i times B_i."""
-    eff_su, eff_us = c.effective_trust()
-    if draws is None:
-        talks = (eff_su >= threshold) & (eff_us >= threshold)
-    else:
-        talks = (draws[0] < willingness(eff_su, threshold, slope)) & (
-            draws[1] < willingness(eff_us, threshold, slope)
-        )
+    eff = c.effective_trust()  # both sides at once: a row each
+    side_talks = eff >= threshold if draws is None else draws < willingness(eff, threshold, slope)
+    talks = side_talks[0] & side_talks[1]
     gains = (e.benefit > 0) & (e.expected_s >= hurdle_s * e.benefit_s)
     gains &= e.expected_u >= hurdle_u * e.benefit_u
     needs = p.mat["needs_cost_disclosure"][c.m]
-    disclose = ~needs | ((c.conf_s <= eff_su) & (c.conf_u <= eff_us))
+    disclose = ~needs | ((c.conf_s <= eff[0]) & (c.conf_u <= eff[1]))
     result: BoolArray = talks & gains & disclose & (e.q > 0)
     return result
 

@@ -111,14 +111,12 @@ class Candidates:
     # candidate informal and signed in one pass (``chosen_option`` picks one per candidate)
     contract: BoolArray | None = None
 
-    def effective_trust(self) -> tuple[FloatArray, FloatArray]:
+    def effective_trust(self) -> FloatArray:
         """Each side's trust in the other with the pair's institutional trust added
-        (``with_institutions``)."""
-        if self.inst is None:
-            return self.trust_su, self.trust_us
-        return with_institutions(self.trust_su, self.inst), with_institutions(
-            self.trust_us, self.inst
-        )
+        (``with_institutions``): a row the supplier's trust in the user, a row the user's
+        in the supplier (one array, so that a rule applies to both sides at once)."""
+        trust: FloatArray = np.array([self.trust_su, self.trust_us])
+        return trust if self.inst is None else with_institutions(trust, self.inst)
 
     def __len__(self) -> int:
         return int(self.q.size)
@@ -208,13 +206,14 @@ def _price(
     capex_subsidy = p.government.capex_subsidy_share
     capital = np.where(piped, pipe * (1.0 - capex_subsidy) * p.annuity, 0.0)
     permit = np.where(standard[m], 0.0, mat["permit_cost_usd"][m]) / k.horizon_months
-    # The per-tonne subsidy, like the landfill tax, covers solid by-products only.
-    subsidy = p.government.exchange_subsidy_usd_per_t * q * p.taxable[m]
     if paid_off is not None:
         transaction = np.where(paid_off, 0.0, transaction)
         capital = np.where(paid_off, 0.0, capital)
         permit = np.where(paid_off, 0.0, permit)
-    C = transport + treat + transaction + capital + permit - subsidy
+    C = transport + treat + transaction + capital + permit
+    if p.government.exchange_subsidy_usd_per_t:  # (none: C less +0.0 is C, bit for bit)
+        # The per-tonne subsidy, like the landfill tax, covers solid by-products only.
+        C = C - p.government.exchange_subsidy_usd_per_t * q * p.taxable[m]
     B = S_s + S_u - C
     if p.nash:  # generalised Nash over the status quo: the supplier gets beta of B
         B_s = k.supplier_bargaining_power * B
@@ -279,7 +278,9 @@ def pair_economics(
     lead_u = zero if c.lead_u is None else c.lead_u
     cover = 1.0 - k.contract_exposure_cut * contract
     one_off = (capital + transaction + permit) * k.horizon_months
-    share_s = np.clip(alpha, 0.0, 1.0)
+    # (np.clip without its wrapper: they differ only on -0.0, which every decision that
+    # reads the exposures compares as 0)
+    share_s = np.minimum(np.maximum(alpha, 0.0), 1.0)
     stranded = 0.5 * one_off * k.breakdown_after_failure
     X_u = lead_u * k.emergency_premium * gamma * q * virgin + (1.0 - share_s) * stranded
     X_s = k.resourcing_lead_time_months * q * np.maximum(avoided, 0.0) + share_s * stranded
