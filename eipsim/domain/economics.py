@@ -272,10 +272,12 @@ def pair_economics(
     # user buys virgin input at a premium for the lead time, the supplier disposes of its
     # stream for the lead time, and with some chance the link ends and the unamortised
     # one-off costs are stranded. A written contract's penalty covers part of X.
-    zero = np.zeros_like(q)
-    fail_s = zero if c.fail_s is None else c.fail_s
-    fail_u = zero if c.fail_u is None else c.fail_u
-    lead_u = zero if c.lead_u is None else c.lead_u
+    fail_s, fail_u, lead_u = c.fail_s, c.fail_u, c.lead_u
+    if fail_s is None or fail_u is None or lead_u is None:  # zero where not given
+        zero = np.zeros_like(q)
+        fail_s = zero if fail_s is None else fail_s
+        fail_u = zero if fail_u is None else fail_u
+        lead_u = zero if lead_u is None else lead_u
     cover = 1.0 - k.contract_exposure_cut * contract
     one_off = (capital + transaction + permit) * k.horizon_months
     # (np.clip without its wrapper: they differ only on -0.0, which every decision that
