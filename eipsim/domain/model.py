@@ -194,6 +194,7 @@ class EIPModel(mesa.Model):
         self._occupied_key = b""
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
+        self._link_terms = indicators.LinkTermsMemo()
         self.datacollector = IndicatorCollector()
 
     # -- building ----------------------------------------------------------------------------
@@ -753,6 +754,7 @@ class EIPModel(mesa.Model):
             eip_score=self.government.score,
             eip_certified=self.government.certified,
             sets=self._material_sets,
+            memo=self._link_terms,
         )
 
     def _deliver(self, supply: FloatArray, demand_factor: FloatArray) -> LinkFlows:
