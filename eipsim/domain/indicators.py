@@ -9,13 +9,12 @@ docs/INDICATORS.md are all derived from ``INDICATORS``: a new indicator is one e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from eipsim.domain import network
 from eipsim.domain.facilities import Facility, Flows
@@ -340,15 +339,16 @@ def symbiosis_facilities(facilities: Sequence[Facility]) -> list[Facility]:
     return [f for f in facilities if f.built and f.users and f.symbiosis]
 
 
-# -- summary reducers: (timeseries, the indicator's column name) -> summary value -----------
-Reducer = Callable[[pd.DataFrame, str], Any]
+# -- summary reducers: (the run's columns, the indicator's column name) -> summary value ------
+Columns = Mapping[str, np.ndarray]  # the timeseries: one array per column, a row per month
+Reducer = Callable[[Columns, str], Any]
 
 
-def last(ts: pd.DataFrame, col: str) -> Any:
-    return ts[col].iloc[-1]
+def last(ts: Columns, col: str) -> Any:
+    return ts[col][-1]
 
 
-def total(ts: pd.DataFrame, col: str) -> float:
+def total(ts: Columns, col: str) -> float:
     """Run total, summed month by month in order."""
     s = 0.0
     for v in ts[col].tolist():
@@ -356,22 +356,24 @@ def total(ts: pd.DataFrame, col: str) -> float:
     return s
 
 
-def mean(ts: pd.DataFrame, col: str) -> float:
-    return float(ts[col].mean())
+def mean(ts: Columns, col: str) -> float:
+    """Mean over the months without a NaN (as pandas' mean: the NaN months count as 0 in
+    the sum, and not in the count)."""
+    return float(np.nanmean(ts[col]))
 
 
-def first_step(condition: Callable[[pd.Series], pd.Series]) -> Reducer:
+def first_step(condition: Callable[[np.ndarray], np.ndarray]) -> Reducer:
     """The first month the condition holds, -1 if never."""
 
-    def reduce(ts: pd.DataFrame, col: str) -> int:
-        hit = ts.loc[condition(ts[col]), "step"]
-        return int(hit.iloc[0]) if len(hit) else -1
+    def reduce(ts: Columns, col: str) -> int:
+        hit = condition(ts[col]).nonzero()[0]
+        return int(ts["step"][hit[0]]) if hit.size else -1
 
     return reduce
 
 
 def ratio_of_totals(numerator: str, denominator: str) -> Reducer:
-    def reduce(ts: pd.DataFrame, col: str) -> float:
+    def reduce(ts: Columns, col: str) -> float:
         den = total(ts, denominator)
         return total(ts, numerator) / den if den > 0 else 0.0
 
@@ -877,8 +879,9 @@ def compute(view: MonthView) -> dict[str, Any]:
     return {i.name: i.compute(view) for i in INDICATORS}
 
 
-def summarise(ts: pd.DataFrame, seed: int) -> dict[str, Any]:
-    """Final indicators of a run; -1 marks 'never happened' for first-step keys."""
+def summarise(ts: Columns, seed: int) -> dict[str, Any]:
+    """Final indicators of a run from its timeseries' columns (``IndicatorCollector.columns``);
+    -1 marks 'never happened' for first-step keys."""
     out: dict[str, Any] = {"seed": int(seed)}
     for ind in INDICATORS:
         for key, reduce in ind.summary.items():
