@@ -161,6 +161,18 @@ class IndicatorCollector(DataCollector):
         for var, values in self.model_vars.items():
             values.append(metrics[var])
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """The timeseries collected so far, one array per indicator (numpy infers each
+        column's dtype from its values as pandas does from the lists)."""
+        return {c: np.array(values) for c, values in self.model_vars.items()}
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """Mesa's frame of the model variables, from ``columns`` (pandas reading the lists
+        itself costs twice as much)."""
+        if not self.model_vars[indicators.TIMESERIES_COLUMNS[0]]:
+            return super().get_model_vars_dataframe()  # no month yet: Mesa's empty frame
+        return pd.DataFrame(self.columns())
+
 
 class EIPModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int | None = None):
@@ -230,6 +242,7 @@ class EIPModel(mesa.Model):
         self._experience: tuple[ActiveLinks, IntArray, ExperiencePlan | None] | None = None
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
+        self._link_terms = indicators.LinkTermsMemo()
         self.datacollector = IndicatorCollector()
 
     # -- building ----------------------------------------------------------------------------
@@ -799,6 +812,7 @@ class EIPModel(mesa.Model):
             eip_score=self.government.score,
             eip_certified=self.government.certified,
             sets=self._material_sets,
+            memo=self._link_terms,
         )
 
     def _deliver(self, supply: FloatArray, demand_factor: FloatArray) -> LinkFlows:
