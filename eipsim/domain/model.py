@@ -242,7 +242,8 @@ class EIPModel(mesa.Model):
         self._experience: tuple[ActiveLinks, IntArray, ExperiencePlan | None] | None = None
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
-        self._link_terms = indicators.LinkTermsMemo()
+        # the indicators' link-table terms of earlier months (``indicators.LinkTermsMemo``)
+        self._indicator_memo = indicators.LinkTermsMemo()
         self.datacollector = IndicatorCollector()
 
     # -- building ----------------------------------------------------------------------------
@@ -812,7 +813,7 @@ class EIPModel(mesa.Model):
             eip_score=self.government.score,
             eip_certified=self.government.certified,
             sets=self._material_sets,
-            memo=self._link_terms,
+            memo=self._indicator_memo,
         )
 
     def _deliver(self, supply: FloatArray, demand_factor: FloatArray) -> LinkFlows:
