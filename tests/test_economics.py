@@ -31,6 +31,7 @@ from eipsim.domain.economics import (
     pair_economics,
     space_of_cooperation,
 )
+from eipsim.domain.state import EVERY_PLOT, pair_block
 from eipsim.scenario.catalogue import load_catalogue
 from eipsim.scenario.schema import CostsConfig, GovernmentConfig
 
@@ -571,12 +572,15 @@ def test_candidate_pairs_by_material():
 
 def test_candidate_pairs_with_searching_firms_keep_one_active_side():
     """Only pairs with a searching side: active suppliers with any user, then inactive
-    suppliers with active users; allowed() is asked once per such block."""
+    suppliers with active users; allowed() is asked once per such block, the searching
+    firms against every plot (EVERY_PLOT), as suppliers and as users."""
     calls = []
+    n = RES_SUPPLY.shape[0]
 
     def allowed(sup, use):
-        calls.append((sup.tolist(), use.tolist()))
-        return np.ones((sup.size, use.size), dtype=bool)
+        calls.append(tuple("every" if x is EVERY_PLOT else x.tolist() for x in (sup, use)))
+        rows, cols = np.arange(n)[sup], np.arange(n)[use]
+        return np.ones((rows.size, cols.size), dtype=bool)
 
     active = np.array([False, False, True, False])
     s, u, m, q = candidate_pairs(RES_SUPPLY, RES_DEMAND, allowed, 1.0, active=active)
@@ -584,7 +588,21 @@ def test_candidate_pairs_with_searching_firms_keep_one_active_side():
     # material 0: active supplier 2 -> users 1, 3; inactive supplier 0 -> active user 2;
     # material 1: supplier 1 and user 3 both inactive: no pair
     assert got == [(2, 1, 0), (2, 3, 0), (0, 2, 0)]
-    assert calls == [([2], [0, 1, 2, 3]), ([0, 1], [2])]
+    assert calls == [([2], "every"), ("every", [2])]
+
+
+def test_candidate_pairs_of_searching_firms_follow_who_knows_whom():
+    """The searching firms' blocks are read from the allowed matrix the right way round:
+    as supplier (its row) and as user (its column), each pair once."""
+    known = np.ones((4, 4), dtype=bool)
+    known[2, 1] = False  # 2 does not know of 1 as a user; 0 -> 2 allowed, 2 -> 0 not
+    known[2, 0] = False
+    active = np.array([False, False, True, False])
+    s, u, m, q = candidate_pairs(
+        RES_SUPPLY, RES_DEMAND, lambda a, b: pair_block(known, a, b), 1.0, active=active
+    )
+    got = list(zip(s.tolist(), u.tolist(), m.tolist(), q.tolist(), strict=True))
+    assert got == [(2, 3, 0, 2.0), (0, 2, 0, 6.0)]
 
 
 def test_candidate_pairs_respect_who_knows_whom():

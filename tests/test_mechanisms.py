@@ -288,13 +288,12 @@ def test_pellets_are_a_product_not_waste():
 def test_chooses_contract_when_it_raises_the_joint_expected_gain():
     from eipsim.domain.economics import PairEconomics
 
-    def econ(es, eu):
-        z = np.zeros(2)
-        return PairEconomics(z, z, z, z, z, z, z, z, z, z, np.array(es), np.array(eu))
-
-    signed = econ([100.0, 50.0], [100.0, 50.0])
-    informal = econ([90.0, 60.0], [100.0, 50.0])
-    assert behaviour.chooses_contract(signed, informal).tolist() == [True, False]
+    z = np.zeros(2)
+    # a row informal, a row signed (Candidates.contract = BOTH_OPTIONS)
+    expected_s = np.array([[90.0, 60.0], [100.0, 50.0]])
+    expected_u = np.array([[100.0, 50.0], [100.0, 50.0]])
+    both = PairEconomics(z, z, z, z, z, z, z, z, z, z, expected_s, expected_u)
+    assert behaviour.chooses_contract(both).tolist() == [True, False]
 
 
 def test_per_link_contracts_are_chosen_and_breaches_pay_penalties(baseline):

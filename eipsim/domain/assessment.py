@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eipsim.domain.indicators import MonthView, symbiosis_facilities
-from eipsim.domain.links import ACTIVE, PENDING
+from eipsim.domain.links import PENDING
 from eipsim.errors import UserError
 from eipsim.scenario.schema import Criterion
 
@@ -57,7 +57,7 @@ def _shared_land(v: MonthView) -> float:
 
 @criterion("implemented_links")
 def _implemented(v: MonthView) -> float:
-    return float(v.links.rows(ACTIVE).size + len(symbiosis_facilities(v.facilities)))
+    return float(v.active_rows.size + len(symbiosis_facilities(v.facilities)))
 
 
 @criterion("planning_share")

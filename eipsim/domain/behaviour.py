@@ -59,17 +59,13 @@ def accepts_link(
     candidate) each side decides by its chance, without them by the even chance (trust at
     the threshold or above). A side gains when its expected gain E_i, net of the risk of
     the partner failing, is at least its hurdle h_i times B_i."""
-    eff_su, eff_us = c.effective_trust()
-    if draws is None:
-        talks = (eff_su >= threshold) & (eff_us >= threshold)
-    else:
-        talks = (draws[0] < willingness(eff_su, threshold, slope)) & (
-            draws[1] < willingness(eff_us, threshold, slope)
-        )
+    eff = c.effective_trust()  # both sides at once: a row each
+    side_talks = eff >= threshold if draws is None else draws < willingness(eff, threshold, slope)
+    talks = side_talks[0] & side_talks[1]
     gains = (e.benefit > 0) & (e.expected_s >= hurdle_s * e.benefit_s)
     gains &= e.expected_u >= hurdle_u * e.benefit_u
     needs = p.mat["needs_cost_disclosure"][c.m]
-    disclose = ~needs | ((c.conf_s <= eff_su) & (c.conf_u <= eff_us))
+    disclose = ~needs | ((c.conf_s <= eff[0]) & (c.conf_u <= eff[1]))
     result: BoolArray = talks & gains & disclose & (e.q > 0)
     return result
 
@@ -107,12 +103,13 @@ def keeps_link(
     return unprofitable, collapsed
 
 
-def chooses_contract(with_contract: PairEconomics, without: PairEconomics) -> BoolArray:
+def chooses_contract(both: PairEconomics) -> BoolArray:
     """Partners sign a written contract when it raises their joint expected gain: its
     penalty clauses cover part of what a failure would cost, against its extra transaction
-    cost (Albino et al. 2016: contracts pay under uncertainty and turbulence)."""
-    gain = with_contract.expected_s + with_contract.expected_u
-    result: BoolArray = gain > without.expected_s + without.expected_u
+    cost (Albino et al. 2016: contracts pay under uncertainty and turbulence). ``both`` is
+    priced with ``Candidates.contract = BOTH_OPTIONS`` (a row informal, a row signed)."""
+    gain = both.expected_s + both.expected_u
+    result: BoolArray = gain[1] > gain[0]
     return result
 
 

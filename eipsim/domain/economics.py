@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
+from eipsim.domain.state import EVERY_PLOT, Slots
 from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.schema import CostsConfig, GovernmentConfig
 
@@ -107,17 +108,15 @@ class Candidates:
     lead_u: FloatArray | None = None  # months the user pays a premium after a failure
     inst: FloatArray | None = None  # institutional trust: broker, standard, contract
     # under a written contract (None: the scenario's rule); ``BOTH_OPTIONS`` prices each
-    # candidate informal and signed in one pass (``PairEconomics.option`` splits them)
+    # candidate informal and signed in one pass (``chosen_option`` picks one per candidate)
     contract: BoolArray | None = None
 
-    def effective_trust(self) -> tuple[FloatArray, FloatArray]:
+    def effective_trust(self) -> FloatArray:
         """Each side's trust in the other with the pair's institutional trust added
-        (``with_institutions``)."""
-        if self.inst is None:
-            return self.trust_su, self.trust_us
-        return with_institutions(self.trust_su, self.inst), with_institutions(
-            self.trust_us, self.inst
-        )
+        (``with_institutions``): a row the supplier's trust in the user, a row the user's
+        in the supplier (one array, so that a rule applies to both sides at once)."""
+        trust: FloatArray = np.array([self.trust_su, self.trust_us])
+        return trust if self.inst is None else with_institutions(trust, self.inst)
 
     def __len__(self) -> int:
         return int(self.q.size)
@@ -145,21 +144,12 @@ class PairEconomics:
     expected_s: FloatArray  # trust-weighted expected gain of the supplier
     expected_u: FloatArray
 
-    def option(self, k: int) -> PairEconomics:
-        """Of economics priced with ``Candidates.contract = BOTH_OPTIONS``, option ``k``
-        (0 informal, 1 signed); the parts a contract does not change are shared."""
-        parts = (getattr(self, name) for name in _ECONOMICS_FIELDS)
-        return PairEconomics(*(x[k] if x.ndim == 2 else x for x in parts))
 
-    def choose(self, signed: BoolArray) -> PairEconomics:
-        """Of economics priced with ``Candidates.contract = BOTH_OPTIONS``, candidate by
-        candidate the signed option where ``signed`` holds and the informal one elsewhere
-        (the parts a contract does not change are shared, not selected)."""
-        parts = (getattr(self, name) for name in _ECONOMICS_FIELDS)
-        return PairEconomics(*(np.where(signed, x[1], x[0]) if x.ndim == 2 else x for x in parts))
-
-
-_ECONOMICS_FIELDS = tuple(f.name for f in fields(PairEconomics))
+def chosen_option(x: np.ndarray, signed: BoolArray) -> np.ndarray:
+    """Of a value priced with ``Candidates.contract = BOTH_OPTIONS`` (a row informal, a row
+    signed), candidate by candidate the signed option where ``signed`` holds and the
+    informal one elsewhere."""
+    return np.where(signed, x[1], x[0])
 
 
 class _Priced(NamedTuple):
@@ -216,13 +206,14 @@ def _price(
     capex_subsidy = p.government.capex_subsidy_share
     capital = np.where(piped, pipe * (1.0 - capex_subsidy) * p.annuity, 0.0)
     permit = np.where(standard[m], 0.0, mat["permit_cost_usd"][m]) / k.horizon_months
-    # The per-tonne subsidy, like the landfill tax, covers solid by-products only.
-    subsidy = p.government.exchange_subsidy_usd_per_t * q * p.taxable[m]
     if paid_off is not None:
         transaction = np.where(paid_off, 0.0, transaction)
         capital = np.where(paid_off, 0.0, capital)
         permit = np.where(paid_off, 0.0, permit)
-    C = transport + treat + transaction + capital + permit - subsidy
+    C = transport + treat + transaction + capital + permit
+    if p.government.exchange_subsidy_usd_per_t:  # (none: C less +0.0 is C, bit for bit)
+        # The per-tonne subsidy, like the landfill tax, covers solid by-products only.
+        C = C - p.government.exchange_subsidy_usd_per_t * q * p.taxable[m]
     B = S_s + S_u - C
     if p.nash:  # generalised Nash over the status quo: the supplier gets beta of B
         B_s = k.supplier_bargaining_power * B
@@ -281,13 +272,17 @@ def pair_economics(
     # user buys virgin input at a premium for the lead time, the supplier disposes of its
     # stream for the lead time, and with some chance the link ends and the unamortised
     # one-off costs are stranded. A written contract's penalty covers part of X.
-    zero = np.zeros_like(q)
-    fail_s = zero if c.fail_s is None else c.fail_s
-    fail_u = zero if c.fail_u is None else c.fail_u
-    lead_u = zero if c.lead_u is None else c.lead_u
+    fail_s, fail_u, lead_u = c.fail_s, c.fail_u, c.lead_u
+    if fail_s is None or fail_u is None or lead_u is None:  # zero where not given
+        zero = np.zeros_like(q)
+        fail_s = zero if fail_s is None else fail_s
+        fail_u = zero if fail_u is None else fail_u
+        lead_u = zero if lead_u is None else lead_u
     cover = 1.0 - k.contract_exposure_cut * contract
     one_off = (capital + transaction + permit) * k.horizon_months
-    share_s = np.clip(alpha, 0.0, 1.0)
+    # (np.clip without its wrapper: they differ only on -0.0, which every decision that
+    # reads the exposures compares as 0)
+    share_s = np.minimum(np.maximum(alpha, 0.0), 1.0)
     stranded = 0.5 * one_off * k.breakdown_after_failure
     X_u = lead_u * k.emergency_premium * gamma * q * virgin + (1.0 - share_s) * stranded
     X_s = k.resourcing_lead_time_months * q * np.maximum(avoided, 0.0) + share_s * stranded
@@ -372,7 +367,7 @@ def space_of_cooperation(e: PairEconomics) -> tuple[FloatArray, FloatArray]:
 def candidate_pairs(
     res_supply: FloatArray,
     res_demand: FloatArray,
-    allowed: Callable[[IntArray, IntArray], BoolArray],
+    allowed: Callable[[Slots, Slots], BoolArray],
     min_q: float,
     active: BoolArray | None = None,
 ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
@@ -380,41 +375,35 @@ def candidate_pairs(
     times users with residual demand, kept where ``allowed(suppliers, users)`` (a boolean
     block: they know of each other) and not the same firm. With ``active`` (the firms
     searching this month) only pairs with at least one active side are built: active
-    suppliers with any user, then inactive suppliers with active users.
+    suppliers with any firm, then inactive suppliers with active users.
 
     ``allowed`` does not depend on the material, so it is asked once per block of firms
-    with some residual stream, and each material reads its rows and columns from it.
-    Returns (s, u, m, q) with q = min(residual supply, residual demand)."""
-    has_supply = res_supply >= min_q
-    has_demand = res_demand >= min_q
-    mats = (has_supply.any(axis=0) & has_demand.any(axis=0)).nonzero()[0]
-    supply_m, demand_m = has_supply[:, mats], has_demand[:, mats]
-    sup = supply_m.any(axis=1).nonzero()[0]
-    use = demand_m.any(axis=1).nonzero()[0]
+    (``EVERY_PLOT`` for a side that is every plot), and the pairs it allows are then
+    matched material by material. Candidates come material by material, each block's pairs
+    in row-major order. Returns (s, u, m, q) with q = min(residual supply, residual
+    demand)."""
     if active is None:
-        pairs = [(sup, use)]
+        # every pair: the firms with some residual stream of a material both sides trade
+        has_supply, has_demand = res_supply >= min_q, res_demand >= min_q
+        mats = has_supply.any(axis=0) & has_demand.any(axis=0)
+        sup = (has_supply & mats).any(axis=1).nonzero()[0]
+        use = (has_demand & mats).any(axis=1).nonzero()[0]
+        if sup.size == 0 or use.size == 0:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, e, np.zeros(0)
+        pi, pj = allowed(sup, use).nonzero()
+        s, u = sup[pi], use[pj]
     else:
-        pairs = [(sup[active[sup]], use), (sup[~active[sup]], use[active[use]])]
-    S, U, Ms = [], [], []
-    for a, b in pairs:
-        if a.size == 0 or b.size == 0:
-            continue
-        # the allowed pairs (row-major), then which materials each can trade, taken
-        # material by material: candidates come material by material, each block's pairs
-        # in row-major order
-        pi, pj = allowed(a, b).nonzero()
-        other = a[pi] != b[pj]
-        pi, pj = pi[other], pj[other]
-        trades = supply_m[a[pi]] & demand_m[b[pj]]
-        k, p = np.nonzero(trades.T)
-        S.append(a[pi[p]])
-        U.append(b[pj[p]])
-        Ms.append(mats[k])
-    if not S:
-        e = np.zeros(0, dtype=np.int64)
-        return e, e, e, np.zeros(0)
-    s, u, mm = np.concatenate(S), np.concatenate(U), np.concatenate(Ms)
-    if len(S) > 1:  # material by material: within a material, block by block
-        order = np.argsort(mm, kind="stable")
-        s, u, mm = s[order], u[order], mm[order]
+        # the searching firms are few: their rows against every plot (whose residual
+        # streams the material match below reads anyway), then their columns
+        searching = active.nonzero()[0]
+        pi, u_any = allowed(searching, EVERY_PLOT).nonzero()
+        s_idle, pj = (allowed(EVERY_PLOT, searching) & ~active[:, None]).nonzero()
+        s = np.concatenate([searching[pi], s_idle])
+        u = np.concatenate([u_any, searching[pj]])
+    # the allowed pairs in block order, then which materials each trades: nonzero of the
+    # transpose lists them material by material, in that order within a material
+    trades = (res_supply[s] >= min_q) & (res_demand[u] >= min_q) & (s != u)[:, None]
+    mm, p = trades.T.nonzero()
+    s, u = s[p], u[p]
     return s, u, mm, np.minimum(res_supply[s, mm], res_demand[u, mm])

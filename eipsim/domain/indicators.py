@@ -9,13 +9,12 @@ docs/INDICATORS.md are all derived from ``INDICATORS``: a new indicator is one e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from eipsim.domain import network
 from eipsim.domain.facilities import Facility, Flows
@@ -38,6 +37,12 @@ from eipsim.scenario.catalogue import Catalogue
 GRID_CO2_T_PER_MWH = 0.6766
 # Products (sold goods, not waste) while the catalogue has no ``product`` column.
 PRODUCTS = ("recycled_pellets",)
+
+
+# rows of ``MonthView.sums``: the month's flows by material (M,) each
+LINKS, RECOVERED, TO_FIRMS, OUTSIDE, GENERATED, LEFT, UNRECOVERED = range(7)
+# columns of ``MonthView.sums``: the material sets (``MaterialSets.by_set``)
+TONNES, ENERGY, SOLID, SOLID_SOLD, WATER = range(5)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class MonthView:
     firms_screened: int = 0  # RECP screenings by the operator so far
     # the catalogue's material sets (``material_sets``): the model builds them once a run
     sets: MaterialSets | None = None
+    # the link terms of earlier months (``LinkTermsMemo``): the model keeps one a run
+    memo: LinkTermsMemo | None = None
 
     @cached_property
     def alive(self) -> BoolArray:
@@ -82,29 +89,39 @@ class MonthView:
         return int(np.count_nonzero(self.alive))
 
     @cached_property
-    def active_rows(self) -> IntArray:
-        """Rows of the active links (read by several indicators: found once)."""
-        return self.links.rows(ACTIVE)
+    def link_terms(self) -> LinkTerms:
+        """What the indicators read of the link table (kept between months by ``memo``)."""
+        if self.memo is None:
+            return link_terms(self.links, self.state.nat, self.n_plots)
+        return self.memo.link_terms(self.links, self.state.nat, self.n_plots)
 
-    @cached_property
-    def links_by_status(self) -> IntArray:
-        """Links pending, active and ended (indexed by the status codes), counted at once."""
-        n = self.links.n
-        return np.bincount(self.links.status[:n], minlength=len(STATUS_NAMES))
+    @property
+    def active_rows(self) -> IntArray:
+        """Rows of the active links."""
+        return self.link_terms.active_rows
+
+    @property
+    def links_by_status(self) -> tuple[int, ...]:
+        """Links pending, active and ended (indexed by the status codes)."""
+        return self.link_terms.by_status
 
     @cached_property
     def members(self) -> tuple[BoolArray, BoolArray]:
         """Firms in symbiosis in the sense of Circular 05/2025: (a) exchanging with another
         firm, or (b) using shared production infrastructure. Returns (in any, in links)."""
-        L = self.links
-        rows = self.active_rows
-        in_links = np.zeros(self.n_plots, dtype=bool)
-        in_links[L.s[rows]] = True
-        in_links[L.u[rows]] = True
-        members = in_links.copy()
-        for fac in symbiosis_facilities(self.facilities):
-            members[fac.user_slots()] = True
+        in_links = self.link_terms.in_links
+        members = in_links
+        shared = symbiosis_facilities(self.facilities)
+        if shared:
+            members = in_links.copy()
+            for fac in shared:
+                members[fac.user_slots()] = True
         return members & self.alive, in_links & self.alive
+
+    @cached_property
+    def in_symbiosis(self) -> int:
+        """Firms in symbiosis (``members``), counted once for the indicators that read it."""
+        return int(np.count_nonzero(self.members[0]))
 
     @cached_property
     def trust_by_nationality(self) -> tuple[float, float]:
@@ -124,20 +141,43 @@ class MonthView:
         return float(self.supply[:, self.tonnage].sum())
 
     @cached_property
+    def flows_by_material(self) -> FloatArray:
+        """(7, M): the month's flows by material, one row each (``LINKS`` .. ``UNRECOVERED``):
+        moved by links, recovered by facilities, their deliveries to firms and to outside
+        uses, generated, left (not exchanged: the residual after links and facilities, and
+        the facilities' unrecovered intake), and the facilities' unrecovered intake."""
+        fl = self.fac_flows
+        flows = np.empty((7, fl.recovered.size))
+        flows[LINKS] = self.link_flows.by_material
+        flows[RECOVERED] = fl.recovered
+        flows[TO_FIRMS], flows[OUTSIDE] = self.fac_parts[:2]
+        self.supply.sum(axis=0, out=flows[GENERATED])
+        np.subtract(fl.intake, fl.recovered, out=flows[UNRECOVERED])
+        np.add(self.res_supply.sum(axis=0), flows[UNRECOVERED], out=flows[LEFT])
+        return flows
+
+    @cached_property
+    def sums(self) -> list[list[float]]:
+        """``sums[set][flow]``: each of the month's flows by material (``flows_by_material``)
+        summed over each material set (``TONNES`` .. ``WATER``), two array operations a set
+        for some twenty sums. A row of the C-ordered ``take`` is summed like the masked 1-D
+        flow alone (the same numbers, pairwise in the same order), so each sum has the bits
+        of ``flow[set].sum()``."""
+        flows = self.flows_by_material
+        return [flows.take(idx, axis=1).sum(axis=1).tolist() for idx in self.material_sets.index]
+
+    @cached_property
     def exchanged_links_t(self) -> float:
-        return float(self.link_flows.by_material[self.tonnage].sum())
+        return self.sums[TONNES][LINKS]
 
     @cached_property
     def exchanged_facilities_t(self) -> float:
-        return float(self.fac_flows.recovered[self.tonnage].sum())
+        return self.sums[TONNES][RECOVERED]
 
     @cached_property
     def energy_exchanged_mwh(self) -> float:
         """Energy moved by links and facilities (two indicators report it)."""
-        energy = self.material_sets.energy
-        return float(
-            self.link_flows.by_material[energy].sum() + self.fac_flows.recovered[energy].sum()
-        )
+        return self.sums[ENERGY][LINKS] + self.sums[ENERGY][RECOVERED]
 
     # -- honest indicators (issue 8, item 10) ---------------------------------------------
     @property
@@ -145,28 +185,15 @@ class MonthView:
         """Solid by-products: tonnes, not piped (water), not products (sold goods)."""
         return self.material_sets.solid
 
-    @cached_property
-    def supply_by_material(self) -> FloatArray:
-        """(M,) generated this month."""
-        return np.asarray(self.supply.sum(axis=0))
-
-    @cached_property
+    @property
     def solid_generated_t(self) -> float:
         """Solids generated (read by two indicators)."""
-        return float(self.supply_by_material[self.solid].sum())
+        return self.sums[SOLID][GENERATED]
 
     @cached_property
     def solid_exchanged_t(self) -> float:
         """Solids exchanged by links or recovered by facilities (read by two indicators)."""
-        sol = self.solid
-        return float(self.link_flows.by_material[sol].sum() + self.fac_flows.recovered[sol].sum())
-
-    @cached_property
-    def left_by_material(self) -> FloatArray:
-        """(M,) not exchanged this month: residual after links and facilities, and the
-        facilities' unrecovered intake."""
-        fl = self.fac_flows
-        return np.asarray(self.res_supply.sum(axis=0) + (fl.intake - fl.recovered))
+        return self.sums[SOLID][LINKS] + self.sums[SOLID][RECOVERED]
 
     @property
     def water(self) -> BoolArray:
@@ -181,6 +208,8 @@ class MonthView:
         no flows (``EIPModel.view``) has none."""
         M = self.fac_flows.recovered.size
         to_firms, outside, levy = np.zeros(M), np.zeros(M), 0.0
+        if not self.facilities:
+            return to_firms, outside, levy
         for f in self.facilities:
             fl = f.flows_last
             if fl is None or fl.to_firms.size != M:
@@ -193,15 +222,71 @@ class MonthView:
             levy = 0.0
         return to_firms * moved, outside * moved, levy
 
-    @cached_property
+    @property
     def network(self) -> NetworkMeasures:
-        rows = self.active_rows
-        return network.measures(self.links.s[rows], self.links.u[rows])
+        return self.link_terms.network
 
     def share_of_firms(self, flags: BoolArray) -> float:
         """Share of the alive firms with ``flags`` (a count over a count: the same value as
         the mean of the flags over alive firms)."""
         return np.count_nonzero(flags & self.alive) / self.firms if self.firms else 0.0
+
+
+@dataclass(frozen=True)
+class LinkTerms:
+    """What the indicators read of the link table, found in one pass."""
+
+    active_rows: IntArray
+    by_status: tuple[int, ...]  # links pending, active and ended (indexed by status code)
+    in_links: BoolArray  # (n_plots,) slots with an active link
+    network: NetworkMeasures  # of the active links
+    cross_national: float  # share of the active links between nationalities
+    mean_lifetime: float  # network.mean_lifetime of the ended links that delivered
+
+
+def link_terms(links: LinkTable, nat: IntArray, n_plots: int) -> LinkTerms:
+    """The ``LinkTerms`` of ``links`` (nationalities ``nat`` by slot)."""
+    n = links.n
+    status = links.status[:n]
+    rows: IntArray = (status == ACTIVE).nonzero()[0]
+    s, u = links.s[rows], links.u[rows]
+    in_links = np.zeros(n_plots, dtype=bool)
+    in_links[s] = True
+    in_links[u] = True
+    # a count over a count: the value of the flags' mean, without its Python wrapper
+    cross = np.count_nonzero(nat[s] != nat[u]) / rows.size if rows.size else 0.0
+    ended = status == ENDED
+    for why in network.NEVER_STARTED:
+        ended &= links.reason[:n] != REASONS.index(why)
+    return LinkTerms(
+        active_rows=rows,
+        by_status=tuple(np.bincount(status, minlength=len(STATUS_NAMES)).tolist()),
+        in_links=in_links,
+        network=network.measures(s, u),
+        cross_national=cross,
+        mean_lifetime=network.mean_lifetime(links.start[:n], links.end[:n], ended),
+    )
+
+
+class LinkTermsMemo:
+    """The ``LinkTerms`` of the last month, kept until a link is added or one of the columns
+    they read changes (most months none does): keyed on those columns' bytes. (They also
+    read the nationality of active links' partners, which are alive firms: a firm's
+    nationality does not change while it is in the park.)"""
+
+    def __init__(self) -> None:
+        self._table: LinkTable | None = None
+        self._key = b""
+        self._terms: LinkTerms | None = None
+
+    def link_terms(self, links: LinkTable, nat: IntArray, n_plots: int) -> LinkTerms:
+        n = links.n
+        columns = (links.status, links.s, links.u, links.start, links.end, links.reason)
+        key = b"".join([c[:n].tobytes() for c in columns])
+        if self._terms is None or links is not self._table or key != self._key:
+            self._table, self._key = links, key
+            self._terms = link_terms(links, nat, n_plots)
+        return self._terms
 
 
 @dataclass(frozen=True)
@@ -215,6 +300,12 @@ class MaterialSets:
     solid_sold: BoolArray  # of the solids, the streams sold off-park today (disposal < 0)
     water: BoolArray  # piped media counted in tonnes (m3): treated wastewater
     co2_credit: FloatArray  # CO2 per unit credited against the counterfactual
+
+    @cached_property
+    def index(self) -> tuple[IntArray, ...]:
+        """The materials of each set, in the order of ``MonthView.sums``' columns."""
+        sets = (self.tonnage, self.energy, self.solid, self.solid_sold, self.water)
+        return tuple(np.flatnonzero(s) for s in sets)
 
 
 def material_sets(catalogue: Catalogue) -> MaterialSets:
@@ -248,15 +339,16 @@ def symbiosis_facilities(facilities: Sequence[Facility]) -> list[Facility]:
     return [f for f in facilities if f.built and f.users and f.symbiosis]
 
 
-# -- summary reducers: (timeseries, the indicator's column name) -> summary value -----------
-Reducer = Callable[[pd.DataFrame, str], Any]
+# -- summary reducers: (the run's columns, the indicator's column name) -> summary value ------
+Columns = Mapping[str, np.ndarray]  # the timeseries: one array per column, a row per month
+Reducer = Callable[[Columns, str], Any]
 
 
-def last(ts: pd.DataFrame, col: str) -> Any:
-    return ts[col].iloc[-1]
+def last(ts: Columns, col: str) -> Any:
+    return ts[col][-1]
 
 
-def total(ts: pd.DataFrame, col: str) -> float:
+def total(ts: Columns, col: str) -> float:
     """Run total, summed month by month in order."""
     s = 0.0
     for v in ts[col].tolist():
@@ -264,22 +356,24 @@ def total(ts: pd.DataFrame, col: str) -> float:
     return s
 
 
-def mean(ts: pd.DataFrame, col: str) -> float:
-    return float(ts[col].mean())
+def mean(ts: Columns, col: str) -> float:
+    """Mean over the months without a NaN (as pandas' mean: the NaN months count as 0 in
+    the sum, and not in the count)."""
+    return float(np.nanmean(ts[col]))
 
 
-def first_step(condition: Callable[[pd.Series], pd.Series]) -> Reducer:
+def first_step(condition: Callable[[np.ndarray], np.ndarray]) -> Reducer:
     """The first month the condition holds, -1 if never."""
 
-    def reduce(ts: pd.DataFrame, col: str) -> int:
-        hit = ts.loc[condition(ts[col]), "step"]
-        return int(hit.iloc[0]) if len(hit) else -1
+    def reduce(ts: Columns, col: str) -> int:
+        hit = condition(ts[col]).nonzero()[0]
+        return int(ts["step"][hit[0]]) if hit.size else -1
 
     return reduce
 
 
 def ratio_of_totals(numerator: str, denominator: str) -> Reducer:
-    def reduce(ts: pd.DataFrame, col: str) -> float:
+    def reduce(ts: Columns, col: str) -> float:
         den = total(ts, denominator)
         return total(ts, numerator) / den if den > 0 else 0.0
 
@@ -305,7 +399,7 @@ class Indicator:
 
 
 def _links(status: int) -> Callable[[MonthView], int]:
-    return lambda v: int(v.links_by_status[status])
+    return lambda v: v.links_by_status[status]
 
 
 def _generated(v: MonthView) -> float:
@@ -321,8 +415,7 @@ def _ex_fac(v: MonthView) -> float:
 
 
 def _landfilled(v: MonthView) -> float:
-    fl, ton = v.fac_flows, v.tonnage
-    return float(v.res_supply[:, ton].sum() + (fl.intake - fl.recovered)[ton].sum())
+    return float(v.res_supply[:, v.tonnage].sum()) + v.sums[TONNES][UNRECOVERED]
 
 
 def _diversion(v: MonthView) -> float:
@@ -353,12 +446,12 @@ def _solid_exchanged(v: MonthView) -> float:
 
 
 def _solid_landfilled(v: MonthView) -> float:
-    return float(v.left_by_material[v.solid].sum())
+    return v.sums[SOLID][LEFT]
 
 
 def _solid_sold_off_park(v: MonthView) -> float:
     """Of the solids not exchanged, the streams sold off-park today (disposal_usd < 0)."""
-    return float(v.left_by_material[v.material_sets.solid_sold].sum())
+    return v.sums[SOLID_SOLD][LEFT]
 
 
 def _solid_diversion(v: MonthView) -> float:
@@ -367,12 +460,11 @@ def _solid_diversion(v: MonthView) -> float:
 
 
 def _water_reused(v: MonthView) -> float:
-    w = v.water
-    return float(v.link_flows.by_material[w].sum() + v.fac_parts[0][w].sum())
+    return v.sums[WATER][LINKS] + v.sums[WATER][TO_FIRMS]
 
 
 def _water_greening(v: MonthView) -> float:
-    return float(v.fac_parts[1][v.water].sum())
+    return v.sums[WATER][OUTSIDE]
 
 
 def _solar_kwp(v: MonthView) -> float:
@@ -405,26 +497,9 @@ def _social_benefit(v: MonthView) -> float:
     return _private_benefit(v) - transfers
 
 
-def _cross_national(v: MonthView) -> float:
-    rows = v.active_rows
-    if rows.size == 0:
-        return 0.0
-    nat = v.state.nat
-    # a count over a count: the value of the flags' mean, without its Python wrapper
-    return np.count_nonzero(nat[v.links.s[rows]] != nat[v.links.u[rows]]) / rows.size
-
-
 def _largest_component_share(v: MonthView) -> float:
-    members = int(v.members[0].sum())
+    members = v.in_symbiosis
     return v.network.largest_component / members if members else 0.0
-
-
-def _mean_lifetime(v: MonthView) -> float:
-    L, n = v.links, v.links.n
-    ended = L.status[:n] == ENDED
-    for why in network.NEVER_STARTED:
-        ended &= L.reason[:n] != REASONS.index(why)
-    return network.mean_lifetime(L.start[:n], L.end[:n], ended)
 
 
 HONEST: tuple[Indicator, ...] = (
@@ -523,7 +598,7 @@ HONEST: tuple[Indicator, ...] = (
         "cross_national_link_share",
         "share",
         "active links between firms of different nationalities",
-        _cross_national,
+        lambda v: v.link_terms.cross_national,
         summary={"cross_national_link_share": LAST},
     ),
     Indicator(
@@ -552,7 +627,7 @@ HONEST: tuple[Indicator, ...] = (
         "mean_link_lifetime_months",
         "month",
         "mean months delivered by ended links (-1 if none)",
-        _mean_lifetime,
+        lambda v: v.link_terms.mean_lifetime,
         summary={"mean_link_lifetime_months": LAST},
     ),
 )
@@ -572,16 +647,22 @@ INDICATORS: tuple[Indicator, ...] = (
         "firms_in_symbiosis",
         "count",
         "firms in symbiosis (links or shared infrastructure)",
-        lambda v: int(v.members[0].sum()),
+        lambda v: v.in_symbiosis,
         int,
         {"firms_in_symbiosis": LAST},
     ),
-    Indicator("firms_in_links", "count", "firms in links", lambda v: int(v.members[1].sum()), int),
+    Indicator(
+        "firms_in_links",
+        "count",
+        "firms in links",
+        lambda v: int(np.count_nonzero(v.members[1])),
+        int,
+    ),
     Indicator(
         "adoption_share",
         "share",
         "adoption share (firms in symbiosis)",
-        lambda v: float(v.members[0].sum() / v.firms) if v.firms else 0.0,
+        lambda v: v.in_symbiosis / v.firms if v.firms else 0.0,
         summary={
             "adoption_share": LAST,
             "mean_adoption_share": mean,
@@ -798,8 +879,9 @@ def compute(view: MonthView) -> dict[str, Any]:
     return {i.name: i.compute(view) for i in INDICATORS}
 
 
-def summarise(ts: pd.DataFrame, seed: int) -> dict[str, Any]:
-    """Final indicators of a run; -1 marks 'never happened' for first-step keys."""
+def summarise(ts: Columns, seed: int) -> dict[str, Any]:
+    """Final indicators of a run from its timeseries' columns (``IndicatorCollector.columns``);
+    -1 marks 'never happened' for first-step keys."""
     out: dict[str, Any] = {"seed": int(seed)}
     for ind in INDICATORS:
         for key, reduce in ind.summary.items():

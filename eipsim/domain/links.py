@@ -82,6 +82,9 @@ class LinkTable:
         # the active links, and the statuses and material count they were gathered for
         self._active: ActiveLinks | None = None
         self._active_key = b""
+        # ``committed``'s sums, and the shape, statuses and quantities they are of
+        self._committed_key: tuple[int, int, int, bytes, bytes] | None = None
+        self._committed: tuple[FloatArray, FloatArray] = (np.zeros((0, 0)), np.zeros((0, 0)))
 
     def _grow(self, need: int) -> None:
         cap = max(2 * len(self.s), need)
@@ -164,11 +167,21 @@ class LinkTable:
         self, n_slots: int, n_mat: int, live: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
         """Contracted monthly quantity per (supplier, material) and (user, material)
-        over active and pending links (``live``: their rows, when the caller has them)."""
-        r = self.live_rows() if live is None else live
-        out = np.bincount(self.s[r] * n_mat + self.m[r], self.q[r], n_slots * n_mat)
-        inn = np.bincount(self.u[r] * n_mat + self.m[r], self.q[r], n_slots * n_mat)
-        return out.reshape(n_slots, n_mat), inn.reshape(n_slots, n_mat)
+        over active and pending links (``live``: their rows, when the caller has them).
+
+        Several callers ask each month, and the sums change only when a link is added, ends
+        or is renegotiated: they are kept (read-only) until the table's statuses or
+        quantities change (a row's partners and material never do)."""
+        n = self.n
+        key = (n_slots, n_mat, n, self.status[:n].tobytes(), self.q[:n].tobytes())
+        if key != self._committed_key:
+            r = self.live_rows() if live is None else live
+            out = np.bincount(self.s[r] * n_mat + self.m[r], self.q[r], n_slots * n_mat)
+            inn = np.bincount(self.u[r] * n_mat + self.m[r], self.q[r], n_slots * n_mat)
+            out.flags.writeable = inn.flags.writeable = False
+            self._committed_key = key
+            self._committed = out.reshape(n_slots, n_mat), inn.reshape(n_slots, n_mat)
+        return self._committed
 
     def deliver(
         self, active: ActiveLinks, supply: FloatArray, demand_factor: FloatArray

@@ -31,6 +31,7 @@ from eipsim.domain.economics import (
     EconParams,
     PairEconomics,
     candidate_pairs,
+    chosen_option,
     pair_economics,
     running_economics,
     with_institutions,
@@ -47,7 +48,7 @@ from eipsim.domain.park import (
     within_reach,
 )
 from eipsim.domain.reliability import Reliability
-from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState, pair_block
+from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState, Slots, pair_block
 from eipsim.domain.trust import ExperiencePlan, TrustMatrix, count_once
 from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.schema import Scenario
@@ -160,6 +161,18 @@ class IndicatorCollector(DataCollector):
         for var, values in self.model_vars.items():
             values.append(metrics[var])
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """The timeseries collected so far, one array per indicator (numpy infers each
+        column's dtype from its values as pandas does from the lists)."""
+        return {c: np.array(values) for c, values in self.model_vars.items()}
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """Mesa's frame of the model variables, from ``columns`` (pandas reading the lists
+        itself costs twice as much)."""
+        if not self.model_vars[indicators.TIMESERIES_COLUMNS[0]]:
+            return super().get_model_vars_dataframe()  # no month yet: Mesa's empty frame
+        return pd.DataFrame(self.columns())
+
 
 class EIPModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int | None = None):
@@ -230,6 +243,8 @@ class EIPModel(mesa.Model):
         self._experience: tuple[ActiveLinks, IntArray, ExperiencePlan | None] | None = None
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
+        # the indicators' link-table terms of earlier months (``indicators.LinkTermsMemo``)
+        self._indicator_memo = indicators.LinkTermsMemo()
         self.datacollector = IndicatorCollector()
 
     # -- building ----------------------------------------------------------------------------
@@ -586,18 +601,17 @@ class EIPModel(mesa.Model):
 
     def _economics_with_contracts(self, c: Candidates) -> tuple[PairEconomics, BoolArray | None]:
         """The candidates' economics, and which pairs sign a written contract: with
-        ``costs.contract_choice: per_link`` (and contracts available) each pair signs when it
-        raises their joint expected gain (``behaviour.chooses_contract``), and its economics
-        are those of its choice (``c.contract`` is set to it); otherwise the scenario-wide
-        rule applies and the contract flags are None."""
+        ``costs.contract_choice: per_link`` (and contracts available) both options are
+        priced (``Candidates.contract = BOTH_OPTIONS``: a row informal, a row signed) and
+        each pair signs when it raises their joint expected gain
+        (``behaviour.chooses_contract``; ``chosen_option`` gives a pair's figures under its
+        choice); otherwise the scenario-wide rule applies and the contract flags are None."""
         k = self.sc.costs
         if k.contract_choice != "per_link" or k.contract_months <= 0:
             return pair_economics(self.econ, c, self.standard, self.connection_usd), None
         c.contract = BOTH_OPTIONS
         both = pair_economics(self.econ, c, self.standard, self.connection_usd)
-        informal, signed = both.option(0), both.option(1)
-        c.contract = behaviour.chooses_contract(signed, informal)
-        return both.choose(c.contract), c.contract
+        return both, behaviour.chooses_contract(both)
 
     def _renegotiate(self) -> None:
         """Contracts follow capacity: where a firm's contracted quantities of a material
@@ -850,6 +864,7 @@ class EIPModel(mesa.Model):
             eip_score=self.government.score,
             eip_certified=self.government.certified,
             sets=self._material_sets,
+            memo=self._indicator_memo,
         )
 
     def _deliver(self, supply: FloatArray, demand_factor: FloatArray) -> LinkFlows:
@@ -1050,30 +1065,35 @@ class EIPModel(mesa.Model):
     def _search_and_form(self, t: int) -> None:
         """Firms look among partners they know of for links that pay both sides."""
         st, L, n, M = self.state, self.links, self.park.n_plots, self.n_mat
-        res_s, res_d = self.uncommitted()
         searching = st.alive & (self.rng.random(n) < self.sc.firms.search_probability)
+        st.planning[:] = False
+        if not searching.any():  # every candidate has a searching side
+            return
+        res_s, res_d = self.uncommitted()
         platform = self.operator.platform_view()
         T = self.trust.T
         gated = self.sc.trust.confidentiality_gate == "all_streams"
+        every_plot = np.arange(n)
 
-        def allowed(sup: IntArray, use: IntArray) -> BoolArray:
+        def allowed(sup: Slots, use: Slots) -> BoolArray:
             block = pair_block(st.facilitated, sup, use)
             known = pair_block(st.known, sup, use)
+            if gated or platform is not None:
+                rows, cols = every_plot[sup], every_plot[use]  # slot indices of the block
             if gated:
                 # Acquaintances talk about streams only if they trust each other enough: the
                 # trust check reads only the pairs that know each other, not the whole block.
                 i, j = np.nonzero(known)
-                a, b = sup[i], use[j]
+                a, b = rows[i], cols[j]
                 talk = behaviour.tells_about_streams(T[a, b], T[b, a], st.conf[a], st.conf[b])
                 block[i[talk], j[talk]] = True
             else:  # confidentiality guards only disclosing exchanges, at acceptance
                 block |= known
             if platform is not None:
-                block |= sees_on_platform(platform, sup[:, None], use[None, :])
+                block |= sees_on_platform(platform, rows[:, None], cols[None, :])
             return block
 
         s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q, active=searching)
-        st.planning[:] = False
         if s.size == 0:
             return
         live = L.live_rows()
@@ -1105,12 +1125,16 @@ class EIPModel(mesa.Model):
         ok = behaviour.accepts_link(
             e, self.econ, c, st.hurdle[s], st.hurdle[u], tr.threshold, tr.negotiation_slope, draws
         )
-        st.planning[s[e.benefit > 0]] = True
-        st.planning[u[e.benefit > 0]] = True
-        idx = np.flatnonzero(ok)
+        benefit = e.benefit
+        if contract is not None:  # decided on both options: each pair's own choice
+            ok, benefit = chosen_option(ok, contract), chosen_option(benefit, contract)
+        paying = benefit > 0
+        st.planning[s[paying]] = True
+        st.planning[u[paying]] = True
+        idx = ok.nonzero()[0]
         if idx.size == 0:
             return
-        idx = idx[np.argsort(-e.benefit[idx], kind="stable")]
+        idx = idx[np.argsort(-benefit[idx], kind="stable")]
         chosen, qs = [], []
         for i in idx:  # greedy over the (few) acceptable candidates, best first
             si, ui, mi = s[i], u[i], m[i]

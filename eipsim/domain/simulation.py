@@ -42,13 +42,12 @@ def run(
         model.step()
         if progress is not None:
             progress(i + 1, n)
-    ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    links = model.links_frame()
+    columns = model.datacollector.columns()
     return RunResult(
         scenario=scenario,
         seed=model.seed_used,
-        timeseries=ts,
-        links=links,
-        summary=summarise(ts, model.seed_used),
+        timeseries=pd.DataFrame(columns),
+        links=model.links_frame(),
+        summary=summarise(columns, model.seed_used),
         assessment=model.assessment,
     )

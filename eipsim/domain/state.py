@@ -59,10 +59,19 @@ class FirmState:
         self.facilitated[slot, :] = self.facilitated[:, slot] = False
 
 
-def pair_block(flags: BoolArray, rows: IntArray, cols: IntArray) -> BoolArray:
+# Slot indices of firms, or ``slice(None)``: every plot (gathers nothing).
+Slots = IntArray | slice
+EVERY_PLOT = slice(None)
+
+
+def pair_block(flags: BoolArray, rows: Slots, cols: Slots) -> BoolArray:
     """``flags[np.ix_(rows, cols)]`` of a slots x slots matrix, taken along the shorter index
     first (whole rows, or whole columns): a few times faster than np.ix_'s element by
-    element gather on the blocks the search asks for."""
+    element gather on the blocks the search asks for. With ``EVERY_PLOT`` on one side it is
+    a plain gather of rows (or columns)."""
+    if isinstance(rows, slice) or isinstance(cols, slice):
+        whole: BoolArray = flags[rows, cols]
+        return whole
     if rows.size <= cols.size:
         block: BoolArray = flags[rows][:, cols]
     else:

@@ -407,25 +407,25 @@ class TrustMatrix:
 
     # -- indicators ------------------------------------------------------------------------
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
-        """Mean trust over ordered pairs of distinct alive firms, within and across nationality."""
-        idx = np.flatnonzero(alive)
-        if idx.size < 2:
+        """Mean trust over ordered pairs of distinct alive firms, within and across nationality
+        (``nat``: each slot's nationality code, >= 0 for alive firms)."""
+        firms_nat = nat[alive]
+        firms = firms_nat.size
+        if firms < 2:
             return float("nan"), float("nan")
+        # pairs within a nationality: sum of n_g (n_g - 1) over its sizes n_g, whole numbers
+        # (exact in any order)
+        sizes = np.bincount(firms_nat)
+        same_pairs = float(sizes @ sizes - firms)
+        cross_pairs = float(firms * (firms - 1.0)) - same_pairs
         if self.incremental_means and self._sums_apply(alive, nat):
-            # the sizes of the nationalities of alive firms, by the groups init_firm recorded
-            # when all are live; absent groups add 0 pairs, and sums of whole numbers are
-            # exact in any order
-            groups = self._gcol[idx] if self._live[idx].all() else _codes(nat[idx])[1]
-            sizes = np.bincount(groups).astype(float)
             # rows of slots that are not live are zero; column 0 (unknown) holds only rounding
             same_sum = float((self._R * self._oh).sum())
             cross_sum = float(self._R[:, 1:].sum()) - same_sum
         else:
+            idx = np.flatnonzero(alive)
             codes, g = _codes(nat[idx])
-            sizes = np.bincount(g, minlength=codes.size).astype(float)
             same_sum, cross_sum = self._dense_group_sums(idx, g, codes.size)
-        same_pairs = float((sizes * (sizes - 1.0)).sum())
-        cross_pairs = float(idx.size * (idx.size - 1.0)) - same_pairs
         s = same_sum / same_pairs if same_pairs > 0 else float("nan")
         c = cross_sum / cross_pairs if cross_pairs > 0 else float("nan")
         return s, c
@@ -443,7 +443,7 @@ class TrustMatrix:
     def _sums_apply(self, alive: np.ndarray, nat: np.ndarray) -> bool:
         """The kept group sums answer for (alive, nat): every live slot is alive with the
         nationality init_firm saw (alive slots that are not live have zero rows and columns)."""
-        return not (self._live & (~alive | (self._nat != nat))).any()
+        return not np.count_nonzero(self._live & (~alive | (self._nat != nat)))
 
     # -- bookkeeping -----------------------------------------------------------------------
     def _record_nat(self, slot: int, nationality: int) -> None:

@@ -130,17 +130,26 @@ class Government(mesa.Agent):
         """This month's exchange subsidy, paid on the taxable by-products links moved, and
         the levies collected on what is landfilled or discharged (what neither links nor
         facilities took, and facilities' unrecovered intake): the landfill tax on taxable
-        tonnes, the carbon price on their CO2e."""
-        tax = self.model.econ.taxable
-        landfilled_taxable = res_supply[:, tax].sum() + (fac.intake - fac.recovered)[tax].sum()
-        subsidy = self.cfg.exchange_subsidy_usd_per_t * float(flows.by_material[tax].sum())
+        tonnes, the carbon price on their CO2e. A rate of 0 books 0 without its base (rate
+        x base is 0 for any finite base; many scenarios set no subsidy, tax or price)."""
+        cfg, tax = self.cfg, self.model.econ.taxable
+        subsidy = 0.0
+        if cfg.exchange_subsidy_usd_per_t:
+            moved = float(flows.by_material[tax].sum())
+            subsidy = cfg.exchange_subsidy_usd_per_t * moved
         self.ledger.spend("exchange_subsidy", subsidy)
-        self.ledger.collect(
-            "landfill_tax", self.cfg.landfill_tax_usd_per_t * float(landfilled_taxable)
-        )
-        landfilled = res_supply.sum(axis=0) + (fac.intake - fac.recovered)
-        co2e = float(landfilled @ self.model.catalogue.mat["landfill_co2e_t_per_t"])
-        self.ledger.collect("carbon_price", self.cfg.carbon_price_usd_per_t_co2 * co2e)
+        unrecovered = fac.intake - fac.recovered
+        landfill_tax = 0.0
+        if cfg.landfill_tax_usd_per_t:
+            landfilled_taxable = res_supply[:, tax].sum() + unrecovered[tax].sum()
+            landfill_tax = cfg.landfill_tax_usd_per_t * float(landfilled_taxable)
+        self.ledger.collect("landfill_tax", landfill_tax)
+        carbon = 0.0
+        if cfg.carbon_price_usd_per_t_co2:
+            landfilled = res_supply.sum(axis=0) + unrecovered
+            co2e = float(landfilled @ self.model.catalogue.mat["landfill_co2e_t_per_t"])
+            carbon = cfg.carbon_price_usd_per_t_co2 * co2e
+        self.ledger.collect("carbon_price", carbon)
 
     def assess(self, view: MonthView) -> dict[str, tuple[float, float, bool, str]]:
         """The EIP assessment against the configured criteria (each cites its source)."""

@@ -66,7 +66,7 @@ class Operator(mesa.Agent):
         month_of_year = (t - 1) % 12 + 1
         if month_of_year in self.event_months:
             self.hold_event()
-        self.cash_usd += self.cfg.rent_usd_per_plot_month * int(st.alive.sum())
+        self.cash_usd += self.cfg.rent_usd_per_plot_month * np.count_nonzero(st.alive)
         self._screen()
 
     def _build(self, fac: Facility) -> None:
@@ -115,7 +115,7 @@ class Operator(mesa.Agent):
 
     @property
     def converted_land_share(self) -> float:
-        return float(self.shared_plots.sum()) * self.plot_land_share
+        return float(np.count_nonzero(self.shared_plots)) * self.plot_land_share
 
     def shared_land_share(self) -> float:
         """The park's shared land now: planned, facilities' and converted plots."""
