@@ -531,9 +531,10 @@ class EIPModel(mesa.Model):
             phi, kappa = tr.failure_rate_at_no_trust, tr.reliability_prior_months
             c.fail_s, c.fail_u = rel.failure_rates(s, u, c.trust_su, c.trust_us, phi, kappa)
             spare = res_supply >= MIN_Q
-            others = spare.sum(axis=0)[m] - spare[s, m]
+            # another firm has it to spare: more firms than the supplier (if it is one)
+            elsewhere = spare.sum(axis=0)[m] > spare[s, m]
             c.lead_u = np.where(
-                others > 0, k.alternative_lead_time_months, k.resourcing_lead_time_months
+                elsewhere, k.alternative_lead_time_months, k.resourcing_lead_time_months
             )
         c.inst = self.institutional_trust(m, brokered, self.econ.contract)
         return c
