@@ -404,10 +404,9 @@ class EIPModel(mesa.Model):
         and the haulage distance between its partners' plots."""
         cat, L = self.catalogue, self.links
         dist = self.distance_km(L.s[: L.n], L.u[: L.n])
-        frame = L.to_frame(self.firm_registry, cat.materials, distance_km=dist)
-        units = dict(zip(cat.materials, cat.mat["unit"], strict=True))
-        frame["unit"] = [units[m] for m in frame["material"]]
-        return frame
+        return L.to_frame(
+            self.firm_registry, cat.materials, distance_km=dist, units=cat.mat["unit"]
+        )
 
     def explain_candidates(self, slot: int) -> list[dict[str, Any]]:
         """Why the firm on ``slot`` does or does not exchange with each possible partner now.
