@@ -51,10 +51,12 @@ LINKS, RECOVERED, TO_FIRMS, OUTSIDE, GENERATED, LEFT, UNRECOVERED = range(7)
 TONNES, ENERGY, SOLID, SOLID_SOLD, WATER = range(5)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class MonthView:
     """A read-only view of the park at the end of a month: what indicators and the EIP
-    assessment are computed from (never the model object itself)."""
+    assessment are computed from (never the model object itself). Nothing writes to it
+    (``dataclasses.replace`` makes a changed one); it is not a frozen dataclass because the
+    model builds one every month and a frozen one takes four times as long to build."""
 
     step: int
     n_plots: int
@@ -477,11 +479,12 @@ def last(ts: Columns, col: str) -> Any:
 
 
 def total(ts: Columns, col: str) -> float:
-    """Run total, summed month by month in order."""
-    s = 0.0
-    for v in ts[col].tolist():
-        s += float(v)
-    return s
+    """Run total, summed month by month in order: the last running sum (``cumsum`` adds one
+    month at a time; + 0.0 gives a total of zeros the sign of a sum that starts at 0.0)."""
+    column = ts[col]
+    if not column.size:
+        return 0.0
+    return float(np.cumsum(column, dtype=float)[-1]) + 0.0
 
 
 def mean(ts: Columns, col: str) -> float:
