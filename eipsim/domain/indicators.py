@@ -130,11 +130,6 @@ class MonthView:
         return material_sets(self.catalogue) if self.sets is None else self.sets
 
     @property
-    def tonnage(self) -> BoolArray:
-        """Materials counted in tonnes (energy, in MWh, is reported apart)."""
-        return self.material_sets.tonnage
-
-    @property
     def solid(self) -> BoolArray:
         """Solid by-products: tonnes, not piped (water), not products (sold goods)."""
         return self.material_sets.solid
@@ -373,7 +368,6 @@ class MonthLog:
         self.sets = sets
         self._scalars: list[MonthScalars] = []
         self._flows = np.zeros((12, 7, n_materials))  # grows by doubling
-        self._columns: tuple[int, dict[str, np.ndarray]] = (-1, {})
 
     def __len__(self) -> int:
         return len(self._scalars)
@@ -413,8 +407,8 @@ class MonthLog:
                 facilities_built=sum(f.built for f in v.facilities),
                 facility_users=sum(len(f.users) for f in v.facilities if f.built),
                 solar_kwp=_solar_kwp(v),
-                generated_t=float(v.supply[:, v.tonnage].sum()),
-                residual_t=float(v.res_supply[:, v.tonnage].sum()),
+                generated_t=float(v.supply[:, self.sets.tonnage].sum()),
+                residual_t=float(v.res_supply[:, self.sets.tonnage].sum()),
                 solar_mwh=fl.solar_mwh,
                 link_benefit_usd=lf.benefit_usd,
                 facility_benefit_usd=fl.benefit_usd,
@@ -439,11 +433,8 @@ class MonthLog:
         )
 
     def columns(self) -> dict[str, np.ndarray]:
-        """Every indicator's column over the months so far (kept until the next month)."""
-        n = len(self._scalars)
-        if self._columns[0] != n:
-            self._columns = (n, self._columns_from(0))
-        return self._columns[1]
+        """Every indicator's column over the months so far."""
+        return self._columns_from(0)
 
     def latest(self) -> dict[str, Any]:
         """Every indicator's value in the last month (none before the first)."""
