@@ -198,6 +198,23 @@ def test_reuse_standard_removes_the_permit_cost():
     assert e.benefit[0] == pytest.approx(6196.0)
 
 
+def test_material_table_follows_standards_and_fees_changed_in_place():
+    # The model updates its standard and connection-fee arrays in place: the table kept by
+    # EconParams must be rebuilt when they change (and kept while they do not).
+    p = params()
+    c = cand(WATER, 10000.0, 0.5, 0.9, 0.9, conf_s=0.6, conf_u=0.2, facilitated=True)  # case B
+    standard, connection = np.array([False, False, True]), NO_NETWORK.copy()
+    kept = p.material_table(standard, connection)
+    assert p.material_table(standard, connection) is kept
+    before = pair_economics(p, c, standard, connection)
+    assert before.capital[0] == pytest.approx(1875.0)
+    standard[WATER] = True  # a standard comes into force: no permit cost
+    after = pair_economics(p, c, standard, connection)
+    assert before.cost[0] - after.cost[0] == pytest.approx(4000.0 / 36.0)
+    connection[WATER] = 15000.0  # a network serves the water: its fee, not a private pipe
+    assert pair_economics(p, c, standard, connection).capital[0] == pytest.approx(312.5)
+
+
 def test_landfill_tax_and_subsidy_enter_one_for_one():
     # No tax: S_i = 2000, B = 5096; no subsidy either: C = 1404, B = 4596.
     e = case_a(params(landfill_tax_usd_per_t=0.0))

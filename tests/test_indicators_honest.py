@@ -15,7 +15,7 @@ import eipsim
 from eipsim.domain import indicators, network
 from eipsim.domain.economics import Candidates, EconParams, pair_economics, transfers
 from eipsim.domain.facilities import Flows, WastewaterTreatment
-from eipsim.domain.indicators import BY_NAME, GRID_CO2_T_PER_MWH, MonthView
+from eipsim.domain.indicators import GRID_CO2_T_PER_MWH, MonthView
 from eipsim.domain.links import ACTIVE, ENDED, LinkFlows
 from eipsim.domain.model import EIPModel
 
@@ -23,7 +23,7 @@ SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
 
 
 def _value(name: str, view: MonthView) -> float:
-    return float(BY_NAME[name].compute(view))
+    return float(indicators.compute(view)[name])
 
 
 # -- solids ------------------------------------------------------------------------------

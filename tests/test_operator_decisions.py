@@ -11,9 +11,9 @@ import pytest
 from conftest import SCENARIOS
 
 import eipsim
+from eipsim.domain import indicators
 from eipsim.domain.economics import EconParams, annuity_factor
 from eipsim.domain.facilities import ParkNow, RecycledPlasticRoads, SolarMicrogrid, make_facility
-from eipsim.domain.indicators import BY_NAME
 from eipsim.domain.model import EIPModel
 from eipsim.scenario.catalogue import load_catalogue
 from eipsim.scenario.presets import FIRST_VERSION
@@ -275,7 +275,7 @@ def test_capacity_indicator_follows_the_roof_cap(lively):
     per_size = spec["roof_m2_per_firm"] * spec["roof_usable_share"] * spec["kwp_per_m2"]
     assert per_size < spec["kwp_per_firm"]  # the roof binds (72.8 kWp at 3,000 x 0.22)
     want = per_size * m.state.size[users[m.state.alive[users]]].sum()
-    assert BY_NAME["solar_capacity_kwp"].compute(m.view()) == pytest.approx(want)
+    assert indicators.compute(m.view())["solar_capacity_kwp"] == pytest.approx(want)
 
 
 def test_licence_delay_connects_after_the_given_months(baseline):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +29,38 @@ def annuity_factor(annual_interest: float, horizon_months: int) -> float:
     r = annual_interest / 12.0
     H = horizon_months
     return 1.0 / H if r == 0 else r / -math.expm1(-H * math.log1p(r))
+
+
+class MaterialTerms(NamedTuple):
+    """The per-material terms of the link economics, each an array over materials, or over
+    candidates once gathered (``MaterialTable.at``; flags are then 1.0 or 0.0)."""
+
+    gamma: FloatArray  # substitution ratio
+    virgin: FloatArray  # USD per unit of virgin input this month (``EconParams.virgin_price``)
+    avoided: FloatArray  # ``EconParams.avoided``
+    avoided_floor: FloatArray  # max(avoided, 0): what a refused stream costs its supplier
+    piped: np.ndarray  # True where the material is piped
+    trucked: np.ndarray  # True where it is not
+    transport_factor: FloatArray
+    treatment: FloatArray  # USD per unit
+    permit: FloatArray  # monthly permit cost: the catalogue's over the horizon, 0 under a standard
+    connection: FloatArray  # the operator network's connection fee; NaN where none serves
+    private_pipe: np.ndarray  # True where no network serves the material: a private pipe is laid
+    taxable: np.ndarray  # True for the landfilled solids (``EconParams.taxable``)
+    levy: FloatArray  # ``EconParams.levy``
+
+
+@dataclass(frozen=True)
+class MaterialTable:
+    """``MaterialTerms`` as one (terms, M) array, so that the candidates' terms are one
+    gather: built per ``EconParams`` for the reuse standards and connection fees in force."""
+
+    rows: FloatArray
+    any_network: bool  # some material is served by an operator network
+
+    def at(self, m: IntArray) -> MaterialTerms:
+        """The terms of each candidate's material."""
+        return MaterialTerms._make(self.rows.take(m, axis=1))
 
 
 @dataclass(frozen=True)
@@ -50,6 +82,12 @@ class EconParams:
     nash: bool
     contract: bool
     price_index: float = 1.0  # virgin-input price index this month (market turbulence)
+    # the material tables built so far, by the reuse standards and connection fees they were
+    # built under (``material_table``; a new EconParams, as a new price index makes, starts
+    # empty)
+    _tables: dict[tuple[bytes, bytes], MaterialTable] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -78,6 +116,37 @@ class EconParams:
         """(M,) USD per unit of virgin input this month: catalogue price x price index."""
         price: FloatArray = self.mat["virgin_price_usd"] * self.price_index
         return price
+
+    def material_table(self, standard: BoolArray, connection_usd: FloatArray) -> MaterialTable:
+        """The per-material terms (``MaterialTerms``) under the reuse standards in force
+        (``standard[m]``) and the operator networks' connection fees (``connection_usd[m]``,
+        NaN where none): built once, and again when either changes (both are arrays the
+        model updates in place, so they are keyed by their bytes)."""
+        key = standard.tobytes(), connection_usd.tobytes()
+        table = self._tables.get(key)
+        if table is None:
+            mat, piped = self.mat, self.mat["piped"]
+            private_pipe = np.isnan(connection_usd)
+            terms = MaterialTerms(
+                gamma=mat["substitution_ratio"],
+                virgin=self.virgin_price,
+                avoided=self.avoided,
+                avoided_floor=np.maximum(self.avoided, 0.0),
+                piped=piped,
+                trucked=~piped,
+                transport_factor=mat["transport_factor"],
+                treatment=mat["treatment_usd"],
+                permit=np.where(standard, 0.0, mat["permit_cost_usd"]) / self.costs.horizon_months,
+                connection=connection_usd,
+                private_pipe=private_pipe,
+                taxable=self.taxable,
+                levy=self.levy,
+            )
+            table = MaterialTable(np.array(terms, dtype=float), not private_pipe.all())
+            if len(self._tables) >= 4:  # (standards and fees change a few times a run)
+                self._tables.clear()
+            self._tables[key] = table
+        return table
 
 
 def with_institutions(trust: FloatArray, inst: FloatArray) -> FloatArray:
@@ -156,10 +225,7 @@ class _Priced(NamedTuple):
     """The terms of ``pair_economics`` before the risk weighing (shared with
     ``running_economics``, which needs no more)."""
 
-    gamma: FloatArray
-    virgin: FloatArray
-    avoided: FloatArray
-    piped: BoolArray
+    terms: MaterialTerms  # of each candidate's material
     contract: BoolArray | bool
     pipe: FloatArray
     S_s: FloatArray
@@ -181,18 +247,17 @@ def _price(
     paid_off: BoolArray | None,
 ) -> _Priced:
     """Savings, costs, benefit and its split (arguments as ``pair_economics``)."""
-    m, q, k, mat = c.m, c.q, p.costs, p.mat
+    q, k = c.q, p.costs
     contract = p.contract if c.contract is None else c.contract
-    # each material column gathered once for the candidates (several terms read them)
-    gamma, virgin, avoided = mat["substitution_ratio"][m], p.virgin_price[m], p.avoided[m]
-    piped = mat["piped"][m]
-    S_s = q * avoided
-    S_u = gamma * q * virgin
-    transport = q * k.transport_usd_per_t_km * c.dist_km * mat["transport_factor"][m]
+    table = p.material_table(standard, connection_usd)
+    r = table.at(c.m)  # every material term of the candidates in one gather
+    S_s = q * r.avoided
+    S_u = r.gamma * q * r.virgin
+    transport = q * k.transport_usd_per_t_km * c.dist_km * r.transport_factor
     if k.handling_usd_per_trip > 0:  # per-trip handling of trucked by-products (ODD §7.5)
-        trips = np.ceil(q / k.truck_capacity_t) * ~piped
+        trips = np.ceil(q / k.truck_capacity_t) * r.trucked
         transport = transport + trips * k.handling_usd_per_trip
-    treat = q * mat["treatment_usd"][m]
+    treat = q * r.treatment
     mean_trust = 0.5 * (c.trust_su + c.trust_us)
     transaction = (
         k.transaction_usd
@@ -202,18 +267,18 @@ def _price(
         * (1.0 + k.contract_cost_markup * contract)
         / k.horizon_months
     )
-    pipe = pipe_usd(p, c, connection_usd)
+    pipe = _pipe_usd(p, c.dist_km, r, table.any_network)
     capex_subsidy = p.government.capex_subsidy_share
-    capital = np.where(piped, pipe * (1.0 - capex_subsidy) * p.annuity, 0.0)
-    permit = np.where(standard[m], 0.0, mat["permit_cost_usd"][m]) / k.horizon_months
-    if paid_off is not None:
+    capital = np.where(r.piped, pipe * (1.0 - capex_subsidy) * p.annuity, 0.0)
+    permit = r.permit
+    if paid_off is not None and paid_off.any():  # (none paid off: each where keeps all)
         transaction = np.where(paid_off, 0.0, transaction)
         capital = np.where(paid_off, 0.0, capital)
         permit = np.where(paid_off, 0.0, permit)
     C = transport + treat + transaction + capital + permit
     if p.government.exchange_subsidy_usd_per_t:  # (none: C less +0.0 is C, bit for bit)
         # The per-tonne subsidy, like the landfill tax, covers solid by-products only.
-        C = C - p.government.exchange_subsidy_usd_per_t * q * p.taxable[m]
+        C = C - p.government.exchange_subsidy_usd_per_t * q * r.taxable
     B = S_s + S_u - C
     if p.nash:  # generalised Nash over the status quo: the supplier gets beta of B
         B_s = k.supplier_bargaining_power * B
@@ -225,8 +290,7 @@ def _price(
         B_s = B * np.divide(abs_s, tot, out=np.full_like(B, 0.5), where=tot > 0)
     B_u = B - B_s
     return _Priced(
-        gamma, virgin, avoided, piped, contract, pipe, S_s, S_u, C, capital, transaction,
-        permit, B, B_s, B_u,
+        r, contract, pipe, S_s, S_u, C, capital, transaction, permit, B, B_s, B_u
     )  # fmt: skip
 
 
@@ -246,7 +310,7 @@ def pair_economics(
     (transaction, capital, permit) are paid and drop out."""
     q, k = c.q, p.costs
     x = _price(p, c, standard, connection_usd, paid_off)
-    gamma, virgin, avoided, contract = x.gamma, x.virgin, x.avoided, x.contract
+    gamma, virgin, contract = x.terms.gamma, x.terms.virgin, x.contract
     S_s, S_u, C, capital, transaction, permit = (
         x.S_s,
         x.S_u,
@@ -285,7 +349,7 @@ def pair_economics(
     share_s = np.minimum(np.maximum(alpha, 0.0), 1.0)
     stranded = 0.5 * one_off * k.breakdown_after_failure
     X_u = lead_u * k.emergency_premium * gamma * q * virgin + (1.0 - share_s) * stranded
-    X_s = k.resourcing_lead_time_months * q * np.maximum(avoided, 0.0) + share_s * stranded
+    X_s = k.resourcing_lead_time_months * q * x.terms.avoided_floor + share_s * stranded
     E_s = (1.0 - fail_u) * B_s - fail_u * X_s * cover
     E_u = (1.0 - fail_s) * B_u - fail_s * X_u * cover
     return PairEconomics(q, S_s, S_u, C, capital, transaction, B, B_s, B_u, alpha, E_s, E_u)
@@ -306,15 +370,19 @@ def running_economics(
     g = p.government
     if g.exchange_subsidy_usd_per_t == 0 and g.capex_subsidy_share == 0 and not p.levy.any():
         return x.B, x.B_s, x.B_u, None
-    return x.B, x.B_s, x.B_u, _transfers(p, c, x.piped, x.pipe, paid_off)
+    return x.B, x.B_s, x.B_u, _transfers(p, c, x.terms, x.pipe, paid_off)
 
 
-def pipe_usd(p: EconParams, c: Candidates, connection_usd: FloatArray) -> FloatArray:
+def _pipe_usd(
+    p: EconParams, dist_km: FloatArray, r: MaterialTerms, any_network: bool
+) -> FloatArray:
     """Capital of a link's pipe before the capital subsidy: the operator network's
     connection fee where one serves the material, else a private pipe over the distance
-    (used only where the material is piped)."""
-    conn = connection_usd[c.m]
-    return np.where(np.isnan(conn), c.dist_km * 1000.0 * p.costs.pipe_usd_per_m, conn)
+    (used only where the material is piped). ``r``: the candidates' material terms;
+    ``any_network``: whether a network serves any material (if none, every pipe is
+    private)."""
+    private: FloatArray = dist_km * 1000.0 * p.costs.pipe_usd_per_m
+    return np.where(r.private_pipe, private, r.connection) if any_network else private
 
 
 # -- transfers (honest indicators, issue 8 item 10) ---------------------------------------
@@ -339,20 +407,22 @@ def transfers(
     paid_off: BoolArray | None = None,
 ) -> Transfers:
     """Each link's transfers as ``pair_economics`` counts them in B (same arguments)."""
-    return _transfers(p, c, p.mat["piped"][c.m], pipe_usd(p, c, connection_usd), paid_off)
+    table = p.material_table(np.ones(p.levy.size, dtype=bool), connection_usd)
+    r = table.at(c.m)
+    return _transfers(p, c, r, _pipe_usd(p, c.dist_km, r, table.any_network), paid_off)
 
 
 def _transfers(
-    p: EconParams, c: Candidates, piped: BoolArray, pipe: FloatArray, paid_off: BoolArray | None
+    p: EconParams, c: Candidates, r: MaterialTerms, pipe: FloatArray, paid_off: BoolArray | None
 ) -> Transfers:
-    """``transfers`` given the candidates' piped flags and pipe capital."""
-    m, q = c.m, c.q
-    capex = np.where(piped, pipe * p.government.capex_subsidy_share * p.annuity, 0.0)
+    """``transfers`` given the candidates' material terms and pipe capital."""
+    q = c.q
+    capex = np.where(r.piped, pipe * p.government.capex_subsidy_share * p.annuity, 0.0)
     if paid_off is not None:
         capex = np.where(paid_off, 0.0, capex)
     return Transfers(
-        levy_avoided=q * p.levy[m],
-        exchange_subsidy=p.government.exchange_subsidy_usd_per_t * q * p.taxable[m],
+        levy_avoided=q * r.levy,
+        exchange_subsidy=p.government.exchange_subsidy_usd_per_t * q * r.taxable,
         capex_subsidy=capex,
     )
 

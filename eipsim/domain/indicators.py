@@ -1,10 +1,13 @@
 """Indicators: one registry of what a run reports each month and in its summary.
 
-Each ``Indicator`` names a timeseries column, its unit, how it is computed from a
-read-only ``MonthView`` of the park (arrays, link table, facility state, this month's
-flows), and how it enters the run summary (last value, run total, mean, first month a
-condition holds). ``TIMESERIES_COLUMNS``, ``SUMMARY_KEYS``, the DataCollector reporters and
-docs/INDICATORS.md are all derived from ``INDICATORS``: a new indicator is one entry here.
+Each month ``MonthLog.record`` keeps a few raw numbers of a read-only ``MonthView`` of the
+park (arrays, link table, facility state, this month's flows): ``MonthScalars`` and the
+month's flows by material. Each ``Indicator`` names a timeseries column, its unit, how the
+column is computed from those raw numbers (``Months``), for all months at once when the
+columns are read, and how it enters the run summary (last value, run total, mean, first
+month a condition holds). ``TIMESERIES_COLUMNS``, ``SUMMARY_KEYS``, the collector's columns
+and docs/INDICATORS.md are all derived from ``INDICATORS``: a new indicator is one entry here
+(and a raw number, if it needs one no other reads).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -39,16 +42,21 @@ GRID_CO2_T_PER_MWH = 0.6766
 PRODUCTS = ("recycled_pellets",)
 
 
-# rows of ``MonthView.sums``: the month's flows by material (M,) each
+# the month's flows by material (M,) each, kept by ``MonthLog.record``: moved by links,
+# recovered by facilities, their deliveries to firms and to outside uses, generated, left
+# (not exchanged: the residual after links and facilities, and the facilities' unrecovered
+# intake), and the facilities' unrecovered intake
 LINKS, RECOVERED, TO_FIRMS, OUTSIDE, GENERATED, LEFT, UNRECOVERED = range(7)
-# columns of ``MonthView.sums``: the material sets (``MaterialSets.by_set``)
+# the material sets the flows are summed over (``Months.total``, ``MaterialSets.index``)
 TONNES, ENERGY, SOLID, SOLID_SOLD, WATER = range(5)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class MonthView:
     """A read-only view of the park at the end of a month: what indicators and the EIP
-    assessment are computed from (never the model object itself)."""
+    assessment are computed from (never the model object itself). Nothing writes to it
+    (``dataclasses.replace`` makes a changed one); it is not a frozen dataclass because the
+    model builds one every month and a frozen one takes four times as long to build."""
 
     step: int
     n_plots: int
@@ -100,11 +108,6 @@ class MonthView:
         """Rows of the active links."""
         return self.link_terms.active_rows
 
-    @property
-    def links_by_status(self) -> tuple[int, ...]:
-        """Links pending, active and ended (indexed by the status codes)."""
-        return self.link_terms.by_status
-
     @cached_property
     def members(self) -> tuple[BoolArray, BoolArray]:
         """Firms in symbiosis in the sense of Circular 05/2025: (a) exchanging with another
@@ -119,11 +122,6 @@ class MonthView:
         return members & self.alive, in_links & self.alive
 
     @cached_property
-    def in_symbiosis(self) -> int:
-        """Firms in symbiosis (``members``), counted once for the indicators that read it."""
-        return int(np.count_nonzero(self.members[0]))
-
-    @cached_property
     def trust_by_nationality(self) -> tuple[float, float]:
         return self.trust.mean_by_group(self.alive, self.state.nat)
 
@@ -132,73 +130,9 @@ class MonthView:
         return material_sets(self.catalogue) if self.sets is None else self.sets
 
     @property
-    def tonnage(self) -> BoolArray:
-        """Materials counted in tonnes (energy, in MWh, is reported apart)."""
-        return self.material_sets.tonnage
-
-    @cached_property
-    def generated_t(self) -> float:
-        return float(self.supply[:, self.tonnage].sum())
-
-    @cached_property
-    def flows_by_material(self) -> FloatArray:
-        """(7, M): the month's flows by material, one row each (``LINKS`` .. ``UNRECOVERED``):
-        moved by links, recovered by facilities, their deliveries to firms and to outside
-        uses, generated, left (not exchanged: the residual after links and facilities, and
-        the facilities' unrecovered intake), and the facilities' unrecovered intake."""
-        fl = self.fac_flows
-        flows = np.empty((7, fl.recovered.size))
-        flows[LINKS] = self.link_flows.by_material
-        flows[RECOVERED] = fl.recovered
-        flows[TO_FIRMS], flows[OUTSIDE] = self.fac_parts[:2]
-        self.supply.sum(axis=0, out=flows[GENERATED])
-        np.subtract(fl.intake, fl.recovered, out=flows[UNRECOVERED])
-        np.add(self.res_supply.sum(axis=0), flows[UNRECOVERED], out=flows[LEFT])
-        return flows
-
-    @cached_property
-    def sums(self) -> list[list[float]]:
-        """``sums[set][flow]``: each of the month's flows by material (``flows_by_material``)
-        summed over each material set (``TONNES`` .. ``WATER``), two array operations a set
-        for some twenty sums. A row of the C-ordered ``take`` is summed like the masked 1-D
-        flow alone (the same numbers, pairwise in the same order), so each sum has the bits
-        of ``flow[set].sum()``."""
-        flows = self.flows_by_material
-        return [flows.take(idx, axis=1).sum(axis=1).tolist() for idx in self.material_sets.index]
-
-    @cached_property
-    def exchanged_links_t(self) -> float:
-        return self.sums[TONNES][LINKS]
-
-    @cached_property
-    def exchanged_facilities_t(self) -> float:
-        return self.sums[TONNES][RECOVERED]
-
-    @cached_property
-    def energy_exchanged_mwh(self) -> float:
-        """Energy moved by links and facilities (two indicators report it)."""
-        return self.sums[ENERGY][LINKS] + self.sums[ENERGY][RECOVERED]
-
-    # -- honest indicators (issue 8, item 10) ---------------------------------------------
-    @property
     def solid(self) -> BoolArray:
         """Solid by-products: tonnes, not piped (water), not products (sold goods)."""
         return self.material_sets.solid
-
-    @property
-    def solid_generated_t(self) -> float:
-        """Solids generated (read by two indicators)."""
-        return self.sums[SOLID][GENERATED]
-
-    @cached_property
-    def solid_exchanged_t(self) -> float:
-        """Solids exchanged by links or recovered by facilities (read by two indicators)."""
-        return self.sums[SOLID][LINKS] + self.sums[SOLID][RECOVERED]
-
-    @property
-    def water(self) -> BoolArray:
-        """Piped media counted in tonnes (m3): treated wastewater."""
-        return self.material_sets.water
 
     @cached_property
     def fac_parts(self) -> tuple[FloatArray, FloatArray, float]:
@@ -221,15 +155,6 @@ class MonthView:
         if not self.fac_flows.intake.any():
             levy = 0.0
         return to_firms * moved, outside * moved, levy
-
-    @property
-    def network(self) -> NetworkMeasures:
-        return self.link_terms.network
-
-    def share_of_firms(self, flags: BoolArray) -> float:
-        """Share of the alive firms with ``flags`` (a count over a count: the same value as
-        the mean of the flags over alive firms)."""
-        return np.count_nonzero(flags & self.alive) / self.firms if self.firms else 0.0
 
 
 @dataclass(frozen=True)
@@ -299,11 +224,12 @@ class MaterialSets:
     solid: BoolArray  # solid by-products: tonnes, not piped (water), not products
     solid_sold: BoolArray  # of the solids, the streams sold off-park today (disposal < 0)
     water: BoolArray  # piped media counted in tonnes (m3): treated wastewater
+    co2: FloatArray  # CO2 per unit moved (co2_t_per_unit)
     co2_credit: FloatArray  # CO2 per unit credited against the counterfactual
 
     @cached_property
     def index(self) -> tuple[IntArray, ...]:
-        """The materials of each set, in the order of ``MonthView.sums``' columns."""
+        """The materials of each set, ``TONNES`` .. ``WATER``."""
         sets = (self.tonnage, self.energy, self.solid, self.solid_sold, self.water)
         return tuple(np.flatnonzero(s) for s in sets)
 
@@ -320,6 +246,7 @@ def material_sets(catalogue: Catalogue) -> MaterialSets:
         solid=solid,
         solid_sold=solid & (mat["disposal_usd"] < 0),
         water=np.asarray(mat["piped"] & tonnage, dtype=bool),
+        co2=mat["co2_t_per_unit"],
         co2_credit=mat["co2_t_per_unit"] * (mat["disposal_usd"] >= 0),
     )
 
@@ -339,6 +266,200 @@ def symbiosis_facilities(facilities: Sequence[Facility]) -> list[Facility]:
     return [f for f in facilities if f.built and f.users and f.symbiosis]
 
 
+class MonthScalars(NamedTuple):
+    """A month's raw numbers that the indicators' columns are computed from, kept by
+    ``MonthLog.record`` (the flows by material are kept apart, as arrays)."""
+
+    step: int
+    firms: int  # alive firms
+    in_symbiosis: int  # alive firms in symbiosis (``MonthView.members``)
+    in_links: int  # alive firms in links
+    pending: int  # links by status
+    active: int
+    ended: int
+    formed: int  # links formed so far: the link table's rows
+    attendance: int  # firms at the latest matchmaking event
+    screened: int  # RECP screenings by the operator so far
+    listed: int  # alive firms listed on the platform
+    recp_aware: int  # alive firms aware of RECP
+    recp_applied: int  # alive firms applying RECP
+    facilities_built: int
+    facility_users: int  # firms connected to built facilities
+    solar_kwp: float  # rooftop solar on the micro-grid's alive users
+    generated_t: float  # supply of the tonnage materials
+    residual_t: float  # of it, left after links and facilities (res_supply)
+    solar_mwh: float
+    link_benefit_usd: float
+    facility_benefit_usd: float
+    link_levy_avoided_usd: float  # transfers within the links' benefit
+    link_subsidy_usd: float
+    facility_levy_avoided_usd: float  # levies the facilities' users avoided (``fac_parts``)
+    trust_same: float  # mean trust within and across nationalities (NaN below two firms)
+    trust_cross: float
+    trust_in_operator: float  # summed over the alive firms
+    operator_cash_usd: float
+    government_budget_usd: float
+    government_spending_usd: float
+    government_revenue_usd: float
+    eip_score: float
+    eip_certified: bool
+    cross_national: float  # share of the active links between nationalities
+    mean_degree: float  # of the link graph (``network.measures``)
+    hub_degree: int
+    largest_component: int
+    mean_lifetime: float  # months delivered by the ended links, -1 if none
+
+
+_SCALAR = {name: k for k, name in enumerate(MonthScalars._fields)}
+
+
+class Months:
+    """The raw numbers of consecutive months (``MonthLog``), a row a month: each indicator's
+    column is computed from them for all the months at once."""
+
+    def __init__(
+        self, scalars: Sequence[MonthScalars], flows: FloatArray, n_plots: int, sets: MaterialSets
+    ) -> None:
+        self._scalars = np.array(scalars, dtype=float).reshape(len(scalars), len(_SCALAR))
+        self.flows = flows  # (months, 7, M): the month's flows by material, ``LINKS`` ..
+        self.n_plots = n_plots
+        self.sets = sets
+
+    def __getitem__(self, name: str) -> FloatArray:
+        """One ``MonthScalars`` field for each month (as floats: counts are exact)."""
+        return self._scalars[:, _SCALAR[name]]
+
+    @cached_property
+    def _sums(self) -> list[FloatArray]:
+        """(months, 7) for each material set (``TONNES`` .. ``WATER``): each flow summed over
+        the set's materials. A row of the C-ordered ``take`` is summed pairwise like the
+        month's masked 1-D flow alone, so each sum has the bits of ``flow[set].sum()``."""
+        return [self.flows.take(idx, axis=2).sum(axis=2) for idx in self.sets.index]
+
+    def total(self, materials: int, flow: int) -> FloatArray:
+        """Each month's ``flow`` (``LINKS`` ..) summed over a material set (``TONNES`` ..)."""
+        return self._sums[materials][:, flow]
+
+    def flow(self, flow: int) -> FloatArray:
+        """(months, M): each month's ``flow`` (``LINKS`` ..) by material."""
+        return self.flows[:, flow]
+
+
+def _weighed(by_material: FloatArray, weights: FloatArray) -> FloatArray:
+    """Each month's flows (months, M) weighed by material, a dot product a month (a single
+    matrix product would add them in another order)."""
+    return np.array([month @ weights for month in by_material], dtype=float)
+
+
+def _ratio(num: FloatArray, den: FloatArray, otherwise: float = 0.0) -> FloatArray:
+    """num / den for the months den > 0 (counts and tonnes are never negative), else
+    ``otherwise``."""
+    out = np.full(num.shape, otherwise)
+    return np.divide(num, den, out=out, where=den > 0)
+
+
+class MonthLog:
+    """Each month's raw numbers (``MonthScalars``, and the flows by material): what the
+    indicators' columns are computed from, for all months at once when they are read, not
+    month by month (``columns``, ``latest``)."""
+
+    def __init__(self, n_plots: int, n_materials: int, sets: MaterialSets) -> None:
+        self.n_plots = n_plots
+        self.sets = sets
+        self._scalars: list[MonthScalars] = []
+        self._flows = np.zeros((12, 7, n_materials))  # grows by doubling
+
+    def __len__(self) -> int:
+        return len(self._scalars)
+
+    def record(self, v: MonthView) -> None:
+        """Keep this month's raw numbers."""
+        t = len(self._scalars)
+        if t == len(self._flows):
+            self._flows = np.concatenate([self._flows, np.zeros_like(self._flows)])
+        flows, fl, lf = self._flows[t], v.fac_flows, v.link_flows
+        flows[LINKS] = lf.by_material
+        flows[RECOVERED] = fl.recovered
+        facility_levy = 0.0
+        if v.facilities:  # without, their deliveries are the rows' zeros
+            flows[TO_FIRMS], flows[OUTSIDE], facility_levy = v.fac_parts
+        v.supply.sum(axis=0, out=flows[GENERATED])
+        np.subtract(fl.intake, fl.recovered, out=flows[UNRECOVERED])
+        np.add(v.res_supply.sum(axis=0), flows[UNRECOVERED], out=flows[LEFT])
+        st, alive, terms = v.state, v.alive, v.link_terms
+        members, in_links = v.members
+        same, cross = v.trust_by_nationality
+        self._scalars.append(
+            MonthScalars(
+                step=v.step,
+                firms=v.firms,
+                in_symbiosis=int(np.count_nonzero(members)),
+                in_links=int(np.count_nonzero(in_links)),
+                pending=terms.by_status[PENDING],
+                active=terms.by_status[ACTIVE],
+                ended=terms.by_status[ENDED],
+                formed=v.links.n,
+                attendance=v.last_event_attendance,
+                screened=v.firms_screened,
+                listed=int(np.count_nonzero(st.listed & alive)),
+                recp_aware=int(np.count_nonzero(st.recp_aware & alive)),
+                recp_applied=int(np.count_nonzero(st.recp_applied & alive)),
+                facilities_built=sum(f.built for f in v.facilities),
+                facility_users=sum(len(f.users) for f in v.facilities if f.built),
+                solar_kwp=_solar_kwp(v),
+                generated_t=float(v.supply[:, self.sets.tonnage].sum()),
+                residual_t=float(v.res_supply[:, self.sets.tonnage].sum()),
+                solar_mwh=fl.solar_mwh,
+                link_benefit_usd=lf.benefit_usd,
+                facility_benefit_usd=fl.benefit_usd,
+                link_levy_avoided_usd=lf.levy_avoided_usd,
+                link_subsidy_usd=lf.subsidy_usd,
+                facility_levy_avoided_usd=facility_levy,
+                trust_same=same,
+                trust_cross=cross,
+                trust_in_operator=float(st.trust_op[alive].sum()),
+                operator_cash_usd=v.operator_cash_usd,
+                government_budget_usd=v.government_budget_usd,
+                government_spending_usd=v.government_spending_usd,
+                government_revenue_usd=v.government_revenue_usd,
+                eip_score=v.eip_score,
+                eip_certified=v.eip_certified,
+                cross_national=terms.cross_national,
+                mean_degree=terms.network.mean_degree,
+                hub_degree=terms.network.max_degree,
+                largest_component=terms.network.largest_component,
+                mean_lifetime=terms.mean_lifetime,
+            )
+        )
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every indicator's column over the months so far."""
+        return self._columns_from(0)
+
+    def latest(self) -> dict[str, Any]:
+        """Every indicator's value in the last month (none before the first)."""
+        if not self._scalars:
+            return {}
+        last = len(self._scalars) - 1
+        return {name: col.tolist()[0] for name, col in self._columns_from(last).items()}
+
+    def _columns_from(self, start: int) -> dict[str, np.ndarray]:
+        stop = len(self._scalars)
+        months = Months(self._scalars[start:], self._flows[start:stop], self.n_plots, self.sets)
+        return {i.name: np.asarray(i.column(months), dtype=i.dtype) for i in INDICATORS}
+
+
+def _solar_kwp(v: MonthView) -> float:
+    """Rooftop solar installed on the alive users of built facilities that size it."""
+    kwp = 0.0
+    for f in v.facilities:
+        if f.built and f.users and "kwp_per_firm" in f.spec:
+            users = f.user_slots()
+            users = users[v.alive[users]]
+            kwp += float(f.spec["kwp_per_firm"]) * float(v.state.size[users].sum())
+    return kwp
+
+
 # -- summary reducers: (the run's columns, the indicator's column name) -> summary value ------
 Columns = Mapping[str, np.ndarray]  # the timeseries: one array per column, a row per month
 Reducer = Callable[[Columns, str], Any]
@@ -349,11 +470,12 @@ def last(ts: Columns, col: str) -> Any:
 
 
 def total(ts: Columns, col: str) -> float:
-    """Run total, summed month by month in order."""
-    s = 0.0
-    for v in ts[col].tolist():
-        s += float(v)
-    return s
+    """Run total, summed month by month in order: the last running sum (``cumsum`` adds one
+    month at a time; + 0.0 gives a total of zeros the sign of a sum that starts at 0.0)."""
+    column = ts[col]
+    if not column.size:
+        return 0.0
+    return float(np.cumsum(column, dtype=float)[-1]) + 0.0
 
 
 def mean(ts: Columns, col: str) -> float:
@@ -382,13 +504,13 @@ def ratio_of_totals(numerator: str, denominator: str) -> Reducer:
 
 @dataclass(frozen=True)
 class Indicator:
-    """A monthly indicator: its column, unit, kind of value, how it is computed, and the
-    summary keys it yields."""
+    """A monthly indicator: its column, unit, kind of value, how its column is computed from
+    the months' raw numbers (all months at once), and the summary keys it yields."""
 
     name: str
     unit: str  # "count", "share", "t", "MWh", "t CO2", "USD", "trust 0-1", "month", "0-1 score"
     label: str
-    compute: Callable[[MonthView], Any]
+    column: Callable[[Months], FloatArray]
     dtype: type = float  # int for counts, bool for yes/no; the summary casts to it
     summary: dict[str, Reducer] = field(default_factory=dict)
 
@@ -398,108 +520,46 @@ class Indicator:
         return "count" if self.dtype is int else self.unit
 
 
-def _links(status: int) -> Callable[[MonthView], int]:
-    return lambda v: v.links_by_status[status]
-
-
-def _generated(v: MonthView) -> float:
-    return v.generated_t
-
-
-def _ex_links(v: MonthView) -> float:
-    return v.exchanged_links_t
-
-
-def _ex_fac(v: MonthView) -> float:
-    return v.exchanged_facilities_t
-
-
-def _landfilled(v: MonthView) -> float:
-    return float(v.res_supply[:, v.tonnage].sum()) + v.sums[TONNES][UNRECOVERED]
-
-
-def _diversion(v: MonthView) -> float:
-    gen = _generated(v)
-    return (_ex_links(v) + _ex_fac(v)) / gen if gen > 0 else 0.0
-
-
-def _heat(v: MonthView) -> float:
-    return v.energy_exchanged_mwh
-
-
-def _co2(v: MonthView) -> float:
-    moved = v.link_flows.by_material + v.fac_flows.recovered
-    co2 = float(moved @ v.catalogue.mat["co2_t_per_unit"])
-    return co2 + v.fac_flows.solar_mwh * GRID_CO2_T_PER_MWH
-
-
 LAST = last
 
 
+def _exchanged(m: Months) -> FloatArray:
+    return m.total(TONNES, LINKS) + m.total(TONNES, RECOVERED)
+
+
+def _energy_exchanged(m: Months) -> FloatArray:
+    """Energy moved by links and facilities (two indicators report it)."""
+    return m.total(ENERGY, LINKS) + m.total(ENERGY, RECOVERED)
+
+
+def _co2(m: Months) -> FloatArray:
+    moved = m.flow(LINKS) + m.flow(RECOVERED)
+    return _weighed(moved, m.sets.co2) + m["solar_mwh"] * GRID_CO2_T_PER_MWH
+
+
+def _net_benefit(m: Months) -> FloatArray:
+    """Firms' benefit from links and facilities, levies avoided and subsidies included."""
+    return m["link_benefit_usd"] + m["facility_benefit_usd"]
+
+
 # -- honest indicators (issue 8, item 10; docs/ODD.md §7.17) -------------------------------
-def _solid_generated(v: MonthView) -> float:
-    return v.solid_generated_t
+def _solid_exchanged(m: Months) -> FloatArray:
+    """Solids exchanged by links or recovered by facilities (read by two indicators)."""
+    return m.total(SOLID, LINKS) + m.total(SOLID, RECOVERED)
 
 
-def _solid_exchanged(v: MonthView) -> float:
-    return v.solid_exchanged_t
-
-
-def _solid_landfilled(v: MonthView) -> float:
-    return v.sums[SOLID][LEFT]
-
-
-def _solid_sold_off_park(v: MonthView) -> float:
-    """Of the solids not exchanged, the streams sold off-park today (disposal_usd < 0)."""
-    return v.sums[SOLID_SOLD][LEFT]
-
-
-def _solid_diversion(v: MonthView) -> float:
-    gen = _solid_generated(v)
-    return _solid_exchanged(v) / gen if gen > 0 else 0.0
-
-
-def _water_reused(v: MonthView) -> float:
-    return v.sums[WATER][LINKS] + v.sums[WATER][TO_FIRMS]
-
-
-def _water_greening(v: MonthView) -> float:
-    return v.sums[WATER][OUTSIDE]
-
-
-def _solar_kwp(v: MonthView) -> float:
-    kwp = 0.0
-    for f in v.facilities:
-        if f.built and f.users and "kwp_per_firm" in f.spec:
-            users = f.user_slots()
-            users = users[v.alive[users]]
-            kwp += float(f.spec["kwp_per_firm"]) * float(v.state.size[users].sum())
-    return kwp
-
-
-def _co2_counterfactual(v: MonthView) -> float:
+def _co2_counterfactual(m: Months) -> FloatArray:
     """Against what happens without the park's exchange: a stream sold off-park today is
     recycled anyway (no credit: the transport saved is not counted); the rest is credited
     e_m per unit put to use by a firm (links, facility deliveries to firms, recovered
     secondary material); greening water and solar are left out."""
-    fac_used = v.fac_flows.recovered - v.fac_parts[1]  # all recovered but outside uses
-    moved = v.link_flows.by_material + fac_used
-    return float(moved @ v.material_sets.co2_credit)
+    fac_used = m.flow(RECOVERED) - m.flow(OUTSIDE)  # all recovered but outside uses
+    return _weighed(m.flow(LINKS) + fac_used, m.sets.co2_credit)
 
 
-def _private_benefit(v: MonthView) -> float:
-    return float(v.link_flows.benefit_usd + v.fac_flows.benefit_usd)
-
-
-def _social_benefit(v: MonthView) -> float:
-    lf = v.link_flows
-    transfers = lf.levy_avoided_usd + lf.subsidy_usd + v.fac_parts[2]
-    return _private_benefit(v) - transfers
-
-
-def _largest_component_share(v: MonthView) -> float:
-    members = v.in_symbiosis
-    return v.network.largest_component / members if members else 0.0
+def _social_benefit(m: Months) -> FloatArray:
+    transfers = m["link_levy_avoided_usd"] + m["link_subsidy_usd"]
+    return _net_benefit(m) - (transfers + m["facility_levy_avoided_usd"])
 
 
 HONEST: tuple[Indicator, ...] = (
@@ -507,7 +567,7 @@ HONEST: tuple[Indicator, ...] = (
         "solid_generated_t",
         "t",
         "solid by-products generated (not water, energy or products)",
-        _solid_generated,
+        lambda m: m.total(SOLID, GENERATED),
         summary={"total_solid_generated_t": total},
     ),
     Indicator(
@@ -521,49 +581,49 @@ HONEST: tuple[Indicator, ...] = (
         "solid_landfilled_t",
         "t",
         "solids not exchanged: landfilled, or sold off-park (solid_sold_off_park_t)",
-        _solid_landfilled,
+        lambda m: m.total(SOLID, LEFT),
         summary={"total_solid_landfilled_t": total},
     ),
     Indicator(
         "solid_sold_off_park_t",
         "t",
         "of solids not exchanged: streams sold off-park today (scrap), not landfilled",
-        _solid_sold_off_park,
+        lambda m: m.total(SOLID_SOLD, LEFT),
         summary={"total_solid_sold_off_park_t": total},
     ),
     Indicator(
         "solid_diversion_rate",
         "share",
         "solid diversion rate (solid exchanged / solid generated)",
-        _solid_diversion,
+        lambda m: _ratio(_solid_exchanged(m), m.total(SOLID, GENERATED)),
         summary={"solid_diversion_rate": ratio_of_totals("solid_exchanged_t", "solid_generated_t")},
     ),
     Indicator(
         "water_reused_m3",
         "m3",
         "treated water reused by firms (links and the central plant)",
-        _water_reused,
+        lambda m: m.total(WATER, LINKS) + m.total(WATER, TO_FIRMS),
         summary={"total_water_reused_m3": total},
     ),
     Indicator(
         "water_greening_m3",
         "m3",
         "treated water used for greening by the central plant",
-        _water_greening,
+        lambda m: m.total(WATER, OUTSIDE),
         summary={"total_water_greening_m3": total},
     ),
     Indicator(
         "energy_exchanged_mwh",
         "MWh",
         "energy exchanged by links and networks (solar apart)",
-        _heat,
+        _energy_exchanged,
         summary={"total_energy_exchanged_mwh": total},
     ),
     Indicator(
         "solar_capacity_kwp",
         "kWp",
         "rooftop solar installed on the micro-grid's users",
-        _solar_kwp,
+        lambda m: m["solar_kwp"],
         summary={"solar_capacity_kwp": LAST},
     ),
     Indicator(
@@ -577,14 +637,14 @@ HONEST: tuple[Indicator, ...] = (
         "co2_avoided_solar_t",
         "t CO2",
         "CO2 avoided by solar (grid factor)",
-        lambda v: float(v.fac_flows.solar_mwh) * GRID_CO2_T_PER_MWH,
+        lambda m: m["solar_mwh"] * GRID_CO2_T_PER_MWH,
         summary={"total_co2_avoided_solar_t": total},
     ),
     Indicator(
         "private_benefit_usd",
         "USD",
         "firms' benefit, levies avoided and subsidies included",
-        _private_benefit,
+        _net_benefit,
         summary={"total_private_benefit_usd": total},
     ),
     Indicator(
@@ -598,21 +658,21 @@ HONEST: tuple[Indicator, ...] = (
         "cross_national_link_share",
         "share",
         "active links between firms of different nationalities",
-        lambda v: v.link_terms.cross_national,
+        lambda m: m["cross_national"],
         summary={"cross_national_link_share": LAST},
     ),
     Indicator(
         "mean_degree",
         "partners",
         "mean partners per firm in links",
-        lambda v: float(v.network.mean_degree),
+        lambda m: m["mean_degree"],
         summary={"mean_degree": LAST},
     ),
     Indicator(
         "hub_degree",
         "count",
         "partners of the top hub (the largest degree)",
-        lambda v: int(v.network.max_degree),
+        lambda m: m["hub_degree"],
         int,
         {"hub_degree": LAST},
     ),
@@ -620,49 +680,42 @@ HONEST: tuple[Indicator, ...] = (
         "largest_component_share",
         "share",
         "firms in the largest linked component / firms in symbiosis",
-        _largest_component_share,
+        lambda m: _ratio(m["largest_component"], m["in_symbiosis"]),
         summary={"largest_component_share": LAST},
     ),
     Indicator(
         "mean_link_lifetime_months",
         "month",
         "mean months delivered by ended links (-1 if none)",
-        lambda v: v.link_terms.mean_lifetime,
+        lambda m: m["mean_lifetime"],
         summary={"mean_link_lifetime_months": LAST},
     ),
 )
 
-LAST = last
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("step", "month", "month", lambda v: v.step, int, {"steps": LAST}),
-    Indicator("firms", "count", "firms in the park", lambda v: v.firms, int, {"firms": LAST}),
+    Indicator("step", "month", "month", lambda m: m["step"], int, {"steps": LAST}),
+    Indicator("firms", "count", "firms in the park", lambda m: m["firms"], int, {"firms": LAST}),
     Indicator(
         "occupancy",
         "share",
         "share of plots occupied",
-        lambda v: v.firms / v.n_plots,
+        lambda m: m["firms"] / m.n_plots,
         summary={"occupancy": LAST},
     ),
     Indicator(
         "firms_in_symbiosis",
         "count",
         "firms in symbiosis (links or shared infrastructure)",
-        lambda v: v.in_symbiosis,
+        lambda m: m["in_symbiosis"],
         int,
         {"firms_in_symbiosis": LAST},
     ),
-    Indicator(
-        "firms_in_links",
-        "count",
-        "firms in links",
-        lambda v: int(np.count_nonzero(v.members[1])),
-        int,
-    ),
+    Indicator("firms_in_links", "count", "firms in links", lambda m: m["in_links"], int),
     Indicator(
         "adoption_share",
         "share",
         "adoption share (firms in symbiosis)",
-        lambda v: v.in_symbiosis / v.firms if v.firms else 0.0,
+        lambda m: _ratio(m["in_symbiosis"], m["firms"]),
         summary={
             "adoption_share": LAST,
             "mean_adoption_share": mean,
@@ -673,16 +726,16 @@ INDICATORS: tuple[Indicator, ...] = (
         "active_links",
         "count",
         "active links",
-        _links(ACTIVE),
+        lambda m: m["active"],
         int,
         {"active_links": LAST, "first_link_step": first_step(lambda s: s > 0)},
     ),
-    Indicator("pending_links", "count", "links awaiting a permit", _links(PENDING), int),
+    Indicator("pending_links", "count", "links awaiting a permit", lambda m: m["pending"], int),
     Indicator(
         "last_event_attendance",
         "count",
         "firms at the latest matchmaking event (0 before the first)",
-        lambda v: v.last_event_attendance,
+        lambda m: m["attendance"],
         int,
         {"last_event_attendance": LAST},
     ),
@@ -690,7 +743,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "recp_firms_screened",
         "count",
         "firms the operator has screened for RECP so far",
-        lambda v: v.firms_screened,
+        lambda m: m["screened"],
         int,
         {"recp_firms_screened": LAST},
     ),
@@ -698,7 +751,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "links_formed_total",
         "count",
         "links formed so far",
-        lambda v: int(v.links.n),
+        lambda m: m["formed"],
         int,
         {"links_formed": LAST},
     ),
@@ -706,7 +759,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "links_ended_total",
         "count",
         "links ended so far",
-        _links(ENDED),
+        lambda m: m["ended"],
         int,
         {"links_ended": LAST},
     ),
@@ -714,44 +767,54 @@ INDICATORS: tuple[Indicator, ...] = (
         "waste_generated_t",
         "t",
         "waste generated, all tonnage streams (water m3 ~ t)",
-        _generated,
+        lambda m: m["generated_t"],
         summary={"total_waste_generated_t": total},
     ),
     Indicator(
         "exchanged_t",
         "t",
         "exchanged or reused, all tonnage streams",
-        lambda v: _ex_links(v) + _ex_fac(v),
+        _exchanged,
         summary={"total_exchanged_t": total},
     ),
-    Indicator("exchanged_links_t", "t", "exchanged by firm-to-firm links", _ex_links),
-    Indicator("exchanged_facilities_t", "t", "reused via shared facilities", _ex_fac),
+    Indicator(
+        "exchanged_links_t",
+        "t",
+        "exchanged by firm-to-firm links",
+        lambda m: m.total(TONNES, LINKS),
+    ),
+    Indicator(
+        "exchanged_facilities_t",
+        "t",
+        "reused via shared facilities",
+        lambda m: m.total(TONNES, RECOVERED),
+    ),
     Indicator(
         "landfilled_t",
         "t",
         "landfilled or discharged",
-        _landfilled,
+        lambda m: m["residual_t"] + m.total(TONNES, UNRECOVERED),
         summary={"total_landfilled_t": total},
     ),
     Indicator(
         "diversion_rate",
         "share",
         "diversion rate (exchanged / generated)",
-        _diversion,
+        lambda m: _ratio(_exchanged(m), m["generated_t"]),
         summary={"diversion_rate": ratio_of_totals("exchanged_t", "waste_generated_t")},
     ),
     Indicator(
         "heat_exchanged_mwh",
         "MWh",
         "heat exchanged",
-        _heat,
+        _energy_exchanged,
         summary={"total_heat_exchanged_mwh": total},
     ),
     Indicator(
         "solar_mwh",
         "MWh",
         "solar micro-grid output",
-        lambda v: float(v.fac_flows.solar_mwh),
+        lambda m: m["solar_mwh"],
         summary={"total_solar_mwh": total},
     ),
     Indicator(
@@ -765,21 +828,21 @@ INDICATORS: tuple[Indicator, ...] = (
         "net_benefit_usd",
         "USD",
         "firms' net benefit from links and facilities",
-        lambda v: float(v.link_flows.benefit_usd + v.fac_flows.benefit_usd),
+        _net_benefit,
         summary={"total_net_benefit_usd": total},
     ),
     Indicator(
         "mean_trust_same_nationality",
         "trust 0-1",
         "mean trust within a nationality",
-        lambda v: v.trust_by_nationality[0],
+        lambda m: m["trust_same"],
         summary={"mean_trust_same_nationality": LAST},
     ),
     Indicator(
         "mean_trust_cross_nationality",
         "trust 0-1",
         "mean trust across nationalities",
-        lambda v: v.trust_by_nationality[1],
+        lambda m: m["trust_cross"],
         summary={"mean_trust_cross_nationality": LAST},
     ),
     Indicator(
@@ -787,81 +850,81 @@ INDICATORS: tuple[Indicator, ...] = (
         "trust 0-1",
         "mean trust in the operator",
         # (sum / count: the same value as .mean(), without its Python wrapper)
-        lambda v: float(v.state.trust_op[v.alive].sum() / v.firms) if v.firms else float("nan"),
+        lambda m: _ratio(m["trust_in_operator"], m["firms"], otherwise=float("nan")),
     ),
     Indicator(
         "platform_listings",
         "count",
         "firms listed on the platform",
-        lambda v: int(np.count_nonzero(v.state.listed & v.alive)),
+        lambda m: m["listed"],
         int,
     ),
     Indicator(
         "recp_aware_share",
         "share",
         "firms aware of RECP",
-        lambda v: v.share_of_firms(v.state.recp_aware),
+        lambda m: _ratio(m["recp_aware"], m["firms"]),
     ),
     Indicator(
         "recp_applied_share",
         "share",
         "firms applying RECP",
-        lambda v: v.share_of_firms(v.state.recp_applied),
+        lambda m: _ratio(m["recp_applied"], m["firms"]),
     ),
     Indicator(
         "facilities_built",
         "count",
         "shared facilities built",
-        lambda v: sum(f.built for f in v.facilities),
+        lambda m: m["facilities_built"],
         int,
     ),
     Indicator(
         "facility_users",
         "count",
         "firms connected to shared facilities",
-        lambda v: sum(len(f.users) for f in v.facilities if f.built),
+        lambda m: m["facility_users"],
         int,
     ),
     Indicator(
         "operator_cash_usd",
         "USD",
         "operator's cash",
-        lambda v: float(v.operator_cash_usd),
+        lambda m: m["operator_cash_usd"],
         summary={"operator_cash_usd": LAST},
     ),
     Indicator(
         "government_budget_usd",
         "USD",
         "net public spending (subsidies paid minus levies collected)",
-        lambda v: float(v.government_budget_usd),
+        lambda m: m["government_budget_usd"],
         summary={"government_budget_usd": LAST},
     ),
     Indicator(
         "government_spending_usd",
         "USD",
         "public spending so far: exchange, capital and RECP subsidies",
-        lambda v: float(v.government_spending_usd),
+        lambda m: m["government_spending_usd"],
         summary={"government_spending_usd": LAST},
     ),
     Indicator(
         "government_revenue_usd",
         "USD",
         "public revenue so far: landfill tax and carbon price",
-        lambda v: float(v.government_revenue_usd),
+        lambda m: m["government_revenue_usd"],
         summary={"government_revenue_usd": LAST},
     ),
     Indicator(
         "eip_score",
         "0-1 score",
         "share of EIP criteria met",
-        lambda v: float(v.eip_score),
+        lambda m: m["eip_score"],
         summary={"eip_score": LAST},
     ),
     Indicator(
         "eip_certified",
         "yes/no",
         "EIP certified",
-        lambda v: bool(v.eip_certified),
+        lambda m: m["eip_certified"],
         bool,
         {"eip_certified": LAST, "first_certified_step": first_step(lambda s: s.astype(bool))},
     ),
@@ -875,8 +938,10 @@ SUMMARY_KEYS: tuple[str, ...] = RUN_KEYS + tuple(k for i in INDICATORS for k in 
 
 
 def compute(view: MonthView) -> dict[str, Any]:
-    """This month's value of every indicator."""
-    return {i.name: i.compute(view) for i in INDICATORS}
+    """Every indicator's value in ``view``, taken as a month of its own."""
+    log = MonthLog(view.n_plots, view.fac_flows.recovered.size, view.material_sets)
+    log.record(view)
+    return log.latest()
 
 
 def summarise(ts: Columns, seed: int) -> dict[str, Any]:

@@ -15,7 +15,6 @@ read a ``MonthView``, never the model.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 import mesa
@@ -116,11 +115,6 @@ class _LinkTerms:
     inst_views: FloatArray | None  # the pair's institutional trust, for each judgement
 
 
-def _metric(model: EIPModel, key: str) -> Any:
-    """DataCollector reporter: this month's value of one indicator."""
-    return model.metrics[key]
-
-
 def sees_on_platform(platform: tuple[BoolArray, BoolArray], a: IntArray, b: IntArray) -> BoolArray:
     """Pairs the waste-information platform puts in touch: one side listed and the other
     browsing, either way round (``a`` and ``b`` broadcast: pairs, or a block)."""
@@ -145,32 +139,27 @@ def _mix(shares: dict[str, float]) -> tuple[list[str], FloatArray]:
 
 
 class IndicatorCollector(DataCollector):
-    """Mesa's DataCollector with one reporter per registered indicator, collecting this
-    month's ``model.metrics`` in one pass: the values are immutable scalars, so Mesa's
-    per-value call and deep copy (a fifth of a month's time) are not needed."""
+    """Mesa's DataCollector of the registered indicators: each month it keeps the park's raw
+    numbers (``indicators.MonthLog``), and the indicators' columns are computed from them,
+    for all months at once, when they are read."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            model_reporters={c: partial(_metric, key=c) for c in indicators.TIMESERIES_COLUMNS}
-        )
+    def __init__(self, log: indicators.MonthLog) -> None:
+        super().__init__()
+        self.log = log
 
-    def collect(self, model: mesa.Model) -> None:
-        metrics = model.metrics
-        if hasattr(self, "_collection_steps"):
-            self._collection_steps.append(model.time)
-        for var, values in self.model_vars.items():
-            values.append(metrics[var])
+    def record(self, view: MonthView) -> None:
+        """Keep this month's raw numbers."""
+        self.log.record(view)
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The timeseries collected so far, one array per indicator (numpy infers each
-        column's dtype from its values as pandas does from the lists)."""
-        return {c: np.array(values) for c, values in self.model_vars.items()}
+        """The timeseries so far, one array per indicator (as numpy infers each column's
+        dtype from its values: int64 counts, float64, bool)."""
+        return self.log.columns()
 
     def get_model_vars_dataframe(self) -> pd.DataFrame:
-        """Mesa's frame of the model variables, from ``columns`` (pandas reading the lists
-        itself costs twice as much)."""
-        if not self.model_vars[indicators.TIMESERIES_COLUMNS[0]]:
-            return super().get_model_vars_dataframe()  # no month yet: Mesa's empty frame
+        """Mesa's frame of the model variables: a column per indicator, a row per month."""
+        if not len(self.log):
+            return pd.DataFrame({c: [] for c in indicators.TIMESERIES_COLUMNS})
         return pd.DataFrame(self.columns())
 
 
@@ -218,7 +207,6 @@ class EIPModel(mesa.Model):
         self._nats, self._nat_cdf = _mix(scenario.firms.nationality_mix)
         self.operator = Operator(self)
         self.government = Government(self)
-        self.metrics: dict[str, Any] = {}
         self.assessment: dict[str, tuple[float, float, bool, str]] = {}
         self.rejected_prospects = 0
         self.reserved_plots: BoolArray = np.zeros(n, dtype=bool)
@@ -245,7 +233,7 @@ class EIPModel(mesa.Model):
         self._material_sets = indicators.material_sets(cat)
         # the indicators' link-table terms of earlier months (``indicators.LinkTermsMemo``)
         self._indicator_memo = indicators.LinkTermsMemo()
-        self.datacollector = IndicatorCollector()
+        self.datacollector = IndicatorCollector(indicators.MonthLog(n, M, self._material_sets))
 
     # -- building ----------------------------------------------------------------------------
     def _blocks(self) -> dict[str, IntArray] | None:
@@ -460,10 +448,9 @@ class EIPModel(mesa.Model):
         and the haulage distance between its partners' plots."""
         cat, L = self.catalogue, self.links
         dist = self.distance_km(L.s[: L.n], L.u[: L.n])
-        frame = L.to_frame(self.firm_registry, cat.materials, distance_km=dist)
-        units = dict(zip(cat.materials, cat.mat["unit"], strict=True))
-        frame["unit"] = [units[m] for m in frame["material"]]
-        return frame
+        return L.to_frame(
+            self.firm_registry, cat.materials, distance_km=dist, units=cat.mat["unit"]
+        )
 
     def explain_candidates(self, slot: int) -> list[dict[str, Any]]:
         """Why the firm on ``slot`` does or does not exchange with each possible partner now.
@@ -575,9 +562,10 @@ class EIPModel(mesa.Model):
             phi, kappa = tr.failure_rate_at_no_trust, tr.reliability_prior_months
             c.fail_s, c.fail_u = rel.failure_rates(s, u, c.trust_su, c.trust_us, phi, kappa)
             spare = res_supply >= MIN_Q
-            others = spare.sum(axis=0)[m] - spare[s, m]
+            # another firm has it to spare: more firms than the supplier (if it is one)
+            elsewhere = spare.sum(axis=0)[m] > spare[s, m]
             c.lead_u = np.where(
-                others > 0, k.alternative_lead_time_months, k.resourcing_lead_time_months
+                elsewhere, k.alternative_lead_time_months, k.resourcing_lead_time_months
             )
         c.inst = self.institutional_trust(m, brokered, self.econ.contract)
         return c
@@ -702,8 +690,12 @@ class EIPModel(mesa.Model):
             view = replace(
                 view, eip_score=self.government.score, eip_certified=self.government.certified
             )
-        self.metrics = indicators.compute(view)
-        self.datacollector.collect(self)
+        self.datacollector.record(view)
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """This month's value of every indicator (none before the first month)."""
+        return self.datacollector.log.latest()
 
     def _stream_noise(self, streams: FloatArray) -> FloatArray:
         """This month's factors on the expected ``streams`` (slots x materials): lognormal

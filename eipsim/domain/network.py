@@ -22,6 +22,10 @@ from eipsim.domain.types import BoolArray, IntArray
 NEVER_STARTED = ("permit_refused",)
 # node ids are below this (slots and agent ids): a pair's key is lo * _ID_LIMIT + hi
 _ID_LIMIT = 1 << 31
+# up to this many links the measures are found with Python sets and dicts: faster than the
+# fixed costs of some twenty numpy calls (measured: 2.5 times as fast at 16 links, as fast at
+# about 80)
+SMALL_GRAPH = 64
 
 
 @dataclass(frozen=True)
@@ -53,12 +57,51 @@ def measures(s: IntArray, u: IntArray) -> NetworkMeasures:
 
 @lru_cache(maxsize=8)
 def _measures_of(s_bytes: bytes, u_bytes: bytes) -> NetworkMeasures:
-    """``measures`` of the links given as the bytes of int64 arrays.
+    """``measures`` of the links given as the bytes of int64 arrays: a few dozen links with
+    Python sets (``_measures_small``), more with numpy (``_measures_large``)."""
+    s, u = np.frombuffer(s_bytes, dtype=np.int64), np.frombuffer(u_bytes, dtype=np.int64)
+    if s.size <= SMALL_GRAPH:
+        return _measures_small(s.tolist(), u.tolist())
+    return _measures_large(s, u)
 
-    Computed with numpy, sorting instead of ``np.unique`` and hooking trees for the
+
+def _measures_small(s: list[int], u: list[int]) -> NetworkMeasures:
+    """``measures`` of a few links: each pair once in a set, degrees counted in a dict, the
+    components joined in a union-find (each root the smallest id of its tree)."""
+    pairs = {(a, b) if a < b else (b, a) for a, b in zip(s, u, strict=True) if a != b}
+    if not pairs:
+        return NetworkMeasures(0, 0, 0.0, 0, -1, 0)
+    degree: dict[int, int] = {}
+    parent: dict[int, int] = {}
+    for a, b in pairs:
+        degree[a] = degree.get(a, 0) + 1
+        degree[b] = degree.get(b, 0) + 1
+        ra, rb = _root(parent, a), _root(parent, b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    top = max(degree.values())
+    hub = min(node for node, d in degree.items() if d == top)  # the smallest id
+    sizes: dict[int, int] = {}
+    for node in parent:
+        r = _root(parent, node)
+        sizes[r] = sizes.get(r, 0) + 1
+    n = len(degree)
+    return NetworkMeasures(n, len(pairs), 2.0 * len(pairs) / n, top, hub, max(sizes.values()))
+
+
+def _root(parent: dict[int, int], node: int) -> int:
+    """The root of ``node``'s tree (a new node is a tree of its own), halving the path."""
+    parent.setdefault(node, node)
+    while parent[node] != node:
+        parent[node] = parent[parent[node]]
+        node = parent[node]
+    return node
+
+
+def _measures_large(s: IntArray, u: IntArray) -> NetworkMeasures:
+    """``measures`` with numpy, sorting instead of ``np.unique`` and hooking trees for the
     components (a month's indicators must stay cheap: networkx would cost a tenth of a run);
     ``link_graph`` gives the same graph in networkx, and a test checks that both agree."""
-    s, u = np.frombuffer(s_bytes, dtype=np.int64), np.frombuffer(u_bytes, dtype=np.int64)
     keep = s != u
     lo, hi = np.minimum(s, u)[keep], np.maximum(s, u)[keep]
     if lo.size == 0:

@@ -49,6 +49,7 @@ class Park:
         self.plot_size_km = plot_size_m / 1000.0
         ys, xs = np.divmod(np.arange(self.n_plots), width)
         self.x, self.y = xs, ys
+        self._xy = np.array([xs, ys])  # (2, N): both coordinates of plots in one gather
         zx = np.minimum(xs * zones_x // width, zones_x - 1)
         zy = np.minimum(ys * zones_y // height, zones_y - 1)
         self.zone_of = zy * zones_x + zx
@@ -61,8 +62,8 @@ class Park:
 
     def distance_km(self, a: IntArray, b: IntArray, minimum: float = 0.0) -> FloatArray:
         """Euclidean distance between plot centres, vectorised over slot arrays."""
-        d = np.hypot(self.x[a] - self.x[b], self.y[a] - self.y[b]) * self.plot_size_km
-        return np.maximum(d, minimum)
+        dx, dy = self._xy.take(a, axis=1) - self._xy.take(b, axis=1)
+        return np.maximum(np.hypot(dx, dy) * self.plot_size_km, minimum)
 
     def neighbour_pairs(self, radius: int) -> tuple[IntArray, IntArray]:
         """All ordered pairs of distinct plots within Chebyshev distance ``radius``."""

@@ -1,0 +1,59 @@
+"""The indicators' columns are computed from the months' raw numbers (``MonthLog``) for all
+months at once when read: they must equal each month's own values, whenever read."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from eipsim.domain import indicators
+from eipsim.domain.model import EIPModel
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, NaN equal to NaN, and of the same Python type."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b and type(a) is type(b)
+
+
+def test_columns_are_each_months_values_whenever_read(lively):
+    m = EIPModel(lively, seed=4)
+    assert m.metrics == {}
+    empty = m.datacollector.get_model_vars_dataframe()
+    assert list(empty.columns) == list(indicators.TIMESERIES_COLUMNS) and len(empty) == 0
+    months = []
+    for t in range(1, 19):
+        m.step()
+        months.append(m.metrics)
+        if t in (1, 6, 7):  # read mid-run: the next month must not find the frame stale
+            ts = m.datacollector.get_model_vars_dataframe()
+            assert len(ts) == t and ts["step"].iloc[-1] == t
+    ts = m.datacollector.get_model_vars_dataframe()
+    assert list(ts.columns) == list(indicators.TIMESERIES_COLUMNS)
+    for ind in indicators.INDICATORS:
+        assert ts[ind.name].dtype == np.dtype(ind.dtype), ind.name
+    for t, values in enumerate(months):
+        assert list(values) == list(indicators.TIMESERIES_COLUMNS)
+        row = ts.iloc[t]
+        for name, value in values.items():
+            assert _same(value, row[name].item()), (t, name, value, row[name])
+    # something moved, so the flows' columns were tested with numbers in them
+    assert ts["exchanged_t"].sum() > 0 and ts["water_greening_m3"].sum() > 0
+    assert ts["facility_users"].max() > 0
+
+
+def test_a_view_alone_is_a_month_of_its_own(lively):
+    """``indicators.compute`` of a view: the month's values of what does not depend on the
+    flows, and no flows (``EIPModel.view`` has none)."""
+    m = EIPModel(lively, seed=4)
+    for _ in range(6):
+        m.step()
+    values = indicators.compute(m.view())
+    assert list(values) == list(indicators.TIMESERIES_COLUMNS)
+    for name in ("step", "firms", "active_links", "firms_in_symbiosis", "mean_degree"):
+        assert _same(values[name], m.metrics[name]), name
+    for name in ("mean_trust_same_nationality", "operator_cash_usd", "facility_users"):
+        assert _same(values[name], m.metrics[name]), name
+    assert values["exchanged_t"] == 0.0 and values["waste_generated_t"] == 0.0
