@@ -71,9 +71,11 @@ class LinkView:
 @dataclass(frozen=True)
 class _Processors:
     """The alive processors' fixed terms of ``EIPModel._couple_production``: they change
-    only when a firm comes or goes, not every month."""
+    only when a processor comes or goes (the spread, when the price index moves), not every
+    month."""
 
     firms: IntArray
+    sectors: IntArray
     t_in: IntArray
     t_out: IntArray
     y: FloatArray
@@ -86,6 +88,21 @@ class _Processors:
     res_firms: IntArray  # the processors with a residue, and the residue
     t_res: IntArray
     after_recp: FloatArray  # the share of the residue left after RECP (1 - its cut)
+    # the spread of processing at a virgin-price index (it changes only with the index)
+    price_index: float
+    spread: FloatArray
+
+    def at_price_index(self, index: float) -> _Processors:
+        """These terms with the spread at ``index`` (themselves when it is the same)."""
+        if index == self.price_index:
+            return self
+        spread = (
+            index * self.y * self.neg_disposal_out
+            + self.res_value
+            - index * self.virgin_in
+            - self.cost
+        )
+        return replace(self, price_index=index, spread=spread)
 
 
 @dataclass(frozen=True)
@@ -717,36 +734,48 @@ class EIPModel(mesa.Model):
         processed, residue = y_r x processed (after RECP's cut)."""
         st = self.state
         key = st.alive.tobytes() + st.sector.tobytes()
-        if self._processors_key != key:
-            self._processors_key, self._processors = key, self._find_processors()
-        pr = self._processors
-        if pr is None:
+        if self._processors_key != key:  # a firm came or went: a processor?
+            self._processors_key = key
+            firms = self._processor_slots()
+            pr = self._processors
+            if (
+                pr is None
+                or pr.firms.tobytes() != firms.tobytes()
+                or pr.sectors.tobytes() != st.sector[firms].tobytes()
+            ):
+                self._processors = self._find_processors(firms)
+        if self._processors is None:
             return
+        self._processors = pr = self._processors.at_price_index(self.econ.price_index)
         firms, t_in, y = pr.firms, pr.t_in, pr.y
-        idx = self.econ.price_index
-        spread = idx * y * pr.neg_disposal_out + pr.res_value - idx * pr.virgin_in - pr.cost
         capacity = st.base_demand[firms, t_in]
         linked = np.minimum(self.inflow_last[firms, t_in], capacity)
-        processed = np.where(spread > 0, capacity, linked)
+        processed = np.where(pr.spread > 0, capacity, linked)
         self.market_input_t = float((processed - linked).sum())
         st.base_supply[firms, pr.t_out] = y * processed
         cut = np.where(st.recp_applied[firms], pr.after_recp, 1.0)
         st.base_supply[pr.res_firms, pr.t_res] = (pr.y_r * processed * cut)[pr.has_res]
 
-    def _find_processors(self) -> _Processors | None:
-        """The alive processors and their fixed terms (None: there are none)."""
-        st, cat = self.state, self.catalogue
+    def _processor_slots(self) -> IntArray:
+        """The slots of the alive processors (firms whose sector transforms an input)."""
+        st = self.state
         sec = st.sector
         firms = np.flatnonzero(st.alive & (sec >= 0))
-        firms = firms[cat.transform_in[sec[firms]] >= 0]
+        processors: IntArray = firms[self.catalogue.transform_in[sec[firms]] >= 0]
+        return processors
+
+    def _find_processors(self, firms: IntArray) -> _Processors | None:
+        """The fixed terms of the alive processors ``firms`` (None: there are none)."""
+        cat = self.catalogue
         if firms.size == 0:
             return None
-        k = sec[firms]
+        k = self.state.sector[firms]
         t_in, t_out, t_res = cat.transform_in[k], cat.transform_out[k], cat.transform_residue[k]
         y, y_r = cat.transform_yield[k], cat.transform_residue_yield[k]
         has_res = t_res >= 0
         return _Processors(
             firms=firms,
+            sectors=k,
             t_in=t_in,
             t_out=t_out,
             y=y,
@@ -759,6 +788,8 @@ class EIPModel(mesa.Model):
             res_firms=firms[has_res],
             t_res=t_res[has_res],
             after_recp=1.0 - cat.recp_reduction[k],
+            price_index=np.nan,  # (at_price_index fills in the spread)
+            spread=np.zeros(0),
         )
 
     def _production_shocks(self, supply: FloatArray) -> FloatArray:
