@@ -118,11 +118,11 @@ class _LinkTerms:
     judge: IntArray
     judged: IntArray
     view: IntArray
-    # where a pair has two links the same way, ``count_once`` of each side's judgements
-    # (None: no side judges a pair twice)
-    users_once: IntArray | None
-    suppliers_once: IntArray | None
-    distinct: bool  # no pair is judged twice in all (nor by both sides)
+    one_way: bool  # no pair has two links the same way (no side judges a pair twice)
+    # the raises of a month when every link delivers and is taken up, each over distinct
+    # pairs as (judges, judged): one when no pair is judged twice in all, else the users'
+    # then the suppliers' (each pair once, in the order of ``count_once``)
+    all_kept_raises: tuple[tuple[IntArray, IntArray], ...]
     dist_km: FloatArray
     conf_s: FloatArray
     conf_u: FloatArray
@@ -966,19 +966,15 @@ class EIPModel(mesa.Model):
         """The month's judgements in trust: users raise their trust in suppliers that
         delivered (``kept``) and lower it for shortfalls, then suppliers theirs in users that
         took up what they contracted (``taken``). Most months every link delivers and is
-        taken up: then the two raises are one update when no pair is judged twice (the same
-        operations in the same order), and no update checks for repeats that cannot be."""
+        taken up: then the raises are ``_LinkTerms.all_kept_raises``, over distinct pairs
+        kept with the links (the same operations in the same order, no check for repeats)."""
         tr, K = self.sc.trust, kept.size
         raise_toward_one, lower = self.trust.raise_toward_one, self.trust.lower
         u, s = k.judge[:K], k.judged[:K]
-        one_way = k.users_once is None
+        one_way = k.one_way
         if ok.all():
-            if k.distinct:
-                raise_toward_one(k.judge, k.judged, tr.delivery_gain, distinct=True)
-            else:
-                gain = tr.delivery_gain
-                raise_toward_one(u, s, gain, distinct=one_way, once=k.users_once)
-                raise_toward_one(s, u, gain, distinct=one_way, once=k.suppliers_once)
+            for judges, judged in k.all_kept_raises:
+                raise_toward_one(judges, judged, tr.delivery_gain, distinct=True)
             return
         raise_toward_one(u[kept], s[kept], tr.delivery_gain, distinct=one_way)
         lower(u[~kept], s[~kept], tr.shortfall_loss * short[~kept])
@@ -1009,15 +1005,22 @@ class EIPModel(mesa.Model):
         inst = self.institutional_trust(
             m, L.facilitated[rows], contract if per_link else self.econ.contract
         )
+        K = rows.size
+        users_once, suppliers_once = count_once(view[:K]), count_once(view[K:])
+        if count_once(view) is None:
+            raises: tuple[tuple[IntArray, IntArray], ...] = ((judge, judged),)
+        else:  # (a raise of a repeated pair writes one value: its first entry stands for all)
+            users = np.arange(K) if users_once is None else users_once
+            suppliers = K + (np.arange(K) if suppliers_once is None else suppliers_once)
+            raises = ((judge[users], judged[users]), (judge[suppliers], judged[suppliers]))
         self._link_terms = k = _LinkTerms(
             links=active,
             standard=standard,
             judge=judge,
             judged=judged,
             view=view,
-            users_once=count_once(view[: rows.size]),
-            suppliers_once=count_once(view[rows.size :]),
-            distinct=count_once(view) is None,
+            one_way=users_once is None,
+            all_kept_raises=raises,
             dist_km=dist,
             conf_s=self.state.conf[s],
             conf_u=self.state.conf[u],
@@ -1206,6 +1209,8 @@ class EIPModel(mesa.Model):
         saving = cat.recp_saving[sec] * st.size[cand]
         subsidy = self.sc.government.recp_subsidy_share
         adopts = behaviour.adopts_recp(capex, saving, subsidy, st.recp_payback[cand])
+        if not adopts.any():  # (most reviews: nothing changes, no subsidy is paid)
+            return
         adopt = cand[adopts]
         st.recp_applied[adopt] = True
         red = cat.recp_reduction[st.sector[adopt]]

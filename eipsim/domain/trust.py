@@ -224,11 +224,9 @@ class TrustMatrix:
         rate: float | np.ndarray,
         *,
         distinct: bool = False,
-        once: np.ndarray | None = None,
     ) -> None:
         """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity.
-        ``distinct``: the caller knows no pair repeats; ``once``: it knows they do, and
-        passes ``count_once(i * n + j)`` (kept between months): either spares the check."""
+        ``distinct``: the caller knows no pair repeats (it spares the check)."""
         i, j = np.atleast_1d(i), np.atleast_1d(j)
         if i.size == 0:
             return
@@ -236,7 +234,7 @@ class TrustMatrix:
         old = self._flat[cell]
         new = old + rate * (1.0 - old)
         self._flat[cell] = new
-        self._after_pair_update(i, j, cell, old, new, distinct=distinct, once=once)
+        self._after_pair_update(i, j, cell, old, new, distinct=distinct)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
@@ -439,13 +437,11 @@ class TrustMatrix:
         new: np.ndarray,
         *,
         distinct: bool = False,
-        once: np.ndarray | None = None,
     ) -> None:
         """Live slots and group sums after T[i, j] (``cell``: i * n + j) changed from ``old``
         to ``new`` (pairs may repeat unless ``distinct``: the last write of a pair is what T
-        holds, counted once; ``once``, when given, is ``count_once`` of the pairs)."""
-        if once is None and i.size > 1 and not distinct:
-            once = count_once(cell)
+        holds, counted once)."""
+        once = None if distinct or i.size < 2 else count_once(cell)
         if once is not None:
             i, j, old = i[once], j[once], old[once]
             new = self._flat[cell[once]]
