@@ -234,7 +234,9 @@ class TrustMatrix:
         old = self._flat[cell]
         new = old + rate * (1.0 - old)
         self._flat[cell] = new
-        self._after_pair_update(i, j, cell, old, new, distinct=distinct)
+        # (a positive rate leaves no entry zero: T_ij >= 0 becomes at least T_ij or rate)
+        nonzero = isinstance(rate, float) and rate > 0
+        self._after_pair_update(i, j, cell, old, new, distinct=distinct, nonzero=nonzero)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
@@ -437,17 +439,22 @@ class TrustMatrix:
         new: np.ndarray,
         *,
         distinct: bool = False,
+        nonzero: bool = False,
     ) -> None:
         """Live slots and group sums after T[i, j] (``cell``: i * n + j) changed from ``old``
         to ``new`` (pairs may repeat unless ``distinct``: the last write of a pair is what T
-        holds, counted once)."""
+        holds, counted once; ``nonzero``: no new value is zero, every pair's slots are live)."""
         once = None if distinct or i.size < 2 else count_once(cell)
         if once is not None:
             i, j, old = i[once], j[once], old[once]
             new = self._flat[cell[once]]
-        nz = new != 0.0
-        self._live[i[nz]] = True
-        self._live[j[nz]] = True
+        if not nonzero:
+            made = new != 0.0
+            i_live, j_live = i[made], j[made]
+        else:
+            i_live, j_live = i, j
+        self._live[i_live] = True
+        self._live[j_live] = True
         if self.incremental_means:
             R = self._R
             np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
