@@ -76,8 +76,11 @@ class _Processors:
 
     firms: IntArray
     sectors: IntArray
-    t_in: IntArray
-    t_out: IntArray
+    # (firm, material) entries of the slots x materials arrays, flat: each processor's
+    # input and output, and the residue of those with one
+    input_cell: IntArray
+    output_cell: IntArray
+    residue_cell: IntArray
     y: FloatArray
     y_r: FloatArray
     has_res: BoolArray
@@ -85,8 +88,6 @@ class _Processors:
     neg_disposal_out: FloatArray  # -disposal_usd of the output
     virgin_in: FloatArray  # virgin_price_usd of the input
     cost: FloatArray  # transform_cost
-    res_firms: IntArray  # the processors with a residue, and the residue
-    t_res: IntArray
     after_recp: FloatArray  # the share of the residue left after RECP (1 - its cut)
     # the spread of processing at a virgin-price index (it changes only with the index)
     price_index: float
@@ -747,14 +748,13 @@ class EIPModel(mesa.Model):
         if self._processors is None:
             return
         self._processors = pr = self._processors.at_price_index(self.econ.price_index)
-        firms, t_in, y = pr.firms, pr.t_in, pr.y
-        capacity = st.base_demand[firms, t_in]
-        linked = np.minimum(self.inflow_last[firms, t_in], capacity)
+        capacity = st.base_demand.take(pr.input_cell)
+        linked = np.minimum(self.inflow_last.take(pr.input_cell), capacity)
         processed = np.where(pr.spread > 0, capacity, linked)
         self.market_input_t = float((processed - linked).sum())
-        st.base_supply[firms, pr.t_out] = y * processed
-        cut = np.where(st.recp_applied[firms], pr.after_recp, 1.0)
-        st.base_supply[pr.res_firms, pr.t_res] = (pr.y_r * processed * cut)[pr.has_res]
+        st.base_supply.put(pr.output_cell, pr.y * processed)
+        cut = np.where(st.recp_applied[pr.firms], pr.after_recp, 1.0)
+        st.base_supply.put(pr.residue_cell, (pr.y_r * processed * cut)[pr.has_res])
 
     def _processor_slots(self) -> IntArray:
         """The slots of the alive processors (firms whose sector transforms an input)."""
@@ -773,11 +773,13 @@ class EIPModel(mesa.Model):
         t_in, t_out, t_res = cat.transform_in[k], cat.transform_out[k], cat.transform_residue[k]
         y, y_r = cat.transform_yield[k], cat.transform_residue_yield[k]
         has_res = t_res >= 0
+        M = self.n_mat
         return _Processors(
             firms=firms,
             sectors=k,
-            t_in=t_in,
-            t_out=t_out,
+            input_cell=firms * M + t_in,
+            output_cell=firms * M + t_out,
+            residue_cell=(firms * M + t_res)[has_res],
             y=y,
             y_r=y_r,
             has_res=has_res,
@@ -785,8 +787,6 @@ class EIPModel(mesa.Model):
             neg_disposal_out=-cat.mat["disposal_usd"][t_out],
             virgin_in=cat.mat["virgin_price_usd"][t_in],
             cost=cat.transform_cost[k],
-            res_firms=firms[has_res],
-            t_res=t_res[has_res],
             after_recp=1.0 - cat.recp_reduction[k],
             price_index=np.nan,  # (at_price_index fills in the spread)
             spread=np.zeros(0),
