@@ -478,3 +478,62 @@ def test_reliability_kept_lookup_counts_as_observe():
     np.testing.assert_array_equal(kept.months, fresh.months)
     np.testing.assert_array_equal(kept.failures, fresh.failures)
     assert kept.months.tolist() == [8.0, 4.0, 1.0]
+
+
+def test_kept_processor_terms_follow_the_processors_and_the_price_index(baseline):
+    """The processors' terms are kept while other firms come and go, rebuilt when a
+    processor leaves, and their spread follows the price index."""
+    from dataclasses import replace
+
+    m, rec, scrap, pel = _recycler_park(baseline)
+    m._couple_production()
+    kept = m._processors
+    assert kept is not None and rec in kept.firms
+    other = int(np.flatnonzero(m.state.alive & (m.state.sector != m.state.sector[rec]))[0])
+    m.firm_at[other].close()  # not a processor: the terms stay
+    m._couple_production()
+    assert m._processors is kept
+    m.econ = replace(m.econ, price_index=0.4)  # the spread moves with the index
+    m._couple_production()
+    assert m._processors is not kept
+    assert (
+        m._processors.spread.tolist()
+        == m._find_processors(kept.firms).at_price_index(0.4).spread.tolist()
+    )
+    assert (m._processors.spread < 0).all()
+    m.firm_at[rec].close()  # a processor leaves: rebuilt without it
+    m._couple_production()
+    assert m._processors is None or rec not in m._processors.firms
+
+
+def test_active_links_are_kept_while_the_active_rows_are_the_same():
+    """``LinkTable.active`` returns the same object after a status change that leaves the
+    active rows as they were (a pending link added), a new one when they change."""
+    from eipsim.domain.links import LinkTable
+
+    L = LinkTable()
+
+    def add(start: int) -> None:
+        one = np.array([1])
+        L.add(
+            one,
+            np.array([2]),
+            np.array([0]),
+            np.array([5.0]),
+            0,
+            np.array([start]),
+            one,
+            one,
+            np.array([False]),
+        )
+
+    add(0)
+    first = L.active(3)
+    add(4)  # pending: the same active links
+    assert L.active(3) is first
+    assert L.active(4) is not first  # another material count: other streams
+    L.status[1] = ACTIVE
+    now = L.active(4)
+    assert now.rows.tolist() == [0, 1]
+    L.end_links(np.array([0]), 5, "unprofitable")
+    assert L.active(4).rows.tolist() == [1]

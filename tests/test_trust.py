@@ -522,3 +522,32 @@ def test_codes_equal_unique(values):
     want_codes, want_inv = np.unique(v, return_inverse=True)
     np.testing.assert_array_equal(codes, want_codes)
     np.testing.assert_array_equal(inv, want_inv)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_all_kept_month_raises_each_pair_once_per_side(small, reverse):
+    """Two links s -> u (a pair judged twice by each side) raise T[u, s] and T[s, u] once;
+    a link u -> s as well makes each side judge the pair from both ends: raised twice. The
+    kept raises (``_LinkTerms.all_kept_raises``) are over distinct pairs."""
+    m, s, u, mat, q, supply = _one_link(small)
+    st, g = m.state, small.trust.delivery_gain
+    extra_s, extra_u = ([s, u], [u, s]) if reverse else ([s], [u])
+    k = len(extra_s)
+    m.links.add(
+        np.array(extra_s),
+        np.array(extra_u),
+        np.full(k, mat),
+        np.full(k, 0.1 * q),
+        0,
+        np.zeros(k, dtype=int),
+        st.uid[extra_s],
+        st.uid[extra_u],
+        np.zeros(k, dtype=bool),
+    )
+    supply[:] = 1e9  # every link delivers in full and is taken up
+    m._deliver(supply, np.ones_like(supply))
+    once = 0.6 + g * (1.0 - 0.6)
+    expected = once + g * (1.0 - once) if reverse else once
+    assert m.trust.T[u, s] == expected and m.trust.T[s, u] == expected
+    for judges, judged in m._link_terms.all_kept_raises:
+        assert np.unique(judges * m.trust.n + judged).size == judges.size

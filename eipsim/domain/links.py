@@ -132,14 +132,24 @@ class LinkTable:
         return rows
 
     def active(self, n_mat: int) -> ActiveLinks:
-        """The active links (``ActiveLinks``; kept until a status changes, whatever wrote it)."""
+        """The active links (``ActiveLinks``; kept until a status changes, whatever wrote it).
+        A status change that leaves the active rows as they were (a link added as pending,
+        a pending one refused) returns the same object, so what callers keep for it (keyed
+        on ``is``: the model's link terms and diffusion plan) stays valid."""
         key = self.status[: self.n].tobytes() + n_mat.to_bytes(4, "little")
         if self._active is None or self._active_key != key:
             rows = self.rows(ACTIVE)
+            kept, kept_key = self._active, self._active_key
+            self._active_key = key
+            if (
+                kept is not None
+                and kept_key[-4:] == key[-4:]  # the same material count
+                and kept.rows.tobytes() == rows.tobytes()
+            ):
+                return kept
             s, u, m = self.s[rows], self.u[rows], self.m[rows]
             supplier_stream = s * n_mat + m
             stream_of_group, group = np.unique(supplier_stream, return_inverse=True)
-            self._active_key = key
             self._active = ActiveLinks(
                 rows, s, u, m, supplier_stream, u * n_mat + m, stream_of_group, group
             )

@@ -70,11 +70,16 @@ class LinkView:
 @dataclass(frozen=True)
 class _Processors:
     """The alive processors' fixed terms of ``EIPModel._couple_production``: they change
-    only when a firm comes or goes, not every month."""
+    only when a processor comes or goes (the spread, when the price index moves), not every
+    month."""
 
     firms: IntArray
-    t_in: IntArray
-    t_out: IntArray
+    sectors: IntArray
+    # (firm, material) entries of the slots x materials arrays, flat: each processor's
+    # input and output, and the residue of those with one
+    input_cell: IntArray
+    output_cell: IntArray
+    residue_cell: IntArray
     y: FloatArray
     y_r: FloatArray
     has_res: BoolArray
@@ -82,9 +87,22 @@ class _Processors:
     neg_disposal_out: FloatArray  # -disposal_usd of the output
     virgin_in: FloatArray  # virgin_price_usd of the input
     cost: FloatArray  # transform_cost
-    res_firms: IntArray  # the processors with a residue, and the residue
-    t_res: IntArray
     after_recp: FloatArray  # the share of the residue left after RECP (1 - its cut)
+    # the spread of processing at a virgin-price index (it changes only with the index)
+    price_index: float
+    spread: FloatArray
+
+    def at_price_index(self, index: float) -> _Processors:
+        """These terms with the spread at ``index`` (themselves when it is the same)."""
+        if index == self.price_index:
+            return self
+        spread = (
+            index * self.y * self.neg_disposal_out
+            + self.res_value
+            - index * self.virgin_in
+            - self.cost
+        )
+        return replace(self, price_index=index, spread=spread)
 
 
 @dataclass(frozen=True)
@@ -100,11 +118,11 @@ class _LinkTerms:
     judge: IntArray
     judged: IntArray
     view: IntArray
-    # where a pair has two links the same way, ``count_once`` of each side's judgements
-    # (None: no side judges a pair twice)
-    users_once: IntArray | None
-    suppliers_once: IntArray | None
-    distinct: bool  # no pair is judged twice in all (nor by both sides)
+    one_way: bool  # no pair has two links the same way (no side judges a pair twice)
+    # the raises of a month when every link delivers and is taken up, each over distinct
+    # pairs as (judges, judged): one when no pair is judged twice in all, else the users'
+    # then the suppliers' (each pair once, in the order of ``count_once``)
+    all_kept_raises: tuple[tuple[IntArray, IntArray], ...]
     dist_km: FloatArray
     conf_s: FloatArray
     conf_u: FloatArray
@@ -760,38 +778,51 @@ class EIPModel(mesa.Model):
         processed, residue = y_r x processed (after RECP's cut)."""
         st = self.state
         key = st.alive.tobytes() + st.sector.tobytes()
-        if self._processors_key != key:
-            self._processors_key, self._processors = key, self._find_processors()
-        pr = self._processors
-        if pr is None:
+        if self._processors_key != key:  # a firm came or went: a processor?
+            self._processors_key = key
+            firms = self._processor_slots()
+            pr = self._processors
+            if (
+                pr is None
+                or pr.firms.tobytes() != firms.tobytes()
+                or pr.sectors.tobytes() != st.sector[firms].tobytes()
+            ):
+                self._processors = self._find_processors(firms)
+        if self._processors is None:
             return
-        firms, t_in, y = pr.firms, pr.t_in, pr.y
-        idx = self.econ.price_index
-        spread = idx * y * pr.neg_disposal_out + pr.res_value - idx * pr.virgin_in - pr.cost
-        capacity = st.base_demand[firms, t_in]
-        linked = np.minimum(self.inflow_last[firms, t_in], capacity)
-        processed = np.where(spread > 0, capacity, linked)
+        self._processors = pr = self._processors.at_price_index(self.econ.price_index)
+        capacity = st.base_demand.take(pr.input_cell)
+        linked = np.minimum(self.inflow_last.take(pr.input_cell), capacity)
+        processed = np.where(pr.spread > 0, capacity, linked)
         self.market_input_t = float((processed - linked).sum())
-        st.base_supply[firms, pr.t_out] = y * processed
-        cut = np.where(st.recp_applied[firms], pr.after_recp, 1.0)
-        st.base_supply[pr.res_firms, pr.t_res] = (pr.y_r * processed * cut)[pr.has_res]
+        st.base_supply.put(pr.output_cell, pr.y * processed)
+        cut = np.where(st.recp_applied[pr.firms], pr.after_recp, 1.0)
+        st.base_supply.put(pr.residue_cell, (pr.y_r * processed * cut)[pr.has_res])
 
-    def _find_processors(self) -> _Processors | None:
-        """The alive processors and their fixed terms (None: there are none)."""
-        st, cat = self.state, self.catalogue
+    def _processor_slots(self) -> IntArray:
+        """The slots of the alive processors (firms whose sector transforms an input)."""
+        st = self.state
         sec = st.sector
         firms = np.flatnonzero(st.alive & (sec >= 0))
-        firms = firms[cat.transform_in[sec[firms]] >= 0]
+        processors: IntArray = firms[self.catalogue.transform_in[sec[firms]] >= 0]
+        return processors
+
+    def _find_processors(self, firms: IntArray) -> _Processors | None:
+        """The fixed terms of the alive processors ``firms`` (None: there are none)."""
+        cat = self.catalogue
         if firms.size == 0:
             return None
-        k = sec[firms]
+        k = self.state.sector[firms]
         t_in, t_out, t_res = cat.transform_in[k], cat.transform_out[k], cat.transform_residue[k]
         y, y_r = cat.transform_yield[k], cat.transform_residue_yield[k]
         has_res = t_res >= 0
+        M = self.n_mat
         return _Processors(
             firms=firms,
-            t_in=t_in,
-            t_out=t_out,
+            sectors=k,
+            input_cell=firms * M + t_in,
+            output_cell=firms * M + t_out,
+            residue_cell=(firms * M + t_res)[has_res],
             y=y,
             y_r=y_r,
             has_res=has_res,
@@ -799,9 +830,9 @@ class EIPModel(mesa.Model):
             neg_disposal_out=-cat.mat["disposal_usd"][t_out],
             virgin_in=cat.mat["virgin_price_usd"][t_in],
             cost=cat.transform_cost[k],
-            res_firms=firms[has_res],
-            t_res=t_res[has_res],
             after_recp=1.0 - cat.recp_reduction[k],
+            price_index=np.nan,  # (at_price_index fills in the spread)
+            spread=np.zeros(0),
         )
 
     def _production_shocks(self, supply: FloatArray) -> FloatArray:
@@ -978,19 +1009,15 @@ class EIPModel(mesa.Model):
         """The month's judgements in trust: users raise their trust in suppliers that
         delivered (``kept``) and lower it for shortfalls, then suppliers theirs in users that
         took up what they contracted (``taken``). Most months every link delivers and is
-        taken up: then the two raises are one update when no pair is judged twice (the same
-        operations in the same order), and no update checks for repeats that cannot be."""
+        taken up: then the raises are ``_LinkTerms.all_kept_raises``, over distinct pairs
+        kept with the links (the same operations in the same order, no check for repeats)."""
         tr, K = self.sc.trust, kept.size
         raise_toward_one, lower = self.trust.raise_toward_one, self.trust.lower
         u, s = k.judge[:K], k.judged[:K]
-        one_way = k.users_once is None
+        one_way = k.one_way
         if ok.all():
-            if k.distinct:
-                raise_toward_one(k.judge, k.judged, tr.delivery_gain, distinct=True)
-            else:
-                gain = tr.delivery_gain
-                raise_toward_one(u, s, gain, distinct=one_way, once=k.users_once)
-                raise_toward_one(s, u, gain, distinct=one_way, once=k.suppliers_once)
+            for judges, judged in k.all_kept_raises:
+                raise_toward_one(judges, judged, tr.delivery_gain, distinct=True)
             return
         raise_toward_one(u[kept], s[kept], tr.delivery_gain, distinct=one_way)
         lower(u[~kept], s[~kept], tr.shortfall_loss * short[~kept])
@@ -1021,15 +1048,22 @@ class EIPModel(mesa.Model):
         inst = self.institutional_trust(
             m, L.facilitated[rows], contract if per_link else self.econ.contract
         )
+        K = rows.size
+        users_once, suppliers_once = count_once(view[:K]), count_once(view[K:])
+        if count_once(view) is None:
+            raises: tuple[tuple[IntArray, IntArray], ...] = ((judge, judged),)
+        else:  # (a raise of a repeated pair writes one value: its first entry stands for all)
+            users = np.arange(K) if users_once is None else users_once
+            suppliers = K + (np.arange(K) if suppliers_once is None else suppliers_once)
+            raises = ((judge[users], judged[users]), (judge[suppliers], judged[suppliers]))
         self._link_terms = k = _LinkTerms(
             links=active,
             standard=standard,
             judge=judge,
             judged=judged,
             view=view,
-            users_once=count_once(view[: rows.size]),
-            suppliers_once=count_once(view[rows.size :]),
-            distinct=count_once(view) is None,
+            one_way=users_once is None,
+            all_kept_raises=raises,
             dist_km=dist,
             conf_s=self.state.conf[s],
             conf_u=self.state.conf[u],
@@ -1218,6 +1252,8 @@ class EIPModel(mesa.Model):
         saving = cat.recp_saving[sec] * st.size[cand]
         subsidy = self.sc.government.recp_subsidy_share
         adopts = behaviour.adopts_recp(capex, saving, subsidy, st.recp_payback[cand])
+        if not adopts.any():  # (most reviews: nothing changes, no subsidy is paid)
+            return
         adopt = cand[adopts]
         st.recp_applied[adopt] = True
         red = cat.recp_reduction[st.sector[adopt]]

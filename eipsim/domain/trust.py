@@ -102,11 +102,13 @@ class ExperiencePlan:
     pick: np.ndarray  # the pairs updated (no self-trust), in the update order
     i: np.ndarray  # their firms and third parties
     j: np.ndarray
+    cell: np.ndarray  # their cells in T, flat (i * n + j)
 
 
 class TrustMatrix:
     def __init__(self, n_slots: int, *, incremental_means: bool | None = None):
         self._T = np.zeros((n_slots, n_slots))
+        self._flat = self._T.reshape(-1)  # T by cell i * n + j (a view): pair updates
         self._view = self._T.view()
         self._view.flags.writeable = False
         self._live = np.zeros(n_slots, dtype=bool)
@@ -145,9 +147,10 @@ class TrustMatrix:
     def set_pairs(self, i: np.ndarray, j: np.ndarray, value: float | np.ndarray) -> None:
         """T_ij = value (tests and tools; the model changes trust through the updates)."""
         i, j = np.atleast_1d(i), np.atleast_1d(j)
-        old = self._T[i, j]
-        self._T[i, j] = value
-        self._after_pair_update(i, j, old, self._T[i, j])
+        cell = i * self.n + j
+        old = self._flat[cell]
+        self._flat[cell] = value
+        self._after_pair_update(i, j, cell, old, self._flat[cell])
 
     @classmethod
     def from_array(
@@ -254,29 +257,31 @@ class TrustMatrix:
         rate: float | np.ndarray,
         *,
         distinct: bool = False,
-        once: np.ndarray | None = None,
     ) -> None:
         """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity.
-        ``distinct``: the caller knows no pair repeats; ``once``: it knows they do, and
-        passes ``count_once(i * n + j)`` (kept between months): either spares the check."""
+        ``distinct``: the caller knows no pair repeats (it spares the check)."""
         i, j = np.atleast_1d(i), np.atleast_1d(j)
         if i.size == 0:
             return
-        old = self._T[i, j]
+        cell = i * self.n + j
+        old = self._flat[cell]
         new = old + rate * (1.0 - old)
-        self._T[i, j] = new
-        self._after_pair_update(i, j, old, new, distinct=distinct, once=once)
+        self._flat[cell] = new
+        # (a positive rate leaves no entry zero: T_ij >= 0 becomes at least T_ij or rate)
+        nonzero = isinstance(rate, float) and rate > 0
+        self._after_pair_update(i, j, cell, old, new, distinct=distinct, nonzero=nonzero)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
         i, j = np.atleast_1d(i), np.atleast_1d(j)
         if i.size == 0:
             return
-        old = self._T[i, j]
+        cell = i * self.n + j
+        old = self._flat[cell]
         # clipped to [0, 1] (np.clip's Python wrapper costs more than two ufuncs)
         new = old - np.minimum(np.maximum(rate, 0.0), 1.0) * old
-        self._T[i, j] = new
-        self._after_pair_update(i, j, old, new)
+        self._flat[cell] = new
+        self._after_pair_update(i, j, cell, old, new)
 
     def diffuse(self, src: np.ndarray, dst: np.ndarray, weight: float) -> None:
         """Each firm with partners moves its trust toward its partners' average opinion
@@ -373,6 +378,7 @@ class TrustMatrix:
             pick=pick,
             i=r[pick],
             j=c[pick],
+            cell=pairs[pick],
         )
 
     def diffuse_experience(
@@ -396,14 +402,14 @@ class TrustMatrix:
         den = np.bincount(plan.pair, weights=seen_months, minlength=plan.n_pairs)[plan.pick]
         seen = seen_months * self._T.take(plan.relation_cell)
         num = np.bincount(plan.pair, weights=seen, minlength=plan.n_pairs)[plan.pick]
-        r, c = plan.i, plan.j
+        r, c, cell = plan.i, plan.j, plan.cell
         heard = den > 0
         if not heard.all():
-            r, c, den, num = r[heard], c[heard], den[heard], num[heard]
-        old = self._T[r, c]
+            r, c, cell, den, num = r[heard], c[heard], cell[heard], den[heard], num[heard]
+        old = self._flat[cell]
         new = (1.0 - weight) * old + weight * (num / den)
-        self._T[r, c] = new
-        self._after_pair_update(r, c, old, new, distinct=True)
+        self._flat[cell] = new
+        self._after_pair_update(r, c, cell, old, new, distinct=True)
 
     # -- indicators ------------------------------------------------------------------------
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
@@ -461,23 +467,27 @@ class TrustMatrix:
         self,
         i: np.ndarray,
         j: np.ndarray,
+        cell: np.ndarray,
         old: np.ndarray,
         new: np.ndarray,
         *,
         distinct: bool = False,
-        once: np.ndarray | None = None,
+        nonzero: bool = False,
     ) -> None:
-        """Live slots and group sums after T[i, j] changed from ``old`` to ``new`` (pairs may
-        repeat unless ``distinct``: the last write of a pair is what T holds, counted once;
-        ``once``, when given, is ``count_once`` of the pairs)."""
-        if once is None and i.size > 1 and not distinct:
-            once = count_once(i * self.n + j)
+        """Live slots and group sums after T[i, j] (``cell``: i * n + j) changed from ``old``
+        to ``new`` (pairs may repeat unless ``distinct``: the last write of a pair is what T
+        holds, counted once; ``nonzero``: no new value is zero, every pair's slots are live)."""
+        once = None if distinct or i.size < 2 else count_once(cell)
         if once is not None:
             i, j, old = i[once], j[once], old[once]
-            new = self._T[i, j]
-        nz = new != 0.0
-        self._live[i[nz]] = True
-        self._live[j[nz]] = True
+            new = self._flat[cell[once]]
+        if not nonzero:
+            made = new != 0.0
+            i_live, j_live = i[made], j[made]
+        else:
+            i_live, j_live = i, j
+        self._live[i_live] = True
+        self._live[j_live] = True
         if self.incremental_means:
             R = self._R
             np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
