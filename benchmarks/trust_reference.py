@@ -37,6 +37,23 @@ class ReferenceTrustMatrix:
         self.T[:, slot] = col
         self.T[slot, slot] = 0.0
 
+    def init_firms(
+        self,
+        slots: np.ndarray,
+        nat: np.ndarray,
+        same: float,
+        cross: float,
+        noise: float,
+        rng: np.random.Generator,
+    ) -> None:
+        """Initial trust among the opening tenants, all at once (the current code draws the
+        same numbers a block of rows at a time)."""
+        g = nat[slots]
+        base = np.where(g[:, None] == g[None, :], same, cross)
+        block = np.clip(base + noise * rng.standard_normal((slots.size, slots.size)), 0.0, 1.0)
+        np.fill_diagonal(block, 0.0)
+        self.T[np.ix_(slots, slots)] = block
+
     def clear(self, slot: int) -> None:
         self.T[slot, :] = 0.0
         self.T[:, slot] = 0.0

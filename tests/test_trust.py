@@ -74,6 +74,55 @@ def test_model_initial_trust_by_nationality(small):
     assert np.all(T[vacant] == 0) and np.all(T[:, vacant] == 0)
 
 
+def test_opening_tenants_in_bulk_by_hand_and_by_distribution():
+    nat = np.array([0, 0, 1, 7, 1, 0])
+    slots = np.array([0, 1, 2, 4])  # plots 3 and 5 vacant
+    tm = TrustMatrix(6)
+    tm.init_firms(slots, nat, same=0.6, cross=0.35, noise=0.0, rng=rng())
+    expected = np.zeros((6, 6))
+    for i in slots:
+        for j in slots:
+            if i != j:
+                expected[i, j] = 0.6 if nat[i] == nat[j] else 0.35
+    assert np.array_equal(tm.T, expected)
+    assert np.array_equal(tm.group_sums(), tm.recomputed_group_sums())
+    with pytest.raises(ValueError):  # only before any firm has trust
+        tm.init_firms(slots, nat, same=0.6, cross=0.35, noise=0.0, rng=rng())
+    # with noise: clipped, centred on the priors, the same spread as init_firm's, in blocks
+    n = 1200
+    nat = np.r_[np.zeros(600, int), np.ones(600, int)]
+    tm = TrustMatrix(n)
+    tm.init_firms(np.arange(n), nat, same=0.6, cross=0.35, noise=0.05, rng=rng(4))
+    T = tm.T
+    assert T.min() >= 0.0 and T.max() <= 1.0 and not np.diag(T).any()
+    off = ~np.eye(600, dtype=bool)
+    assert T[:600, :600][off].mean() == pytest.approx(0.6, abs=0.002)
+    assert T[:600, 600:].mean() == pytest.approx(0.35, abs=0.002)
+    assert T[:600, 600:].std() == pytest.approx(0.05, rel=0.05)
+    assert np.allclose(tm.group_sums(), tm.recomputed_group_sums())
+
+
+def test_opening_tenants_know_each_other_with_the_acquaintance_chances(small):
+    sc = small.with_overrides(
+        {
+            "firms.count": 120,
+            "trust.acquaintance_same_nationality": 0.5,
+            "trust.acquaintance_cross_nationality": 0.1,
+            "trust.neighbours_know_streams": False,
+        }
+    )
+    m = EIPModel(sc, seed=5)
+    st = m.state
+    idx = np.flatnonzero(st.alive)
+    K = st.known[np.ix_(idx, idx)]
+    assert np.array_equal(K, K.T) and not np.diag(K).any()  # mutual, nobody knows itself
+    same = st.nat[idx][:, None] == st.nat[idx][None, :]
+    off = ~np.eye(idx.size, dtype=bool)
+    assert K[same & off].mean() == pytest.approx(0.5, abs=0.05)
+    assert K[~same].mean() == pytest.approx(0.1, abs=0.02)
+    assert not st.known[~st.alive].any()
+
+
 # -- raise and lower ---------------------------------------------------------------------------
 
 
@@ -224,9 +273,12 @@ def test_kept_delivery_raises_and_shortfall_lowers_trust(small):
     assert m.trust.T[u, s] == pytest.approx(0.6 + tr.delivery_gain * 0.4)
     assert m.trust.T[s, u] == pytest.approx(0.6 + tr.delivery_gain * 0.4)
     before = m.trust.T[u, s]
-    supply[s, mat] = 0.5 * q  # half delivered: the user lowers its trust by 0.3 x 0.5
+    # a tenth delivered, a shortfall beyond the stream's tolerance: the user lowers its
+    # trust by shortfall_loss x 0.9
+    assert tr.delivery_tolerance_sd * m.catalogue.mat["variability"][mat] < 0.9
+    supply[s, mat] = 0.1 * q
     m._deliver(supply, ones)
-    assert m.trust.T[u, s] == pytest.approx(before * (1 - tr.shortfall_loss * 0.5))
+    assert m.trust.T[u, s] == pytest.approx(before * (1 - tr.shortfall_loss * 0.9))
     assert m.links.status[0] == 1  # still above break_below
 
 
@@ -234,11 +286,11 @@ def test_trust_collapse_breaks_the_link_with_a_penalty(small):
     m, s, u, mat, q, supply = _one_link(small)
     tr = small.trust
     m.trust.set_pairs(np.array([u]), np.array([s]), 0.32)
-    supply[s, mat] = 0.5 * q  # 0.32 x (1 - 0.15) = 0.272 < break_below 0.3
+    supply[s, mat] = 0.1 * q  # 0.32 x (1 - 0.3 x 0.9) = 0.234 < break_below 0.3
     m._deliver(supply, np.ones_like(supply))
     assert m.links.status[0] == 2
     assert REASONS[m.links.reason[0]] == "trust_collapse"
-    t_us = 0.32 * (1 - tr.shortfall_loss * 0.5)
+    t_us = 0.32 * (1 - tr.shortfall_loss * 0.9)
     assert m.trust.T[u, s] == pytest.approx(t_us * (1 - tr.break_penalty))
     t_su = 0.6 + tr.delivery_gain * 0.4  # the supplier saw full uptake, then the break
     assert m.trust.T[s, u] == pytest.approx(t_su * (1 - tr.break_penalty))

@@ -208,6 +208,7 @@ class EIPModel(mesa.Model):
         # set when an operator network serves a material: its connection fee
         self.connection_usd: FloatArray = np.full(M, np.nan)
         self.sigma = np.log1p(cat.mat["variability"] ** 2) ** 0.5  # lognormal sd from CV
+        self._half_variance = 0.5 * self.sigma**2  # the lognormal's mean-one correction
         self._neigh = self.park.neighbour_pairs(scenario.trust.neighbour_radius)
         # each plot's neighbours, for a tenant's arrival: plot i's are
         # _near[_near_at[i]:_near_at[i + 1]]
@@ -293,10 +294,48 @@ class EIPModel(mesa.Model):
         fixed = [r for r in now if r["plot"] is not None]
         floating = [r for r in now if r["plot"] is None]
         for r in fixed + floating:
-            firm = self.add_firm(r["sector"], r["nationality"], r["size"], r["name"], r["plot"])
+            firm = self.add_firm(
+                r["sector"], r["nationality"], r["size"], r["name"], r["plot"], meet=False
+            )
             self._join_network(firm.slot, r.get("network"))
         for _ in range(self.sc.firms.count - len(roster)):
-            self.add_firm(*self.draw_profile())
+            self.add_firm(*self.draw_profile(), meet=False)
+        self._meet_opening_tenants()
+
+    def _meet_opening_tenants(self) -> None:
+        """Initial trust and acquaintances among the opening tenants, drawn at once with the
+        distribution ``add_firm`` draws them with, firm by firm (``TrustMatrix.init_firms``):
+        each unordered pair knows each other with the chance of ``_init_acquaintances``,
+        plot neighbours too with ``trust.neighbours_know_streams``. Roster networks'
+        acquaintance (set before) is kept: the draw is OR-ed in."""
+        st, t = self.state, self.sc.trust
+        firms = st.alive.nonzero()[0]
+        self.trust.init_firms(
+            firms,
+            st.nat,
+            t.initial_same_nationality,
+            t.initial_cross_nationality,
+            t.noise,
+            self.rng,
+        )
+        k, nat = firms.size, st.nat[firms]
+        knows = np.zeros((k, k), dtype=bool)
+        step = max(8, (1 << 17) // max(k, 1))  # blocks of rows: no k x k float temporaries
+        for a in range(0, k, step):
+            b = min(a + step, k)
+            p = np.where(
+                nat[a:b, None] == nat[None, :],
+                t.acquaintance_same_nationality,
+                t.acquaintance_cross_nationality,
+            )
+            later = np.arange(k)[None, :] > np.arange(a, b)[:, None]  # each pair once
+            knows[a:b] = (self.rng.random((b - a, k)) < p) & later
+        knows |= knows.T
+        st.known[np.ix_(firms, firms)] |= knows
+        if t.neighbours_know_streams:
+            src, dst = self._neigh
+            both = st.alive[src] & st.alive[dst]
+            st.known[src[both], dst[both]] = True
 
     def add_firm(
         self,
@@ -305,8 +344,12 @@ class EIPModel(mesa.Model):
         size: float,
         name: str | None = None,
         plot: int | None = None,
+        *,
+        meet: bool = True,
     ) -> Firm:
-        """Put a new tenant on a plot (its own, or one chosen by the placement policy)."""
+        """Put a new tenant on a plot (its own, or one chosen by the placement policy).
+        ``meet=False`` leaves out its initial trust and acquaintances: the park's opening
+        tenants meet all at once (``_meet_opening_tenants``)."""
         st, cat, f, rng = self.state, self.catalogue, self.sc.firms, self.rng
         # converted plots are never leased; plots reserved for later roster entrants wait
         vacant = ~st.alive & ~self.operator.shared_plots & ~self.reserved_plots
@@ -343,16 +386,17 @@ class EIPModel(mesa.Model):
         st.op_threshold[slot] = behaviour.own_threshold(
             t.threshold, t.negotiation_slope, rng.random() if t.negotiation_slope > 0 else 0.5
         )
-        self.trust.init_firm(
-            slot,
-            st.nat,
-            st.alive,
-            t.initial_same_nationality,
-            t.initial_cross_nationality,
-            t.noise,
-            rng,
-        )
-        self._init_acquaintances(slot)
+        if meet:
+            self.trust.init_firm(
+                slot,
+                st.nat,
+                st.alive,
+                t.initial_same_nationality,
+                t.initial_cross_nationality,
+                t.noise,
+                rng,
+            )
+            self._init_acquaintances(slot)
         firm = Firm(self, slot)
         self.firm_registry.add(
             FirmIdentity(firm.unique_id, name or f"{sector}-{slot}", sector, nationality)
@@ -626,18 +670,12 @@ class EIPModel(mesa.Model):
         self.government.broker()
 
         self._market_month()
-        alive = st.alive
-        noise = np.exp(
-            self.rng.standard_normal(st.base_supply.shape) * self.sigma - 0.5 * self.sigma**2
-        )
         if self.sc.firms.production_coupling:
             self._couple_production()
-        supply = st.base_supply * noise * alive[:, None]
+        supply = st.base_supply * self._stream_noise(st.base_supply)
         supply = self._production_shocks(supply)
-        dnoise = np.exp(
-            self.rng.standard_normal(st.base_demand.shape) * self.sigma - 0.5 * self.sigma**2
-        )
-        demand = st.base_demand * dnoise * alive[:, None]
+        dnoise = self._stream_noise(st.base_demand)
+        demand = st.base_demand * dnoise
 
         link_flows = self._deliver(supply, dnoise)
         self.inflow_last = link_flows.inn
@@ -676,6 +714,19 @@ class EIPModel(mesa.Model):
     def metrics(self) -> dict[str, Any]:
         """This month's value of every indicator (none before the first month)."""
         return self.datacollector.log.latest()
+
+    def _stream_noise(self, streams: FloatArray) -> FloatArray:
+        """This month's factors on the expected ``streams`` (slots x materials): lognormal
+        with mean one and the material's variability as CV, drawn only for the streams
+        that exist (an empty plot's are zero); 1 elsewhere."""
+        flat = streams.ravel().nonzero()[0]
+        m = flat % self.n_mat
+        factor = np.ones(streams.shape)
+        sigma = self.sigma[m]
+        factor.ravel()[flat] = np.exp(
+            self.rng.standard_normal(flat.size) * sigma - self._half_variance[m]
+        )
+        return factor
 
     def _roster_entries(self, t: int) -> None:
         """Roster firms whose ``entry_month`` has come move in (onto their reserved plot)."""

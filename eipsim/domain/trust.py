@@ -205,6 +205,39 @@ class TrustMatrix:
             self._R[idx, g[slot]] += col
             self._R[slot] = np.bincount(g[idx], weights=row, minlength=self._R.shape[1])
 
+    def init_firms(
+        self,
+        slots: np.ndarray,
+        nat: np.ndarray,
+        same: float,
+        cross: float,
+        noise: float,
+        rng: np.random.Generator,
+    ) -> None:
+        """Initial trust among the park's opening tenants on ``slots``, all at once, before
+        any firm has trust: each ordered pair of distinct firms as ``init_firm`` draws it
+        (``same`` within a nationality, ``cross`` across, plus Gaussian noise, clipped to
+        [0, 1]). Drawn a block of rows at a time, so that thousands of tenants need no
+        tenants x tenants temporaries."""
+        if self._live.any():
+            raise ValueError("init_firms is for the opening tenants: some slots have trust")
+        for slot in slots.tolist():
+            self._record_nat(slot, int(nat[slot]))
+        k, groups = slots.size, nat[slots]
+        step = max(8, _BLOCK_ELEMENTS // max(k, 1))
+        for a in range(0, k, step):
+            b = min(a + step, k)
+            base = np.where(groups[a:b, None] == groups[None, :], same, cross)
+            block = np.minimum(np.maximum(base + noise * rng.standard_normal((b - a, k)), 0.0), 1.0)
+            block[np.arange(b - a), np.arange(a, b)] = 0.0  # the diagonal
+            rows = self._work("init_rows", b - a, self.n)
+            rows[...] = 0.0
+            rows[:, slots] = block
+            self._T[slots[a:b]] = rows
+            if self.incremental_means:
+                self._R[slots[a:b]] = rows @ self._oh
+        self._live[slots] = True
+
     def clear(self, slot: int) -> None:
         if self.incremental_means and self._live[slot]:
             self._R[:, self._gcol[slot]] -= self._T[:, slot]
