@@ -28,7 +28,9 @@ from eipsim.domain.economics import (
     Candidates,
     EconParams,
     candidate_pairs,
+    link_costs,
     pair_economics,
+    running_economics,
     space_of_cooperation,
 )
 from eipsim.domain.state import EVERY_PLOT, pair_block
@@ -213,6 +215,29 @@ def test_material_table_follows_standards_and_fees_changed_in_place():
     assert before.cost[0] - after.cost[0] == pytest.approx(4000.0 / 36.0)
     connection[WATER] = 15000.0  # a network serves the water: its fee, not a private pipe
     assert pair_economics(p, c, standard, connection).capital[0] == pytest.approx(312.5)
+
+
+def test_kept_link_costs_last_while_the_material_table_does():
+    # Running links keep their LinkCosts: the same object while the table is, new ones (the
+    # network's fee, not the private pipe) when the connection fees change in place.
+    p = params()
+    c = cand(WATER, 10000.0, 0.5, 0.9, 0.9, conf_s=0.6, conf_u=0.2, facilitated=True)  # case B
+    standard, connection = np.ones(3, dtype=bool), NO_NETWORK.copy()
+
+    def costs(kept=None):
+        columns = (c.m, c.dist_km, c.conf_s, c.conf_u, c.facilitated, c.contract)
+        return link_costs(p, *columns, standard, connection, kept)
+
+    kept = costs()
+    assert costs(kept) is kept
+    paid_off = np.zeros(1, dtype=bool)
+    B = running_economics(p, c, kept, paid_off)[0]
+    assert B[0] == pair_economics(p, c, standard, connection).benefit[0]
+    connection[WATER] = 15000.0
+    renewed = costs(kept)
+    assert renewed is not kept
+    assert renewed.capital[0] == pytest.approx(312.5)
+    assert running_economics(p, c, renewed, paid_off)[0][0] == pytest.approx(B[0] + 1875 - 312.5)
 
 
 def test_landfill_tax_and_subsidy_enter_one_for_one():

@@ -5,6 +5,8 @@ introduces pairs that can negotiate. Each is checked by hand or on a constructed
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -203,6 +205,23 @@ def test_price_index_is_a_driftless_log_random_walk(small):
     assert m.econ.price_index == pytest.approx(np.exp(expected))
     base = m.catalogue.mat["virgin_price_usd"]
     assert m.econ.virgin_price == pytest.approx(base * np.exp(expected))
+
+
+def test_running_links_are_priced_at_this_months_virgin_price(lively):
+    """The running links' fixed costs (``_LinkTerms.costs``) are kept with the links, and
+    renewed when the price index moves (a new material table): their users' saving follows
+    the virgin price."""
+    m = EIPModel(lively, seed=1)
+    while m.links.active(m.n_mat).rows.size == 0:
+        m.step()
+    active = m.links.active(m.n_mat)
+    k = m._terms_of(active)
+    assert m._terms_of(active).costs is k.costs
+    m.econ = replace(m.econ, price_index=2.0)
+    renewed = m._terms_of(active)
+    assert renewed.costs is not k.costs and renewed.links is active
+    assert np.array_equal(renewed.costs.terms.virgin, 2.0 * k.costs.terms.virgin)
+    assert m._terms_of(active) is renewed
 
 
 def test_no_turbulence_draws_nothing(small):

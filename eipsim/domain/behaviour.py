@@ -49,24 +49,37 @@ def accepts_link(
     slope: float = 0.0,
     draws: FloatArray | None = None,
 ) -> BoolArray:
-    """Both sides negotiate, both gain after weighing the partner's reliability, and a
-    material that needs cost disclosure is only exchanged where each side trusts the other
-    at least as much as its parent company's confidentiality.
+    """Both sides negotiate (``negotiates``) and both gain (``both_gain``)."""
+    result: BoolArray = negotiates(p, c, threshold, slope, draws) & both_gain(e, hurdle_s, hurdle_u)
+    return result
+
+
+def negotiates(
+    p: EconParams, c: Candidates, threshold: float, slope: float, draws: FloatArray | None
+) -> BoolArray:
+    """Both sides negotiate, and a material that needs cost disclosure is only exchanged
+    where each side trusts the other at least as much as its parent company's
+    confidentiality: the half of ``accepts_link`` that reads no economics.
 
     Willingness to negotiate is graded (``willingness``) on each side's effective trust
     (``Candidates.effective_trust``: personal trust with the institutional trust of a
     broker's guarantee, a standard or a contract); with ``draws`` (two uniform numbers per
     candidate) each side decides by its chance, without them by the even chance (trust at
-    the threshold or above). A side gains when its expected gain E_i, net of the risk of
-    the partner failing, is at least its hurdle h_i times B_i."""
+    the threshold or above)."""
     eff = c.effective_trust()  # both sides at once: a row each
     side_talks = eff >= threshold if draws is None else draws < willingness(eff, threshold, slope)
-    talks = side_talks[0] & side_talks[1]
-    gains = (e.benefit > 0) & (e.expected_s >= hurdle_s * e.benefit_s)
-    gains &= e.expected_u >= hurdle_u * e.benefit_u
     needs = p.mat["needs_cost_disclosure"][c.m]
     disclose = ~needs | ((c.conf_s <= eff[0]) & (c.conf_u <= eff[1]))
-    result: BoolArray = talks & gains & disclose & (e.q > 0)
+    result: BoolArray = side_talks[0] & side_talks[1] & disclose
+    return result
+
+
+def both_gain(e: PairEconomics, hurdle_s: FloatArray, hurdle_u: FloatArray) -> BoolArray:
+    """A link that carries something where both sides gain: each side's expected gain E_i,
+    net of the risk of the partner failing, is at least its hurdle h_i times B_i."""
+    gains = (e.benefit > 0) & (e.expected_s >= hurdle_s * e.benefit_s)
+    gains &= e.expected_u >= hurdle_u * e.benefit_u
+    result: BoolArray = gains & (e.q > 0)
     return result
 
 

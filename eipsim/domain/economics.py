@@ -221,6 +221,58 @@ def chosen_option(x: np.ndarray, signed: BoolArray) -> np.ndarray:
     return np.where(signed, x[1], x[0])
 
 
+@dataclass(frozen=True)
+class LinkCosts:
+    """The terms of a set of candidates' (or links') economics that change only with the
+    candidates and the material table (``link_costs``), not with the quantities or trust:
+    running links keep theirs from month to month."""
+
+    table: MaterialTable  # the table they were priced under
+    terms: MaterialTerms  # of each candidate's material
+    contract: BoolArray | bool  # under a written contract
+    # the transaction cost's factors other than trust: facilitation, confidentiality, contract
+    facilitation: np.ndarray  # (float: a flag scaled)
+    confidentiality: FloatArray
+    contract_markup: np.ndarray | float
+    pipe: FloatArray  # the pipe's capital before the capital subsidy (``_pipe_usd``)
+    capital: FloatArray  # its monthly capital charge, zero where not piped
+
+
+def link_costs(
+    p: EconParams,
+    m: IntArray,
+    dist_km: FloatArray,
+    conf_s: FloatArray,
+    conf_u: FloatArray,
+    facilitated: BoolArray,
+    contract: BoolArray | bool | None,
+    standard: BoolArray,
+    connection_usd: FloatArray,
+    kept: LinkCosts | None = None,
+) -> LinkCosts:
+    """The ``LinkCosts`` of candidates (their ``Candidates`` columns of these names) under
+    the reuse standards and connection fees in force (as ``pair_economics``): ``kept``,
+    built for the same candidates, while the material table is the one it was priced
+    under, else anew."""
+    table = p.material_table(standard, connection_usd)
+    if kept is not None and kept.table is table:
+        return kept
+    k, r = p.costs, table.at(m)  # every material term of the candidates in one gather
+    contract = p.contract if contract is None else contract
+    pipe = _pipe_usd(p, dist_km, r, table.any_network)
+    capex_subsidy = p.government.capex_subsidy_share
+    return LinkCosts(
+        table=table,
+        terms=r,
+        contract=contract,
+        facilitation=1.0 - k.facilitation_discount * facilitated,
+        confidentiality=1.0 + 0.5 * np.maximum(conf_s, conf_u),
+        contract_markup=1.0 + k.contract_cost_markup * contract,
+        pipe=pipe,
+        capital=np.where(r.piped, pipe * (1.0 - capex_subsidy) * p.annuity, 0.0),
+    )
+
+
 class _Priced(NamedTuple):
     """The terms of ``pair_economics`` before the risk weighing (shared with
     ``running_economics``, which needs no more)."""
@@ -239,18 +291,10 @@ class _Priced(NamedTuple):
     B_u: FloatArray
 
 
-def _price(
-    p: EconParams,
-    c: Candidates,
-    standard: BoolArray,
-    connection_usd: FloatArray,
-    paid_off: BoolArray | None,
-) -> _Priced:
-    """Savings, costs, benefit and its split (arguments as ``pair_economics``)."""
-    q, k = c.q, p.costs
-    contract = p.contract if c.contract is None else c.contract
-    table = p.material_table(standard, connection_usd)
-    r = table.at(c.m)  # every material term of the candidates in one gather
+def _price(p: EconParams, c: Candidates, fixed: LinkCosts, paid_off: BoolArray | None) -> _Priced:
+    """Savings, costs, benefit and its split (arguments as ``pair_economics``, with the
+    candidates' ``link_costs``)."""
+    q, k, r = c.q, p.costs, fixed.terms
     S_s = q * r.avoided
     S_u = r.gamma * q * r.virgin
     transport = q * k.transport_usd_per_t_km * c.dist_km * r.transport_factor
@@ -262,14 +306,12 @@ def _price(
     transaction = (
         k.transaction_usd
         * (1.0 - k.trust_discount * mean_trust)
-        * (1.0 - k.facilitation_discount * c.facilitated)
-        * (1.0 + 0.5 * np.maximum(c.conf_s, c.conf_u))
-        * (1.0 + k.contract_cost_markup * contract)
+        * fixed.facilitation
+        * fixed.confidentiality
+        * fixed.contract_markup
         / k.horizon_months
     )
-    pipe = _pipe_usd(p, c.dist_km, r, table.any_network)
-    capex_subsidy = p.government.capex_subsidy_share
-    capital = np.where(r.piped, pipe * (1.0 - capex_subsidy) * p.annuity, 0.0)
+    capital = fixed.capital
     permit = r.permit
     if paid_off is not None and paid_off.any():  # (none paid off: each where keeps all)
         transaction = np.where(paid_off, 0.0, transaction)
@@ -290,7 +332,7 @@ def _price(
         B_s = B * np.divide(abs_s, tot, out=np.full_like(B, 0.5), where=tot > 0)
     B_u = B - B_s
     return _Priced(
-        r, contract, pipe, S_s, S_u, C, capital, transaction, permit, B, B_s, B_u
+        r, fixed.contract, fixed.pipe, S_s, S_u, C, capital, transaction, permit, B, B_s, B_u
     )  # fmt: skip
 
 
@@ -309,7 +351,10 @@ def pair_economics(
     ``paid_off`` is True (a running link past its amortisation horizon) the one-off costs
     (transaction, capital, permit) are paid and drop out."""
     q, k = c.q, p.costs
-    x = _price(p, c, standard, connection_usd, paid_off)
+    fixed = link_costs(
+        p, c.m, c.dist_km, c.conf_s, c.conf_u, c.facilitated, c.contract, standard, connection_usd
+    )
+    x = _price(p, c, fixed, paid_off)
     gamma, virgin, contract = x.terms.gamma, x.terms.virgin, x.contract
     S_s, S_u, C, capital, transaction, permit = (
         x.S_s,
@@ -356,17 +401,15 @@ def pair_economics(
 
 
 def running_economics(
-    p: EconParams,
-    c: Candidates,
-    standard: BoolArray,
-    connection_usd: FloatArray,
-    paid_off: BoolArray,
+    p: EconParams, c: Candidates, fixed: LinkCosts, paid_off: BoolArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, Transfers | None]:
     """What running links earn this month, (B, B_i, B_j), and its transfers: the terms of
     ``pair_economics`` and ``transfers`` (same values) without the risk weighing, which
-    only a decision to form a link needs, priced once a month. The transfers are None when
-    no instrument makes any (no levy, no subsidy): every one would be zero."""
-    x = _price(p, c, standard, connection_usd, paid_off)
+    only a decision to form a link needs, priced once a month. ``fixed``: the links'
+    ``link_costs``, under the permits they have paid (a running link pays no permit). The
+    transfers are None when no instrument makes any (no levy, no subsidy): every one would
+    be zero."""
+    x = _price(p, c, fixed, paid_off)
     g = p.government
     if g.exchange_subsidy_usd_per_t == 0 and g.capex_subsidy_share == 0 and not p.levy.any():
         return x.B, x.B_s, x.B_u, None

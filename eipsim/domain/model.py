@@ -28,9 +28,11 @@ from eipsim.domain.economics import (
     BOTH_OPTIONS,
     Candidates,
     EconParams,
+    LinkCosts,
     PairEconomics,
     candidate_pairs,
     chosen_option,
+    link_costs,
     pair_economics,
     running_economics,
     with_institutions,
@@ -131,6 +133,9 @@ class _LinkTerms:
     start: IntArray
     tolerance: FloatArray  # the shortfall either side does not count as a failure
     inst_views: FloatArray | None  # the pair's institutional trust, for each judgement
+    # the terms of running_economics fixed with the links, under the permits they paid and
+    # the material table in force (``_terms_of`` renews them when it changes)
+    costs: LinkCosts
 
 
 def sees_on_platform(platform: tuple[BoolArray, BoolArray], a: IntArray, b: IntArray) -> BoolArray:
@@ -553,11 +558,8 @@ class EIPModel(mesa.Model):
         active or pending links: what new links, brokers and the tenant fit can draw on."""
         st = self.state
         out, inn = self.links.committed(self.park.n_plots, self.n_mat)
-        alive = st.alive[:, None]
-        return (
-            np.maximum(st.base_supply - out, 0.0) * alive,
-            np.maximum(st.base_demand - inn, 0.0) * alive,
-        )
+        # (an empty plot's expected streams are zero, ``FirmState.clear``: its rows are 0)
+        return np.maximum(st.base_supply - out, 0.0), np.maximum(st.base_demand - inn, 0.0)
 
     def negotiation(
         self,
@@ -569,24 +571,44 @@ class EIPModel(mesa.Model):
         brokered: BoolArray,
         res_supply: FloatArray,
     ) -> Candidates:
-        """Candidate links as the two sides weigh them before agreeing: with each side's
-        belief that the other fails (``Reliability``), the user's re-sourcing lead time
-        (shorter when another firm in the park has the material to spare) and the pair's
-        institutional trust: a broker's guarantee, a reuse standard in force for a material
-        that needs one, written contracts."""
+        """Candidate links as the two sides weigh them before agreeing: as they meet
+        (``meeting``), with the risks they weigh (``weigh_risks``)."""
+        c = self.meeting(s, u, m, q, facilitated, brokered)
+        self.weigh_risks(c, res_supply)
+        return c
+
+    def meeting(
+        self,
+        s: IntArray,
+        u: IntArray,
+        m: IntArray,
+        q: FloatArray,
+        facilitated: BoolArray,
+        brokered: BoolArray,
+    ) -> Candidates:
+        """Candidate links as each side sees the other when they meet (``candidates``), with
+        the pair's institutional trust: a broker's guarantee, a reuse standard in force for
+        a material that needs one, written contracts. All that whether they negotiate
+        (``behaviour.negotiates``) reads."""
         c = self.candidates(s, u, m, q, facilitated)
-        tr, k, rel = self.sc.trust, self.sc.costs, self.reliability
-        if k.risk_model == "per_event":
-            phi, kappa = tr.failure_rate_at_no_trust, tr.reliability_prior_months
-            c.fail_s, c.fail_u = rel.failure_rates(s, u, c.trust_su, c.trust_us, phi, kappa)
-            spare = res_supply >= MIN_Q
-            # another firm has it to spare: more firms than the supplier (if it is one)
-            elsewhere = spare.sum(axis=0)[m] > spare[s, m]
-            c.lead_u = np.where(
-                elsewhere, k.alternative_lead_time_months, k.resourcing_lead_time_months
-            )
         c.inst = self.institutional_trust(m, brokered, self.econ.contract)
         return c
+
+    def weigh_risks(self, c: Candidates, res_supply: FloatArray) -> None:
+        """Add to candidates (``meeting``) each side's belief that the other fails
+        (``Reliability``) and the user's re-sourcing lead time: shorter when another firm
+        in the park has the material to spare in ``res_supply``."""
+        tr, k, rel = self.sc.trust, self.sc.costs, self.reliability
+        if k.risk_model != "per_event":
+            return
+        phi, kappa = tr.failure_rate_at_no_trust, tr.reliability_prior_months
+        c.fail_s, c.fail_u = rel.failure_rates(c.s, c.u, c.trust_su, c.trust_us, phi, kappa)
+        spare = res_supply >= MIN_Q
+        # another firm has it to spare: more firms than the supplier (if it is one)
+        elsewhere = spare.sum(axis=0)[c.m] > spare[c.s, c.m]
+        c.lead_u = np.where(
+            elsewhere, k.alternative_lead_time_months, k.resourcing_lead_time_months
+        )
 
     def institutional_trust(
         self, m: IntArray, brokered: BoolArray, contract: BoolArray | bool
@@ -922,13 +944,7 @@ class EIPModel(mesa.Model):
         running = self.steps - k.start
         paid_off = running >= self.sc.costs.horizon_months
         # (honest indicators, issue 8 item 10: xfer, the transfers counted inside benefit)
-        benefit, benefit_s, benefit_u, xfer = running_economics(
-            self.econ,
-            cands,
-            self._sunk_permits,  # a running link's permit is paid: no permit cost
-            self.connection_usd,
-            paid_off,
-        )
+        benefit, benefit_s, benefit_u, xfer = running_economics(self.econ, cands, k.costs, paid_off)
         L.benefit_total[rows] += benefit
         flows = LinkFlows.of(active, (n, M), delivered, benefit)
         if xfer is not None:  # (None: no instrument makes transfers, all would be zero)
@@ -1030,6 +1046,11 @@ class EIPModel(mesa.Model):
         standard = self.standard.tobytes()
         k = self._link_terms
         if k is not None and k.links is active and k.standard == standard:
+            costs = self._running_costs(
+                active, k.dist_km, k.conf_s, k.conf_u, k.facilitated, k.costs
+            )
+            if costs is not k.costs:  # new prices or connection fees
+                self._link_terms = k = replace(k, costs=costs)
             return k
         L, n, tr = self.links, self.park.n_plots, self.sc.trust
         rows, s, u, m = active.rows, active.s, active.u, active.m
@@ -1048,6 +1069,7 @@ class EIPModel(mesa.Model):
         inst = self.institutional_trust(
             m, L.facilitated[rows], contract if per_link else self.econ.contract
         )
+        conf_s, conf_u, facilitated = self.state.conf[s], self.state.conf[u], L.facilitated[rows]
         K = rows.size
         users_once, suppliers_once = count_once(view[:K]), count_once(view[K:])
         if count_once(view) is None:
@@ -1065,15 +1087,41 @@ class EIPModel(mesa.Model):
             one_way=users_once is None,
             all_kept_raises=raises,
             dist_km=dist,
-            conf_s=self.state.conf[s],
-            conf_u=self.state.conf[u],
-            facilitated=L.facilitated[rows],
+            conf_s=conf_s,
+            conf_u=conf_u,
+            facilitated=facilitated,
             contract=contract,
             start=L.start[rows],
             tolerance=tol,
             inst_views=None if inst is None else np.concatenate([inst, inst]),
+            costs=self._running_costs(active, dist, conf_s, conf_u, facilitated),
         )
         return k
+
+    def _running_costs(
+        self,
+        active: ActiveLinks,
+        dist_km: FloatArray,
+        conf_s: FloatArray,
+        conf_u: FloatArray,
+        facilitated: BoolArray,
+        kept: LinkCosts | None = None,
+    ) -> LinkCosts:
+        """The active links' ``LinkCosts`` (``kept`` while the material table is the same):
+        a running link's permit is paid (no permit cost), and it is priced under the
+        scenario's contract rule."""
+        return link_costs(
+            self.econ,
+            active.m,
+            dist_km,
+            conf_s,
+            conf_u,
+            facilitated,
+            None,
+            self._sunk_permits,
+            self.connection_usd,
+            kept,
+        )
 
     def _start_pending(self, t: int) -> None:
         L = self.links
@@ -1143,14 +1191,18 @@ class EIPModel(mesa.Model):
         facil = brokered
         if self.operator.shares_cost_data():
             facil = facil | (st.listed[s] & st.listed[u])
-        c = self.negotiation(s, u, m, q, facil, brokered, res_s)
-        e, contract = self._economics_with_contracts(c)
+        c = self.meeting(s, u, m, q, facil, brokered)
         tr = self.sc.trust
         # graded willingness draws two numbers per candidate; a hard threshold draws none
         draws = self.rng.random((2, s.size)) if tr.negotiation_slope > 0 else None
-        ok = behaviour.accepts_link(
-            e, self.econ, c, st.hurdle[s], st.hurdle[u], tr.threshold, tr.negotiation_slope, draws
-        )
+        talks = behaviour.negotiates(self.econ, c, tr.threshold, tr.negotiation_slope, draws)
+        # Without a negotiation no link forms: only the firms that see a paying candidate
+        # (``FirmState.planning``) are left, which the assessment alone reads, in its months.
+        if not talks.any() and t % self.sc.government.assessment.every_months != 0:
+            return
+        self.weigh_risks(c, res_s)
+        e, contract = self._economics_with_contracts(c)
+        ok = talks & behaviour.both_gain(e, st.hurdle[s], st.hurdle[u])
         benefit = e.benefit
         if contract is not None:  # decided on both options: each pair's own choice
             ok, benefit = chosen_option(ok, contract), chosen_option(benefit, contract)

@@ -28,7 +28,9 @@ class FirmState:
         # the trust in the operator this firm needs before it connects to a shared facility
         self.op_threshold: FloatArray = np.zeros(n)
         self.listed: BoolArray = np.zeros(n, dtype=bool)  # on the waste-information platform
-        self.planning: BoolArray = np.zeros(n, dtype=bool)  # saw a paying candidate this month
+        # saw a paying candidate this month (worked out in the months of an assessment, its
+        # only reader: ``EIPModel._search_and_form``)
+        self.planning: BoolArray = np.zeros(n, dtype=bool)
         self.recp_aware: BoolArray = np.zeros(n, dtype=bool)
         self.recp_applied: BoolArray = np.zeros(n, dtype=bool)
         self.recp_payback: FloatArray = np.zeros(n)  # this firm's acceptable payback, years
