@@ -181,29 +181,27 @@ class TrustMatrix:
         """Initial trust of a new firm toward the others and of the others toward it:
         ``same`` within a nationality, ``cross`` across, plus Gaussian noise, clipped to [0, 1]."""
         T = self._T
-        n = nat.size
-        z = rng.standard_normal((2, n))  # toward the others, from them (as two calls)
-        # Only alive or live slots can hold trust toward or from the new firm (every other
-        # row and column is zero and stays so), so the work is theirs: at thousands of
-        # plots the column is a strided write across the rows.
-        idx = (alive | self._live).nonzero()[0]
-        base = np.where(nat[idx] == nat[slot], same, cross)
-        keep = alive[idx] & (idx != slot)  # the diagonal is zero
+        z = rng.standard_normal((2, nat.size))  # toward the others, from them (as two calls)
+        # Over all slots: a slot that is neither alive nor live has a zero row and column, so
+        # writing zero there changes nothing, and whole rows spare the gathers of a subset.
+        base = np.where(nat == nat[slot], same, cross)
+        keep = alive.copy()
+        keep[slot] = False  # the diagonal is zero
         # row and column at once, clipped to [0, 1] (np.clip's Python wrapper costs more
         # than two ufuncs; the sum is never -0.0, the one value on which they differ)
-        row, col = np.where(keep, np.minimum(np.maximum(base + noise * z[:, idx], 0.0), 1.0), 0.0)
+        row, col = np.where(keep, np.minimum(np.maximum(base + noise * z, 0.0), 1.0), 0.0)
         inc = self.incremental_means
         if inc and self._live[slot]:
             self._R[:, self._gcol[slot]] -= T[:, slot]  # the old column leaves its group
-        T[slot, idx] = row
-        T[idx, slot] = col
-        self._live[idx[(row != 0.0) | (col != 0.0)]] = True
+        T[slot] = row
+        T[:, slot] = col
+        self._live |= (row != 0.0) | (col != 0.0)
         self._live[slot] = True
         self._record_nat(slot, int(nat[slot]))
         if inc:
             g = self._gcol
-            self._R[idx, g[slot]] += col
-            self._R[slot] = np.bincount(g[idx], weights=row, minlength=self._R.shape[1])
+            self._R[:, g[slot]] += col
+            self._R[slot] = np.bincount(g, weights=row, minlength=self._R.shape[1])
 
     def init_firms(
         self,
