@@ -379,3 +379,13 @@ def test_screening_rejects_and_counts(small, monkeypatch):
     assert m.rejected_prospects == rejected
     sectors = [CAT.sectors[s] for s in m.state.sector[m.state.alive]]
     assert sectors.count("logistics") >= added
+
+
+def test_a_park_without_facilities_moves_nothing_through_them():
+    """Without facilities the month's facility flows are the operator's read-only zeros."""
+    m = EIPModel(eipsim.load_scenario(SCENARIOS / "baseline.yaml"), seed=3)
+    assert not m.operator.facilities
+    m.step()
+    no = m.operator.no_flows
+    for a in (no.recovered, no.intake, no.to_firms, no.outside):
+        assert not a.any() and not a.flags.writeable

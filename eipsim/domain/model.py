@@ -646,16 +646,16 @@ class EIPModel(mesa.Model):
         exceed what it now expects to supply (after RECP, say) or use, its links of that
         material are scaled down in proportion."""
         L, st = self.links, self.state
-        live = L.live_rows()
-        if live.size == 0:
+        out, inn = L.committed(self.park.n_plots, self.n_mat)
+        # most months no firm is committed beyond its capacity: a cell's commitment is 0
+        # without a live link, and capacities are never negative
+        if not ((out > st.base_supply).any() or (inn > st.base_demand).any()):
             return
-        out, inn = L.committed(self.park.n_plots, self.n_mat, live)
+        live = L.live_rows()
         s, u, m = L.s[live], L.u[live], L.m[live]
         cap_s, com_s = st.base_supply[s, m], out[s, m]
         cap_u, com_u = st.base_demand[u, m], inn[u, m]
         over_s, over_u = com_s > cap_s, com_u > cap_u
-        if not (over_s.any() or over_u.any()):  # most months: every scale is 1, no cut
-            return
         scale = np.minimum(
             np.divide(cap_s, com_s, out=np.ones_like(com_s), where=over_s),
             np.divide(cap_u, com_u, out=np.ones_like(com_u), where=over_u),
@@ -697,25 +697,27 @@ class EIPModel(mesa.Model):
         supply = st.base_supply * self._stream_noise(st.base_supply)
         supply = self._production_shocks(supply)
         dnoise = self._stream_noise(st.base_demand)
-        demand = st.base_demand * dnoise
 
         link_flows = self._deliver(supply, dnoise)
         self.inflow_last = link_flows.inn
         self._start_pending(t)
 
         res_supply = np.maximum(supply - link_flows.out, 0.0)
-        res_demand = np.maximum(demand - link_flows.inn, 0.0)
-        park_now = ParkNow(
-            alive=st.alive,
-            res_supply=res_supply,
-            res_demand=res_demand,
-            trust_op=st.trust_op,
-            conf=st.conf,
-            size=st.size,
-            standard=self.standard,
-            threshold=st.op_threshold,
-        )
-        fac = self.operator.run_facilities(park_now)
+        if self.operator.facilities:
+            res_demand = np.maximum(st.base_demand * dnoise - link_flows.inn, 0.0)
+            park_now = ParkNow(
+                alive=st.alive,
+                res_supply=res_supply,
+                res_demand=res_demand,
+                trust_op=st.trust_op,
+                conf=st.conf,
+                size=st.size,
+                standard=self.standard,
+                threshold=st.op_threshold,
+            )
+            fac = self.operator.run_facilities(park_now)
+        else:  # (no facility takes a residue: none to show them)
+            fac = self.operator.no_flows
 
         self._search_and_form(t)
         self._spread_trust()
@@ -740,8 +742,9 @@ class EIPModel(mesa.Model):
     def _stream_noise(self, streams: FloatArray) -> FloatArray:
         """This month's factors on the expected ``streams`` (slots x materials): lognormal
         with mean one and the material's variability as CV, drawn only for the streams
-        that exist (an empty plot's are zero); 1 elsewhere."""
-        flat = streams.ravel().nonzero()[0]
+        that exist (an empty plot's are zero); 1 elsewhere. (The streams are found on a
+        mask: ``nonzero`` of a bool array is twice as fast as of floats.)"""
+        flat = (streams.ravel() != 0.0).nonzero()[0]
         m = flat % self.n_mat
         factor = np.ones(streams.shape)
         sigma = self.sigma[m]

@@ -37,6 +37,11 @@ class Operator(mesa.Agent):
             self.facilities.append(fac)
             self.mandated.append(f.mandated)
         self.cash_usd = 0.0
+        # what no facility moves (read-only): a month's flows without facilities
+        self.no_flows = Flows.empty(len(cat.materials))
+        no = self.no_flows
+        for a in (no.recovered, no.intake, no.to_firms, no.outside):
+            a.flags.writeable = False
         # -- decisions (issue 8, item 8) ------------------------------------------------------
         self.appraisals: list[tuple[int, str, float, bool]] = []  # (month, kind, NPV, built)
         self._next_appraisal: dict[int, int] = {}  # facility index -> month of its next one
