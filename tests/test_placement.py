@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
+from mesa.discrete_space import OrthogonalMooreGrid
 
 import eipsim
 from eipsim.domain.model import EIPModel
@@ -49,6 +52,20 @@ def test_park_slots_zones_and_distance():
     d = p.distance_km(np.array([0, 0]), np.array([3, 11]))
     assert d.tolist() == pytest.approx([0.75, np.hypot(3, 2) * 0.25])
     assert p.distance_km(np.array([0]), np.array([0]), minimum=0.2)[0] == 0.2
+
+
+def test_plot_grid_connects_cells_as_mesa_does():
+    """PlotGrid writes each cell's connections at once: the same neighbours under the same
+    keys, in the same order, as Mesa's OrthogonalMooreGrid, and a firm's cell is its plot's."""
+    ours = Park(5, 4, 1, 1, 100.0).grid
+    mesa_grid = OrthogonalMooreGrid((5, 4), torus=False, random=random.Random(0))
+    for coord, cell in mesa_grid._cells.items():
+        expected = [(k, c.coordinate) for k, c in cell.connections.items()]
+        assert [(k, c.coordinate) for k, c in ours[coord].connections.items()] == expected
+    assert sorted(c.coordinate for c in ours[(0, 0)].neighborhood) == [(0, 1), (1, 0), (1, 1)]
+    m = EIPModel(eipsim.load_scenario("scenarios/baseline.yaml"), seed=1)
+    for f in m.firms:
+        assert f.cell.coordinate == m.park.xy(f.slot) and f in f.cell.agents
 
 
 def test_neighbour_pairs_are_distinct_and_within_radius():
