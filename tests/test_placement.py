@@ -51,6 +51,16 @@ def test_park_slots_zones_and_distance():
     assert p.distance_km(np.array([0]), np.array([0]), minimum=0.2)[0] == 0.2
 
 
+def test_a_firm_sits_in_its_plots_cell():
+    """``Park.xy`` (slot -> (x, y)) agrees with the plot arrays, and every firm's Mesa cell
+    is its plot's."""
+    p = Park(5, 4, 1, 1, 100.0)
+    assert [p.xy(i) for i in range(p.n_plots)] == list(zip(p.x.tolist(), p.y.tolist(), strict=True))
+    m = EIPModel(eipsim.load_scenario("scenarios/baseline.yaml"), seed=1)
+    for f in m.firms:
+        assert f.cell.coordinate == m.park.xy(f.slot) and f in f.cell.agents
+
+
 def test_neighbour_pairs_are_distinct_and_within_radius():
     p = Park(5, 4, 1, 1, 100.0)
     a, b = p.neighbour_pairs(1)

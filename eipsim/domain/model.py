@@ -213,7 +213,10 @@ class EIPModel(mesa.Model):
         # set when an operator network serves a material: its connection fee
         self.connection_usd: FloatArray = np.full(M, np.nan)
         self.sigma = np.log1p(cat.mat["variability"] ** 2) ** 0.5  # lognormal sd from CV
-        self._half_variance = 0.5 * self.sigma**2  # the lognormal's mean-one correction
+        # for each cell of a slots x materials array (flat), its material's sigma and the
+        # lognormal's mean-one correction (``_stream_noise`` gathers them: no cell % M)
+        self._cell_sigma = np.tile(self.sigma, n)
+        self._cell_half_variance = np.tile(0.5 * self.sigma**2, n)
         self._neigh = self.park.neighbour_pairs(scenario.trust.neighbour_radius)
         # each plot's neighbours, for a tenant's arrival: plot i's are
         # _near[_near_at[i]:_near_at[i + 1]]
@@ -745,11 +748,10 @@ class EIPModel(mesa.Model):
         that exist (an empty plot's are zero); 1 elsewhere. (The streams are found on a
         mask: ``nonzero`` of a bool array is twice as fast as of floats.)"""
         flat = (streams.ravel() != 0.0).nonzero()[0]
-        m = flat % self.n_mat
         factor = np.ones(streams.shape)
-        sigma = self.sigma[m]
+        sigma = self._cell_sigma.take(flat)
         factor.ravel()[flat] = np.exp(
-            self.rng.standard_normal(flat.size) * sigma - self._half_variance[m]
+            self.rng.standard_normal(flat.size) * sigma - self._cell_half_variance.take(flat)
         )
         return factor
 
@@ -1297,8 +1299,9 @@ class EIPModel(mesa.Model):
         adopters = st.recp_applied
         st.recp_aware[active.u[adopters[active.s]]] = True
         st.recp_aware[active.s[adopters[active.u]]] = True
-        st.recp_aware &= st.alive
-        cand = np.flatnonzero(st.alive & st.recp_aware & ~st.recp_applied)
+        # (awareness is only ever given to alive firms, active links' partners among them,
+        # and a leaving firm's is cleared: no need to mask it with ``alive``)
+        cand = np.flatnonzero(st.recp_aware & ~st.recp_applied)
         cand = cand[self.rng.random(cand.size) < 1.0 / 12.0]
         if cand.size == 0:
             return

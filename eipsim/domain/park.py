@@ -58,7 +58,9 @@ class Park:
         self.cluster_order = np.lexsort((xs, ys, self.zone_of))
 
     def xy(self, slot: int) -> tuple[int, int]:
-        return int(self.x[slot]), int(self.y[slot])
+        """The plot's (x, y), worked out from its slot (no gathers from the arrays)."""
+        y, x = divmod(int(slot), self.width)
+        return x, y
 
     def distance_km(self, a: IntArray, b: IntArray, minimum: float = 0.0) -> FloatArray:
         """Euclidean distance between plot centres, vectorised over slot arrays."""
