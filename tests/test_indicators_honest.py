@@ -16,7 +16,7 @@ from eipsim.domain import indicators, network
 from eipsim.domain.economics import Candidates, EconParams, pair_economics, transfers
 from eipsim.domain.facilities import Flows, WastewaterTreatment
 from eipsim.domain.indicators import GRID_CO2_T_PER_MWH, MonthView
-from eipsim.domain.links import ACTIVE, ENDED, LinkFlows
+from eipsim.domain.links import ACTIVE, ENDED, PENDING, LinkFlows
 from eipsim.domain.model import EIPModel
 
 SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
@@ -381,9 +381,14 @@ def test_network_indicators_on_a_constructed_model(baseline):
     assert hub is not None
     assert (fm["hub_name"], fm["hub_sector"], fm["max_degree"]) == (hub.name, hub.sector, 3)
     assert fm["mean_link_lifetime_months"] == pytest.approx(7.0)
-    # a permit refused before any delivery has no lifetime
-    L.reason[4] = 4  # "permit_refused"
-    assert _value("mean_link_lifetime_months", m.view()) == -1.0
+    # a permit refused before any delivery has no lifetime: ended as the model ends it
+    # (status, end and reason together: the indicators' terms are kept until a status changes)
+    _hand_links(m, [(same[1], same[2])], status=PENDING)
+    L.start[L.n - 1] = 2
+    L.end_links(np.array([L.n - 1]), 9, "permit_refused")
+    assert _value("mean_link_lifetime_months", m.view()) == pytest.approx(7.0)
+    L.end_links(np.array([0]), 12, "unprofitable")  # 10 months from its start
+    assert _value("mean_link_lifetime_months", m.view()) == pytest.approx((7 + 10) / 2)
 
 
 def test_summary_keys_are_numeric(lively):

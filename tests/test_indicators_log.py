@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from eipsim.domain import indicators
+from eipsim.domain.links import ACTIVE
 from eipsim.domain.model import EIPModel
 
 
@@ -57,3 +58,50 @@ def test_a_view_alone_is_a_month_of_its_own(lively):
     for name in ("mean_trust_same_nationality", "operator_cash_usd", "facility_users"):
         assert _same(values[name], m.metrics[name]), name
     assert values["exchanged_t"] == 0.0 and values["waste_generated_t"] == 0.0
+
+
+def test_link_terms_memo_follows_the_statuses_and_the_active_links():
+    """The memo's terms equal fresh ones after every kind of status change: a link added
+    as pending (the active part kept), a pending one started, one ended, one refused its
+    permit; and a memo whose active part outlived its links would fail here."""
+    from eipsim.domain.links import LinkTable
+
+    L, nat, n_plots, n_mat = LinkTable(), np.array([0, 0, 1, 1, 0]), 5, 3
+    memo = indicators.LinkTermsMemo()
+
+    def add(s: int, u: int, start: int) -> None:
+        L.add(
+            np.array([s]),
+            np.array([u]),
+            np.array([0]),
+            np.array([5.0]),
+            0,
+            np.array([start]),
+            np.array([s]),
+            np.array([u]),
+            np.array([False]),
+        )
+
+    def check() -> indicators.LinkTerms:
+        got, fresh = memo.link_terms(L, nat, n_plots, n_mat), indicators.link_terms(L, nat, n_plots)
+        assert got.active_rows.tolist() == fresh.active_rows.tolist()
+        assert got.in_links.tolist() == fresh.in_links.tolist()
+        assert (got.by_status, got.network) == (fresh.by_status, fresh.network)
+        assert (got.cross_national, got.mean_lifetime) == (
+            fresh.cross_national,
+            fresh.mean_lifetime,
+        )
+        return got
+
+    add(0, 1, 0)
+    first = check()
+    assert memo.link_terms(L, nat, n_plots, n_mat) is first  # nothing changed: kept
+    add(1, 2, 4)  # pending: the counts change, the active links do not
+    assert check().network is first.network
+    L.status[1] = ACTIVE  # started: a cross-national link joins the network
+    assert check().network.edges == 2
+    add(3, 4, 6)
+    L.end_links(np.array([2]), 6, "permit_refused")  # never delivered: no lifetime
+    assert check().mean_lifetime == -1.0
+    L.end_links(np.array([0]), 9, "unprofitable")
+    assert check().mean_lifetime == 9.0

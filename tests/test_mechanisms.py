@@ -551,8 +551,12 @@ def test_active_links_are_kept_while_the_active_rows_are_the_same():
     add(4)  # pending: the same active links
     assert L.active(3) is first
     assert L.active(4) is not first  # another material count: other streams
+    kept = L.active(4)
     L.status[1] = ACTIVE
     now = L.active(4)
+    assert now is not kept  # the active rows changed: a caller's terms keyed on it renew
     assert now.rows.tolist() == [0, 1]
+    assert L.active(4) is now
     L.end_links(np.array([0]), 5, "unprofitable")
+    assert L.active(4) is not now
     assert L.active(4).rows.tolist() == [1]

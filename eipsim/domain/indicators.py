@@ -13,7 +13,7 @@ and docs/INDICATORS.md are all derived from ``INDICATORS``: a new indicator is o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from typing import Any, NamedTuple
 
@@ -27,6 +27,7 @@ from eipsim.domain.links import (
     PENDING,
     REASONS,
     STATUS_NAMES,
+    ActiveLinks,
     LinkFlows,
     LinkTable,
 )
@@ -101,7 +102,8 @@ class MonthView:
         """What the indicators read of the link table (kept between months by ``memo``)."""
         if self.memo is None:
             return link_terms(self.links, self.state.nat, self.n_plots)
-        return self.memo.link_terms(self.links, self.state.nat, self.n_plots)
+        n_mat = len(self.catalogue.materials)
+        return self.memo.link_terms(self.links, self.state.nat, self.n_plots, n_mat)
 
     @property
     def active_rows(self) -> IntArray:
@@ -169,49 +171,76 @@ class LinkTerms:
     mean_lifetime: float  # network.mean_lifetime of the ended links that delivered
 
 
-def link_terms(links: LinkTable, nat: IntArray, n_plots: int) -> LinkTerms:
-    """The ``LinkTerms`` of ``links`` (nationalities ``nat`` by slot)."""
-    n = links.n
-    status = links.status[:n]
-    rows: IntArray = (status == ACTIVE).nonzero()[0]
-    s, u = links.s[rows], links.u[rows]
+def link_terms(
+    links: LinkTable, nat: IntArray, n_plots: int, active: ActiveLinks | None = None
+) -> LinkTerms:
+    """The ``LinkTerms`` of ``links`` (nationalities ``nat`` by slot; ``active``: the
+    table's ``LinkTable.active``, when the caller has it)."""
+    if active is None:
+        rows: IntArray = links.rows(ACTIVE)
+        s, u = links.s[rows], links.u[rows]
+    else:
+        rows, s, u = active.rows, active.s, active.u
     in_links = np.zeros(n_plots, dtype=bool)
     in_links[s] = True
     in_links[u] = True
     # a count over a count: the value of the flags' mean, without its Python wrapper
     cross = np.count_nonzero(nat[s] != nat[u]) / rows.size if rows.size else 0.0
-    ended = status == ENDED
-    for why in network.NEVER_STARTED:
-        ended &= links.reason[:n] != REASONS.index(why)
+    by_status, lifetime = _status_terms(links)
     return LinkTerms(
         active_rows=rows,
-        by_status=tuple(np.bincount(status, minlength=len(STATUS_NAMES)).tolist()),
+        by_status=by_status,
         in_links=in_links,
         network=network.measures(s, u),
         cross_national=cross,
-        mean_lifetime=network.mean_lifetime(links.start[:n], links.end[:n], ended),
+        mean_lifetime=lifetime,
     )
 
 
+def _status_terms(links: LinkTable) -> tuple[tuple[int, ...], float]:
+    """The ``LinkTerms`` that follow the statuses alone: the links by status and the mean
+    lifetime of the ended links that delivered (a row's start never changes; its end and
+    reason are written with its status, by ``LinkTable.end_links``)."""
+    n = links.n
+    status = links.status[:n]
+    ended = status == ENDED
+    for why in network.NEVER_STARTED:
+        ended &= links.reason[:n] != REASONS.index(why)
+    by_status = tuple(np.bincount(status, minlength=len(STATUS_NAMES)).tolist())
+    return by_status, network.mean_lifetime(links.start[:n], links.end[:n], ended)
+
+
 class LinkTermsMemo:
-    """The ``LinkTerms`` of the last month, kept until a link is added or one of the columns
-    they read changes (most months none does): keyed on those columns' bytes. (They also
-    read the nationality of active links' partners, which are alive firms: a firm's
-    nationality does not change while it is in the park.)"""
+    """The ``LinkTerms`` of the last month, kept until a status changes (most months none
+    does): a row's partners and start never change, and its end and reason change only with
+    its status. Of them, the active links' part (in-links, network measures, cross-national
+    share) is kept while ``LinkTable.active`` returns the same object, which it does while
+    the active rows are the same (a link added as pending, or refused its permit, changes
+    only the counts and lifetimes). (They also read the nationality of active links'
+    partners, which are alive firms: a firm's nationality does not change while it is in
+    the park.)"""
 
     def __init__(self) -> None:
         self._table: LinkTable | None = None
-        self._key = b""
+        self._key = b""  # the statuses the terms are of
+        self._active: ActiveLinks | None = None  # the active links they are of
         self._terms: LinkTerms | None = None
 
-    def link_terms(self, links: LinkTable, nat: IntArray, n_plots: int) -> LinkTerms:
-        n = links.n
-        columns = (links.status, links.s, links.u, links.start, links.end, links.reason)
-        key = b"".join([c[:n].tobytes() for c in columns])
-        if self._terms is None or links is not self._table or key != self._key:
-            self._table, self._key = links, key
-            self._terms = link_terms(links, nat, n_plots)
-        return self._terms
+    def link_terms(self, links: LinkTable, nat: IntArray, n_plots: int, n_mat: int) -> LinkTerms:
+        """The ``LinkTerms`` of ``links`` (``n_mat``: the material count the model asks
+        ``LinkTable.active`` with, so that both share its object)."""
+        key = links.status[: links.n].tobytes()
+        terms = self._terms
+        if terms is not None and links is self._table and key == self._key:
+            return terms
+        active = links.active(n_mat)
+        if terms is not None and links is self._table and active is self._active:
+            by_status, lifetime = _status_terms(links)
+            terms = replace(terms, by_status=by_status, mean_lifetime=lifetime)
+        else:
+            terms = link_terms(links, nat, n_plots, active)
+        self._table, self._key, self._active, self._terms = links, key, active, terms
+        return terms
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ def _ints() -> IntArray:
 @dataclass(frozen=True)
 class ActiveLinks:
     """The active links and their fixed columns (``LinkTable.active``), gathered once per
-    change of the links' statuses: deliveries, trust and RECP read them every month."""
+    change of the active rows: deliveries, trust, RECP and the indicators read them every
+    month. One object stands for one set of active rows: callers key what they derive from
+    it on its identity (``is``), which ``LinkTable.active`` guarantees (see there)."""
 
     rows: IntArray
     s: IntArray
@@ -133,9 +135,14 @@ class LinkTable:
 
     def active(self, n_mat: int) -> ActiveLinks:
         """The active links (``ActiveLinks``; kept until a status changes, whatever wrote it).
-        A status change that leaves the active rows as they were (a link added as pending,
-        a pending one refused) returns the same object, so what callers keep for it (keyed
-        on ``is``: the model's link terms and diffusion plan) stays valid."""
+
+        The identity guarantee callers rely on: the same object is returned while the
+        active rows and ``n_mat`` are the same, and a new object whenever they change, so
+        what callers keep for it, keyed on ``is`` (the model's link terms and diffusion
+        plan, the indicators' ``LinkTermsMemo``), is never stale, and a status change that
+        leaves the active rows as they were (a link added as pending, a pending one refused)
+        keeps it valid. Callers must ask with the same ``n_mat`` (the model's): another count
+        gives another object."""
         key = self.status[: self.n].tobytes() + n_mat.to_bytes(4, "little")
         if self._active is None or self._active_key != key:
             rows = self.rows(ACTIVE)

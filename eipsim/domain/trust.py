@@ -345,7 +345,7 @@ class TrustMatrix:
         relations, ``observer -> observed`` the pairs with experience, distinct and sorted by
         observer then observed (as ``Reliability.keys``). It changes only when the partners or
         the trading relations do, so a caller keeps it between months. None: nothing to
-        diffuse.
+        diffuse (no partner has traded with a third party).
 
         One entry per (firm, partner, partner's trading relation), in the order of the CSR
         product A @ W (firm, partner, relation ascending); the pairs come in the product's
@@ -368,6 +368,8 @@ class TrustMatrix:
         r, c = np.divmod(pairs, n)
         order = np.lexsort((-first, r))
         pick = order[r[order] != c[order]]  # in output order, a firm's self-trust left out
+        if pick.size == 0:  # (partners that traded only with each other: no third party)
+            return None
         return ExperiencePlan(
             relation=idx,
             relation_cell=observer[idx] * n + observed[idx],
