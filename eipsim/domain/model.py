@@ -30,10 +30,12 @@ from eipsim.domain.economics import (
     EconParams,
     LinkCosts,
     PairEconomics,
+    Priced,
     candidate_pairs,
     chosen_option,
     link_costs,
     pair_economics,
+    pair_prices,
     running_economics,
     with_institutions,
 )
@@ -627,19 +629,26 @@ class EIPModel(mesa.Model):
         )
         return inst
 
-    def _economics_with_contracts(self, c: Candidates) -> tuple[PairEconomics, BoolArray | None]:
-        """The candidates' economics, and which pairs sign a written contract: with
+    def _priced_with_contracts(self, c: Candidates) -> Priced:
+        """The candidates' prices (``pair_prices``) under the contract rule: with
         ``costs.contract_choice: per_link`` (and contracts available) both options are
-        priced (``Candidates.contract = BOTH_OPTIONS``: a row informal, a row signed) and
-        each pair signs when it raises their joint expected gain
-        (``behaviour.chooses_contract``; ``chosen_option`` gives a pair's figures under its
-        choice); otherwise the scenario-wide rule applies and the contract flags are None."""
+        priced (``Candidates.contract = BOTH_OPTIONS``: a row informal, a row signed),
+        otherwise the scenario-wide rule applies."""
         k = self.sc.costs
-        if k.contract_choice != "per_link" or k.contract_months <= 0:
-            return pair_economics(self.econ, c, self.standard, self.connection_usd), None
-        c.contract = BOTH_OPTIONS
-        both = pair_economics(self.econ, c, self.standard, self.connection_usd)
-        return both, behaviour.chooses_contract(both)
+        if k.contract_choice == "per_link" and k.contract_months > 0:
+            c.contract = BOTH_OPTIONS
+        return pair_prices(self.econ, c, self.standard, self.connection_usd)
+
+    def _economics_with_contracts(
+        self, c: Candidates, priced: Priced
+    ) -> tuple[PairEconomics, BoolArray | None]:
+        """The candidates' economics from their prices (``_priced_with_contracts``), and
+        which pairs sign a written contract: where both options are priced, each pair signs
+        when it raises their joint expected gain (``behaviour.chooses_contract``;
+        ``chosen_option`` gives a pair's figures under its choice); otherwise the
+        scenario-wide rule applies and the contract flags are None."""
+        e = pair_economics(self.econ, c, self.standard, self.connection_usd, priced=priced)
+        return e, behaviour.chooses_contract(e) if c.contract is BOTH_OPTIONS else None
 
     def _renegotiate(self) -> None:
         """Contracts follow capacity: where a firm's contracted quantities of a material
@@ -1199,19 +1208,25 @@ class EIPModel(mesa.Model):
         # graded willingness draws two numbers per candidate; a hard threshold draws none
         draws = self.rng.random((2, s.size)) if tr.negotiation_slope > 0 else None
         talks = behaviour.negotiates(self.econ, c, tr.threshold, tr.negotiation_slope, draws)
-        # Without a negotiation no link forms: only the firms that see a paying candidate
-        # (``FirmState.planning``) are left, which the assessment alone reads, in its months.
-        if not talks.any() and t % self.sc.government.assessment.every_months != 0:
+        # Without a negotiation, or a benefit to share, no link forms (``both_gain``): only
+        # the firms that see a paying candidate (``FirmState.planning``) are left, which
+        # the assessment alone reads, in its months.
+        assessing = t % self.sc.government.assessment.every_months == 0
+        if not talks.any() and not assessing:
+            return
+        priced = self._priced_with_contracts(c)
+        if not assessing and not (talks & (priced.B > 0)).any():
             return
         self.weigh_risks(c, res_s)
-        e, contract = self._economics_with_contracts(c)
+        e, contract = self._economics_with_contracts(c, priced)
         ok = talks & behaviour.both_gain(e, st.hurdle[s], st.hurdle[u])
         benefit = e.benefit
         if contract is not None:  # decided on both options: each pair's own choice
             ok, benefit = chosen_option(ok, contract), chosen_option(benefit, contract)
-        paying = benefit > 0
-        st.planning[s[paying]] = True
-        st.planning[u[paying]] = True
+        if assessing:
+            paying = benefit > 0
+            st.planning[s[paying]] = True
+            st.planning[u[paying]] = True
         idx = ok.nonzero()[0]
         if idx.size == 0:
             return
