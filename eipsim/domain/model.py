@@ -253,6 +253,9 @@ class EIPModel(mesa.Model):
         # the active links' fixed terms, and the diffusion plan of the links and the trading
         # relations (the reliability keys) it was made for
         self._link_terms: _LinkTerms | None = None
+        # the live links' sorted keys (``_live_link_keys``), and the statuses they are of
+        self._live_keys: IntArray = np.zeros(0, dtype=np.int64)
+        self._live_keys_status = b""
         self._experience: tuple[ActiveLinks, IntArray, ExperiencePlan | None] | None = None
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
@@ -621,12 +624,11 @@ class EIPModel(mesa.Model):
         tr = self.sc.trust
         if not (tr.broker_guarantee or tr.standard_assurance or tr.contract_assurance):
             return None
-        assured = self.catalogue.needs_standard[m] & self.standard[m]
-        inst: FloatArray = 1.0 - (
-            (1.0 - tr.broker_guarantee * brokered)
-            * (1.0 - tr.standard_assurance * assured)
-            * (1.0 - tr.contract_assurance * contract)
-        )
+        doubt = 1.0 - tr.broker_guarantee * brokered
+        assured_materials = self.catalogue.needs_standard & self.standard
+        if assured_materials.any():  # (none assured: its factor is 1.0, exact to leave out)
+            doubt = doubt * (1.0 - tr.standard_assurance * assured_materials[m])
+        inst: FloatArray = 1.0 - doubt * (1.0 - tr.contract_assurance * contract)
         return inst
 
     def _priced_with_contracts(self, c: Candidates) -> Priced:
@@ -1182,13 +1184,13 @@ class EIPModel(mesa.Model):
         s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q, active=searching)
         if s.size == 0:
             return
-        live = L.live_rows()
-        if live.size:
+        existing = self._live_link_keys()
+        if existing.size:
             key = (s * n + u) * M + m
-            existing = np.sort((L.s[live] * n + L.u[live]) * M + L.m[live])
             at = np.minimum(np.searchsorted(existing, key), existing.size - 1)
             fresh = existing[at] != key  # (np.isin, without its per-call method choice)
-            s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
+            if not fresh.all():
+                s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
         brokered = st.facilitated[s, u]
         d0 = self.sc.firms.prospect_distance_km
         if d0 is not None:  # prospecting falls with distance; brokered and platform pairs not
@@ -1264,6 +1266,18 @@ class EIPModel(mesa.Model):
             signed,
             c.dist_km[ci],
         )
+
+    def _live_link_keys(self) -> IntArray:
+        """The live links' keys (s * N + u) * M + m, sorted: the search leaves out the
+        candidates already linked. Kept until a status changes or a link is added (the
+        table's statuses, by bytes; a row's partners and material never change)."""
+        L = self.links
+        status = L.status[: L.n].tobytes()
+        if status != self._live_keys_status:
+            live, n, M = L.live_rows(), self.park.n_plots, self.n_mat
+            self._live_keys = np.sort((L.s[live] * n + L.u[live]) * M + L.m[live])
+            self._live_keys_status = status
+        return self._live_keys
 
     def _spread_trust(self) -> None:
         """Partners pass on their opinions; plot neighbours grow familiar."""
