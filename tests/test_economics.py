@@ -25,11 +25,13 @@ import pytest
 
 from eipsim.domain.behaviour import accepts_link
 from eipsim.domain.economics import (
+    BOTH_OPTIONS,
     Candidates,
     EconParams,
     candidate_pairs,
     link_costs,
     pair_economics,
+    pair_prices,
     running_economics,
     space_of_cooperation,
 )
@@ -705,3 +707,19 @@ def test_every_material_cites_its_landfill_emission_factor():
     assert len(lines) == len(cat.materials)
     assert all("#" in ln and ("IPCC" in ln or "assumed" in ln or "emits" in ln) for ln in lines)
     assert (cat.mat["landfill_co2e_t_per_t"] >= 0).all()
+
+
+def test_pair_economics_from_its_prices_is_the_same():
+    """A search prices its candidates first (``pair_prices``: is any benefit positive?) and
+    weighs the risks after: the economics from those prices are the ones of one call."""
+    p = params()
+    c = cand(0, 10.0, 2.0, 0.6, 0.5)
+    c.fail_s, c.fail_u, c.lead_u = np.array([0.05]), np.array([0.1]), np.array([1.0])
+    c.contract = BOTH_OPTIONS
+    standard, connection = np.array([False, False, True]), NO_NETWORK
+    priced = pair_prices(p, c, standard, connection)
+    whole = pair_economics(p, c, standard, connection)
+    halves = pair_economics(p, c, standard, connection, priced=priced)
+    assert priced.B.tolist() == whole.benefit.tolist()
+    for name, value in vars(whole).items():
+        assert getattr(halves, name).tolist() == value.tolist(), name

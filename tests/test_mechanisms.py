@@ -560,3 +560,46 @@ def test_active_links_are_kept_while_the_active_rows_are_the_same():
     L.end_links(np.array([0]), 5, "unprofitable")
     assert L.active(4) is not now
     assert L.active(4).rows.tolist() == [1]
+
+
+def test_live_link_keys_follow_the_links_added_and_ended(small):
+    """The search's kept keys of the live links are renewed when a link is added (as
+    pending too) or ends: stale keys would let a pair link twice or shut a new one out."""
+    m = EIPModel(small, seed=3)
+    assert m._live_link_keys().size == 0
+    s, u, mat = _one_link(m, 2.0)
+    key = (s * m.park.n_plots + u) * m.n_mat + mat
+    assert m._live_link_keys().tolist() == [key]
+    assert m._live_link_keys() is m._live_link_keys()  # kept while nothing changes
+    m.links.add(*(np.array([x]) for x in (u, s, mat)), np.array([1.0]), 0, np.array([5]),
+                m.state.uid[[u]], m.state.uid[[s]], np.array([False]))  # fmt: skip
+    assert len(m._live_link_keys()) == 2  # a pending link holds a contract too
+    m.links.end_links(np.array([0]), 1, "unprofitable")
+    assert key not in m._live_link_keys().tolist()
+
+
+def test_institutional_trust_counts_a_standard_only_where_one_assures(small):
+    """The standard's assurance enters only for a material that needs a standard and has
+    one in force; with none in force the pair's trust is that of broker and contract."""
+    m = EIPModel(small, seed=3)
+    cat = m.catalogue
+    needs = int(np.flatnonzero(cat.needs_standard)[0])
+    other = int(np.flatnonzero(~cat.needs_standard)[0])
+    mats, brokered = np.array([needs, other]), np.array([True, False])
+    tr = m.sc.trust
+    broker_contract = 1 - (1 - tr.broker_guarantee * brokered) * (1 - tr.contract_assurance)
+    assert m.institutional_trust(mats, brokered, True).tolist() == broker_contract.tolist()
+    m.standard[needs] = True
+    inst = m.institutional_trust(mats, brokered, True)
+    assert inst[0] == pytest.approx(
+        1 - (1 - tr.broker_guarantee) * (1 - tr.standard_assurance) * (1 - tr.contract_assurance)
+    )
+    assert inst[1] == broker_contract[1]
+
+
+def test_reliability_counts_are_zero_for_pairs_that_never_traded():
+    r = Reliability(4)
+    assert r.counts(np.array([0]), np.array([1]))[0].tolist() == [0.0]
+    r.observe(np.array([0, 0]), np.array([1, 1]), np.array([True, False]))
+    months, failures = r.counts(np.array([0, 1, 2]), np.array([1, 0, 3]))
+    assert months.tolist() == [2.0, 0.0, 0.0] and failures.tolist() == [1.0, 0.0, 0.0]

@@ -273,9 +273,9 @@ def link_costs(
     )
 
 
-class _Priced(NamedTuple):
-    """The terms of ``pair_economics`` before the risk weighing (shared with
-    ``running_economics``, which needs no more)."""
+class Priced(NamedTuple):
+    """The terms of ``pair_economics`` before the risk weighing (``pair_prices``; shared
+    with ``running_economics``, which needs no more)."""
 
     terms: MaterialTerms  # of each candidate's material
     contract: BoolArray | bool
@@ -291,7 +291,7 @@ class _Priced(NamedTuple):
     B_u: FloatArray
 
 
-def _price(p: EconParams, c: Candidates, fixed: LinkCosts, paid_off: BoolArray | None) -> _Priced:
+def _price(p: EconParams, c: Candidates, fixed: LinkCosts, paid_off: BoolArray | None) -> Priced:
     """Savings, costs, benefit and its split (arguments as ``pair_economics``, with the
     candidates' ``link_costs``)."""
     q, k, r = c.q, p.costs, fixed.terms
@@ -331,9 +331,25 @@ def _price(p: EconParams, c: Candidates, fixed: LinkCosts, paid_off: BoolArray |
         tot = abs_s + abs_u
         B_s = B * np.divide(abs_s, tot, out=np.full_like(B, 0.5), where=tot > 0)
     B_u = B - B_s
-    return _Priced(
+    return Priced(
         r, fixed.contract, fixed.pipe, S_s, S_u, C, capital, transaction, permit, B, B_s, B_u
     )  # fmt: skip
+
+
+def pair_prices(
+    p: EconParams,
+    c: Candidates,
+    standard: BoolArray,
+    connection_usd: FloatArray,
+    paid_off: BoolArray | None = None,
+) -> Priced:
+    """The first half of ``pair_economics`` (same arguments): savings, costs, benefit and
+    its split, which read no beliefs about failures. A search learns from them whether any
+    candidate carries a benefit before it looks the beliefs up."""
+    fixed = link_costs(
+        p, c.m, c.dist_km, c.conf_s, c.conf_u, c.facilitated, c.contract, standard, connection_usd
+    )
+    return _price(p, c, fixed, paid_off)
 
 
 def pair_economics(
@@ -342,6 +358,7 @@ def pair_economics(
     standard: BoolArray,
     connection_usd: FloatArray,
     paid_off: BoolArray | None = None,
+    priced: Priced | None = None,
 ) -> PairEconomics:
     """Monthly benefit of each candidate and its split.
 
@@ -349,12 +366,10 @@ def pair_economics(
     ``connection_usd[m]`` is the operator network's connection fee for piped media
     (NaN where no network serves the material, so a private pipe is laid). Where
     ``paid_off`` is True (a running link past its amortisation horizon) the one-off costs
-    (transaction, capital, permit) are paid and drop out."""
+    (transaction, capital, permit) are paid and drop out. ``priced``: the candidates'
+    ``pair_prices`` under these arguments, when the caller has them."""
     q, k = c.q, p.costs
-    fixed = link_costs(
-        p, c.m, c.dist_km, c.conf_s, c.conf_u, c.facilitated, c.contract, standard, connection_usd
-    )
-    x = _price(p, c, fixed, paid_off)
+    x = pair_prices(p, c, standard, connection_usd, paid_off) if priced is None else priced
     gamma, virgin, contract = x.terms.gamma, x.terms.virgin, x.contract
     S_s, S_u, C, capital, transaction, permit = (
         x.S_s,

@@ -30,10 +30,12 @@ from eipsim.domain.economics import (
     EconParams,
     LinkCosts,
     PairEconomics,
+    Priced,
     candidate_pairs,
     chosen_option,
     link_costs,
     pair_economics,
+    pair_prices,
     running_economics,
     with_institutions,
 )
@@ -254,6 +256,9 @@ class EIPModel(mesa.Model):
         # the active links' fixed terms, and the diffusion plan of the links and the trading
         # relations (the reliability keys) it was made for
         self._link_terms: _LinkTerms | None = None
+        # the live links' sorted keys (``_live_link_keys``), and the statuses they are of
+        self._live_keys: IntArray = np.zeros(0, dtype=np.int64)
+        self._live_keys_status = b""
         self._experience: tuple[ActiveLinks, IntArray, ExperiencePlan | None] | None = None
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
@@ -622,27 +627,33 @@ class EIPModel(mesa.Model):
         tr = self.sc.trust
         if not (tr.broker_guarantee or tr.standard_assurance or tr.contract_assurance):
             return None
-        assured = self.catalogue.needs_standard[m] & self.standard[m]
-        inst: FloatArray = 1.0 - (
-            (1.0 - tr.broker_guarantee * brokered)
-            * (1.0 - tr.standard_assurance * assured)
-            * (1.0 - tr.contract_assurance * contract)
-        )
+        doubt = 1.0 - tr.broker_guarantee * brokered
+        assured_materials = self.catalogue.needs_standard & self.standard
+        if assured_materials.any():  # (none assured: its factor is 1.0, exact to leave out)
+            doubt = doubt * (1.0 - tr.standard_assurance * assured_materials[m])
+        inst: FloatArray = 1.0 - doubt * (1.0 - tr.contract_assurance * contract)
         return inst
 
-    def _economics_with_contracts(self, c: Candidates) -> tuple[PairEconomics, BoolArray | None]:
-        """The candidates' economics, and which pairs sign a written contract: with
+    def _priced_with_contracts(self, c: Candidates) -> Priced:
+        """The candidates' prices (``pair_prices``) under the contract rule: with
         ``costs.contract_choice: per_link`` (and contracts available) both options are
-        priced (``Candidates.contract = BOTH_OPTIONS``: a row informal, a row signed) and
-        each pair signs when it raises their joint expected gain
-        (``behaviour.chooses_contract``; ``chosen_option`` gives a pair's figures under its
-        choice); otherwise the scenario-wide rule applies and the contract flags are None."""
+        priced (``Candidates.contract = BOTH_OPTIONS``: a row informal, a row signed),
+        otherwise the scenario-wide rule applies."""
         k = self.sc.costs
-        if k.contract_choice != "per_link" or k.contract_months <= 0:
-            return pair_economics(self.econ, c, self.standard, self.connection_usd), None
-        c.contract = BOTH_OPTIONS
-        both = pair_economics(self.econ, c, self.standard, self.connection_usd)
-        return both, behaviour.chooses_contract(both)
+        if k.contract_choice == "per_link" and k.contract_months > 0:
+            c.contract = BOTH_OPTIONS
+        return pair_prices(self.econ, c, self.standard, self.connection_usd)
+
+    def _economics_with_contracts(
+        self, c: Candidates, priced: Priced
+    ) -> tuple[PairEconomics, BoolArray | None]:
+        """The candidates' economics from their prices (``_priced_with_contracts``), and
+        which pairs sign a written contract: where both options are priced, each pair signs
+        when it raises their joint expected gain (``behaviour.chooses_contract``;
+        ``chosen_option`` gives a pair's figures under its choice); otherwise the
+        scenario-wide rule applies and the contract flags are None."""
+        e = pair_economics(self.econ, c, self.standard, self.connection_usd, priced=priced)
+        return e, behaviour.chooses_contract(e) if c.contract is BOTH_OPTIONS else None
 
     def _renegotiate(self) -> None:
         """Contracts follow capacity: where a firm's contracted quantities of a material
@@ -1175,13 +1186,13 @@ class EIPModel(mesa.Model):
         s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q, active=searching)
         if s.size == 0:
             return
-        live = L.live_rows()
-        if live.size:
+        existing = self._live_link_keys()
+        if existing.size:
             key = (s * n + u) * M + m
-            existing = np.sort((L.s[live] * n + L.u[live]) * M + L.m[live])
             at = np.minimum(np.searchsorted(existing, key), existing.size - 1)
             fresh = existing[at] != key  # (np.isin, without its per-call method choice)
-            s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
+            if not fresh.all():
+                s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
         brokered = st.facilitated[s, u]
         d0 = self.sc.firms.prospect_distance_km
         if d0 is not None:  # prospecting falls with distance; brokered and platform pairs not
@@ -1201,19 +1212,25 @@ class EIPModel(mesa.Model):
         # graded willingness draws two numbers per candidate; a hard threshold draws none
         draws = self.rng.random((2, s.size)) if tr.negotiation_slope > 0 else None
         talks = behaviour.negotiates(self.econ, c, tr.threshold, tr.negotiation_slope, draws)
-        # Without a negotiation no link forms: only the firms that see a paying candidate
-        # (``FirmState.planning``) are left, which the assessment alone reads, in its months.
-        if not talks.any() and t % self.sc.government.assessment.every_months != 0:
+        # Without a negotiation, or a benefit to share, no link forms (``both_gain``): only
+        # the firms that see a paying candidate (``FirmState.planning``) are left, which
+        # the assessment alone reads, in its months.
+        assessing = t % self.sc.government.assessment.every_months == 0
+        if not talks.any() and not assessing:
+            return
+        priced = self._priced_with_contracts(c)
+        if not assessing and not (talks & (priced.B > 0)).any():
             return
         self.weigh_risks(c, res_s)
-        e, contract = self._economics_with_contracts(c)
+        e, contract = self._economics_with_contracts(c, priced)
         ok = talks & behaviour.both_gain(e, st.hurdle[s], st.hurdle[u])
         benefit = e.benefit
         if contract is not None:  # decided on both options: each pair's own choice
             ok, benefit = chosen_option(ok, contract), chosen_option(benefit, contract)
-        paying = benefit > 0
-        st.planning[s[paying]] = True
-        st.planning[u[paying]] = True
+        if assessing:
+            paying = benefit > 0
+            st.planning[s[paying]] = True
+            st.planning[u[paying]] = True
         idx = ok.nonzero()[0]
         if idx.size == 0:
             return
@@ -1251,6 +1268,18 @@ class EIPModel(mesa.Model):
             signed,
             c.dist_km[ci],
         )
+
+    def _live_link_keys(self) -> IntArray:
+        """The live links' keys (s * N + u) * M + m, sorted: the search leaves out the
+        candidates already linked. Kept until a status changes or a link is added (the
+        table's statuses, by bytes; a row's partners and material never change)."""
+        L = self.links
+        status = L.status[: L.n].tobytes()
+        if status != self._live_keys_status:
+            live, n, M = L.live_rows(), self.park.n_plots, self.n_mat
+            self._live_keys = np.sort((L.s[live] * n + L.u[live]) * M + L.m[live])
+            self._live_keys_status = status
+        return self._live_keys
 
     def _spread_trust(self) -> None:
         """Partners pass on their opinions; plot neighbours grow familiar."""

@@ -66,13 +66,10 @@ class Reliability:
 
     def counts(self, i: IntArray, j: IntArray) -> tuple[FloatArray, FloatArray]:
         """(observed months, failures) of i about j; zero where they never traded."""
-        key = i.astype(np.int64) * self.n + j
-        months, failures = np.zeros(key.size), np.zeros(key.size)
-        if self.keys.size:
-            at, found = self._find(key)
-            months[found] = self.months[at[found]]
-            failures[found] = self.failures[at[found]]
-        return months, failures
+        if self.keys.size == 0:
+            return np.zeros(i.size), np.zeros(i.size)
+        at, found = self._find(i.astype(np.int64) * self.n + j)
+        return np.where(found, self.months[at], 0.0), np.where(found, self.failures[at], 0.0)
 
     def failure_rate(
         self, i: IntArray, j: IntArray, trust_ij: FloatArray, phi: float, kappa: float
