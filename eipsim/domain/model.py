@@ -1062,10 +1062,9 @@ class EIPModel(mesa.Model):
         standard = self.standard.tobytes()
         k = self._link_terms
         if k is not None and k.links is active and k.standard == standard:
-            costs = self._running_costs(
-                active, k.dist_km, k.conf_s, k.conf_u, k.facilitated, k.costs
-            )
-            if costs is not k.costs:  # new prices or connection fees
+            table = self.econ.material_table(self._sunk_permits, self.connection_usd)
+            if table is not k.costs.table:  # new prices or connection fees
+                costs = self._running_costs(active, k.dist_km, k.conf_s, k.conf_u, k.facilitated)
                 self._link_terms = k = replace(k, costs=costs)
             return k
         L, n, tr = self.links, self.park.n_plots, self.sc.trust
@@ -1124,11 +1123,9 @@ class EIPModel(mesa.Model):
         conf_s: FloatArray,
         conf_u: FloatArray,
         facilitated: BoolArray,
-        kept: LinkCosts | None = None,
     ) -> LinkCosts:
-        """The active links' ``LinkCosts`` (``kept`` while the material table is the same):
-        a running link's permit is paid (no permit cost), and it is priced under the
-        scenario's contract rule."""
+        """The active links' ``LinkCosts``: a running link's permit is paid (no permit cost,
+        ``_sunk_permits``), and it is priced under the scenario's contract rule."""
         return link_costs(
             self.econ,
             active.m,
@@ -1139,7 +1136,6 @@ class EIPModel(mesa.Model):
             None,
             self._sunk_permits,
             self.connection_usd,
-            kept,
         )
 
     def _start_pending(self, t: int) -> None:
