@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from eipsim.domain.trust import KeptPairs
+
 
 class ReferenceTrustMatrix:
     def __init__(self, n_slots: int):
@@ -70,6 +72,15 @@ class ReferenceTrustMatrix:
         """T_ij += rate * (1 - T_ij): kept deliveries, introductions, meetings, familiarity
         (``distinct`` and ``once`` only spare the current code a check)."""
         self.T[i, j] += rate * (1.0 - self.T[i, j])
+
+    def kept_pairs(self, i: np.ndarray, j: np.ndarray, cell: np.ndarray | None = None) -> KeptPairs:
+        """Pairs the model raises month after month (the current code keeps their cells)."""
+        n = self.T.shape[0]
+        return KeptPairs(i, j, i * n + j if cell is None else cell)
+
+    def raise_kept(self, pairs: KeptPairs, rate: float) -> None:
+        """``raise_toward_one`` over kept pairs."""
+        self.raise_toward_one(pairs.i, pairs.j, rate)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""

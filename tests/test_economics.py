@@ -220,24 +220,25 @@ def test_material_table_follows_standards_and_fees_changed_in_place():
 
 
 def test_kept_link_costs_last_while_the_material_table_does():
-    # Running links keep their LinkCosts: the same object while the table is, new ones (the
-    # network's fee, not the private pipe) when the connection fees change in place.
+    # Running links keep their LinkCosts while the material table is the one they were
+    # priced under (the same object while standards and fees are), new ones (the network's
+    # fee, not the private pipe) when the connection fees change in place.
     p = params()
     c = cand(WATER, 10000.0, 0.5, 0.9, 0.9, conf_s=0.6, conf_u=0.2, facilitated=True)  # case B
     standard, connection = np.ones(3, dtype=bool), NO_NETWORK.copy()
 
-    def costs(kept=None):
+    def costs():
         columns = (c.m, c.dist_km, c.conf_s, c.conf_u, c.facilitated, c.contract)
-        return link_costs(p, *columns, standard, connection, kept)
+        return link_costs(p, *columns, standard, connection)
 
     kept = costs()
-    assert costs(kept) is kept
+    assert p.material_table(standard, connection) is kept.table
     paid_off = np.zeros(1, dtype=bool)
     B = running_economics(p, c, kept, paid_off)[0]
     assert B[0] == pair_economics(p, c, standard, connection).benefit[0]
     connection[WATER] = 15000.0
-    renewed = costs(kept)
-    assert renewed is not kept
+    assert p.material_table(standard, connection) is not kept.table
+    renewed = costs()
     assert renewed.capital[0] == pytest.approx(312.5)
     assert running_economics(p, c, renewed, paid_off)[0][0] == pytest.approx(B[0] + 1875 - 312.5)
 

@@ -549,5 +549,43 @@ def test_all_kept_month_raises_each_pair_once_per_side(small, reverse):
     once = 0.6 + g * (1.0 - 0.6)
     expected = once + g * (1.0 - once) if reverse else once
     assert m.trust.T[u, s] == expected and m.trust.T[s, u] == expected
-    for judges, judged in m._link_terms.all_kept_raises:
-        assert np.unique(judges * m.trust.n + judged).size == judges.size
+    for pairs in m._link_terms.all_kept_raises:
+        np.testing.assert_array_equal(pairs.cell, pairs.i * m.trust.n + pairs.j)
+        assert np.unique(pairs.cell).size == pairs.cell.size
+
+
+def test_kept_pairs_raise_as_raise_toward_one_through_arrivals_and_exits():
+    """``raise_kept`` gives the values, live slots and group sums of ``raise_toward_one``,
+    also after the kept group cells went stale: a new nationality widens the group sums,
+    a cleared slot stops being live (a raise makes it live again), a slot changes group."""
+    n, g = 6, 0.25
+    nat = np.array([0, 0, 1, 1, 0, 2])
+    alive = np.array([True, True, True, True, False, False])
+    kept, plain = TrustMatrix(n), TrustMatrix(n)
+    i, j = np.array([0, 1, 2, 3, 5]), np.array([1, 2, 3, 0, 0])
+    pairs = kept.kept_pairs(i, j)
+
+    def both(step):
+        for tm in (kept, plain):
+            step(tm)
+
+    def check():
+        kept.raise_kept(pairs, g)
+        plain.raise_toward_one(i, j, g, distinct=True)
+        np.testing.assert_array_equal(kept.T, plain.T)
+        np.testing.assert_array_equal(kept.live_slots(), plain.live_slots())
+        np.testing.assert_array_equal(kept.group_sums(), plain.group_sums())
+        np.testing.assert_allclose(kept.group_sums(), kept.recomputed_group_sums(), atol=1e-12)
+
+    for slot in range(4):
+        both(lambda tm, s=slot: tm.init_firm(s, nat, alive, 0.6, 0.3, 0.0, rng()))
+    check()  # slot 5 not live yet: the raise makes it live
+    check()
+    alive[5] = True
+    both(lambda tm: tm.init_firm(5, nat, alive, 0.6, 0.3, 0.0, rng()))  # a new group column
+    check()
+    both(lambda tm: tm.clear(2))
+    check()  # slot 2 live again through the raise
+    nat[3] = 2
+    both(lambda tm: tm.init_firm(3, nat, alive, 0.6, 0.3, 0.0, rng()))  # slot 3 changes group
+    check()

@@ -248,15 +248,12 @@ def link_costs(
     contract: BoolArray | bool | None,
     standard: BoolArray,
     connection_usd: FloatArray,
-    kept: LinkCosts | None = None,
 ) -> LinkCosts:
     """The ``LinkCosts`` of candidates (their ``Candidates`` columns of these names) under
-    the reuse standards and connection fees in force (as ``pair_economics``): ``kept``,
-    built for the same candidates, while the material table is the one it was priced
-    under, else anew."""
+    the reuse standards and connection fees in force (as ``pair_economics``). Running links
+    keep theirs while ``EconParams.material_table`` returns the table they were priced
+    under (``LinkCosts.table``)."""
     table = p.material_table(standard, connection_usd)
-    if kept is not None and kept.table is table:
-        return kept
     k, r = p.costs, table.at(m)  # every material term of the candidates in one gather
     contract = p.contract if contract is None else contract
     pipe = _pipe_usd(p, dist_km, r, table.any_network)

@@ -52,7 +52,7 @@ from eipsim.domain.park import (
 )
 from eipsim.domain.reliability import Reliability
 from eipsim.domain.state import FirmIdentity, FirmRegistry, FirmState, Slots, pair_block
-from eipsim.domain.trust import ExperiencePlan, TrustMatrix, count_once
+from eipsim.domain.trust import ExperiencePlan, KeptPairs, TrustMatrix, count_once
 from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.schema import Scenario
 
@@ -124,9 +124,9 @@ class _LinkTerms:
     view: IntArray
     one_way: bool  # no pair has two links the same way (no side judges a pair twice)
     # the raises of a month when every link delivers and is taken up, each over distinct
-    # pairs as (judges, judged): one when no pair is judged twice in all, else the users'
+    # pairs (judges, judged): one when no pair is judged twice in all, else the users'
     # then the suppliers' (each pair once, in the order of ``count_once``)
-    all_kept_raises: tuple[tuple[IntArray, IntArray], ...]
+    all_kept_raises: tuple[KeptPairs, ...]
     dist_km: FloatArray
     conf_s: FloatArray
     conf_u: FloatArray
@@ -251,7 +251,7 @@ class EIPModel(mesa.Model):
         self._processors: _Processors | None = None
         self._processors_key = b""
         # the plot-neighbour pairs both occupied, and the alive bytes they are of
-        self._occupied: tuple[IntArray, IntArray] = (self._neigh[0][:0], self._neigh[1][:0])
+        self._occupied = self.trust.kept_pairs(self._neigh[0][:0], self._neigh[1][:0])
         self._occupied_key = b""
         # the active links' fixed terms, and the diffusion plan of the links and the trading
         # relations (the reliability keys) it was made for
@@ -1048,8 +1048,8 @@ class EIPModel(mesa.Model):
         u, s = k.judge[:K], k.judged[:K]
         one_way = k.one_way
         if ok.all():
-            for judges, judged in k.all_kept_raises:
-                raise_toward_one(judges, judged, tr.delivery_gain, distinct=True)
+            for pairs in k.all_kept_raises:
+                self.trust.raise_kept(pairs, tr.delivery_gain)
             return
         raise_toward_one(u[kept], s[kept], tr.delivery_gain, distinct=one_way)
         lower(u[~kept], s[~kept], tr.shortfall_loss * short[~kept])
@@ -1062,10 +1062,9 @@ class EIPModel(mesa.Model):
         standard = self.standard.tobytes()
         k = self._link_terms
         if k is not None and k.links is active and k.standard == standard:
-            costs = self._running_costs(
-                active, k.dist_km, k.conf_s, k.conf_u, k.facilitated, k.costs
-            )
-            if costs is not k.costs:  # new prices or connection fees
+            table = self.econ.material_table(self._sunk_permits, self.connection_usd)
+            if table is not k.costs.table:  # new prices or connection fees
+                costs = self._running_costs(active, k.dist_km, k.conf_s, k.conf_u, k.facilitated)
                 self._link_terms = k = replace(k, costs=costs)
             return k
         L, n, tr = self.links, self.park.n_plots, self.sc.trust
@@ -1088,12 +1087,15 @@ class EIPModel(mesa.Model):
         conf_s, conf_u, facilitated = self.state.conf[s], self.state.conf[u], L.facilitated[rows]
         K = rows.size
         users_once, suppliers_once = count_once(view[:K]), count_once(view[K:])
+        kept_pairs = self.trust.kept_pairs
         if count_once(view) is None:
-            raises: tuple[tuple[IntArray, IntArray], ...] = ((judge, judged),)
+            raises: tuple[KeptPairs, ...] = (kept_pairs(judge, judged, view),)
         else:  # (a raise of a repeated pair writes one value: its first entry stands for all)
             users = np.arange(K) if users_once is None else users_once
             suppliers = K + (np.arange(K) if suppliers_once is None else suppliers_once)
-            raises = ((judge[users], judged[users]), (judge[suppliers], judged[suppliers]))
+            raises = tuple(
+                kept_pairs(judge[once], judged[once], view[once]) for once in (users, suppliers)
+            )
         self._link_terms = k = _LinkTerms(
             links=active,
             standard=standard,
@@ -1121,11 +1123,9 @@ class EIPModel(mesa.Model):
         conf_s: FloatArray,
         conf_u: FloatArray,
         facilitated: BoolArray,
-        kept: LinkCosts | None = None,
     ) -> LinkCosts:
-        """The active links' ``LinkCosts`` (``kept`` while the material table is the same):
-        a running link's permit is paid (no permit cost), and it is priced under the
-        scenario's contract rule."""
+        """The active links' ``LinkCosts``: a running link's permit is paid (no permit cost,
+        ``_sunk_permits``), and it is priced under the scenario's contract rule."""
         return link_costs(
             self.econ,
             active.m,
@@ -1136,7 +1136,6 @@ class EIPModel(mesa.Model):
             None,
             self._sunk_permits,
             self.connection_usd,
-            kept,
         )
 
     def _start_pending(self, t: int) -> None:
@@ -1294,8 +1293,7 @@ class EIPModel(mesa.Model):
             self.trust.diffuse(src, dst, tr.diffusion)
         # (with trust.neighbours_know_streams, neighbours met on arrival; familiarity
         # grows between all neighbours either way)
-        a, b = self._occupied_neighbours()
-        self.trust.raise_toward_one(a, b, tr.familiarity_per_month, distinct=True)
+        self.trust.raise_kept(self._occupied_neighbours(), tr.familiarity_per_month)
 
     def _experience_plan(self, active: ActiveLinks) -> ExperiencePlan | None:
         """Who hears what from whom (``TrustMatrix.experience_plan``), kept until the
@@ -1310,14 +1308,14 @@ class EIPModel(mesa.Model):
             self._experience = kept = (active, keys, plan)
         return kept[2]
 
-    def _occupied_neighbours(self) -> tuple[IntArray, IntArray]:
-        """The plot-neighbour pairs with a firm on both plots, kept until a firm comes or
-        goes (familiarity reads them every month)."""
+    def _occupied_neighbours(self) -> KeptPairs:
+        """The plot-neighbour pairs with a firm on both plots, kept (with their cells in
+        trust) until a firm comes or goes: familiarity raises them every month."""
         key = self.state.alive.tobytes()
         if self._occupied_key != key:
             a, b = self._neigh
             occ = self.state.alive[a] & self.state.alive[b]
-            self._occupied_key, self._occupied = key, (a[occ], b[occ])
+            self._occupied_key, self._occupied = key, self.trust.kept_pairs(a[occ], b[occ])
         return self._occupied
 
     def _review_recp(self) -> None:

@@ -105,6 +105,22 @@ class ExperiencePlan:
     cell: np.ndarray  # their cells in T, flat (i * n + j)
 
 
+class KeptPairs:
+    """Distinct pairs (i, j) a caller raises month after month (``TrustMatrix.raise_kept``:
+    familiarity between occupied plot neighbours, the raises of a month every link
+    delivers), with their cells in T and in the group sums worked out once. The group
+    cells and whether every slot is live depend on the slots' group columns and on
+    ``clear``: they are worked out again when ``TrustMatrix.layout`` has moved on."""
+
+    __slots__ = ("all_live", "cell", "group_cell", "i", "j", "layout")
+
+    def __init__(self, i: np.ndarray, j: np.ndarray, cell: np.ndarray) -> None:
+        self.i, self.j, self.cell = i, j, cell  # cell: i * n + j
+        self.layout = -1  # the TrustMatrix.layout the next two were worked out under
+        self.group_cell = cell  # i * (groups + 1) + group column of j, in the group sums
+        self.all_live = False  # every slot of the pairs is live
+
+
 class TrustMatrix:
     def __init__(self, n_slots: int, *, incremental_means: bool | None = None):
         self._T = np.zeros((n_slots, n_slots))
@@ -123,6 +139,9 @@ class TrustMatrix:
         self._oh = np.zeros((n_slots, 1))  # one-hot of _gcol, kept with it
         self._oh[:, 0] = 1.0
         self._bufs: dict[str, FloatArray] = {}
+        # moves on whenever a slot's group column or the group sums' width changes, or a
+        # slot stops being live (``_record_nat``, ``clear``): ``KeptPairs`` check it
+        self.layout = 0
 
     # -- access ----------------------------------------------------------------------------
     @property
@@ -243,6 +262,7 @@ class TrustMatrix:
         self._T[slot, :] = 0.0
         self._T[:, slot] = 0.0
         self._live[slot] = False
+        self.layout += 1
         self._nat[slot] = _UNKNOWN
         self._gcol[slot] = 0
         self._oh[slot] = 0.0
@@ -268,6 +288,34 @@ class TrustMatrix:
         # (a positive rate leaves no entry zero: T_ij >= 0 becomes at least T_ij or rate)
         nonzero = isinstance(rate, float) and rate > 0
         self._after_pair_update(i, j, cell, old, new, distinct=distinct, nonzero=nonzero)
+
+    def kept_pairs(self, i: np.ndarray, j: np.ndarray, cell: np.ndarray | None = None) -> KeptPairs:
+        """Distinct pairs (i, j) to raise month after month with ``raise_kept`` (``cell``:
+        their i * n + j, when the caller has them)."""
+        return KeptPairs(i, j, i * self.n + j if cell is None else cell)
+
+    def raise_kept(self, pairs: KeptPairs, rate: float) -> None:
+        """``raise_toward_one(pairs.i, pairs.j, rate, distinct=True)`` (the same values, live
+        slots and group sums) with the pairs' cells kept, and no live marking while every
+        slot of the pairs is live (true of alive firms: ``init_firm``/``init_firms`` make
+        them live, only ``clear`` unmakes it)."""
+        if pairs.cell.size == 0:
+            return
+        if pairs.layout != self.layout:
+            pairs.group_cell = pairs.i * self._R.shape[1] + self._gcol[pairs.j]
+            pairs.all_live = bool(self._live[pairs.i].all() and self._live[pairs.j].all())
+            pairs.layout = self.layout
+        cell = pairs.cell
+        old = self._flat[cell]
+        new = old + rate * (1.0 - old)
+        self._flat[cell] = new
+        if not pairs.all_live:
+            made = new != 0.0
+            self._live[pairs.i[made]] = True
+            self._live[pairs.j[made]] = True
+            pairs.all_live = bool(self._live[pairs.i].all() and self._live[pairs.j].all())
+        if self.incremental_means:
+            np.add.at(self._R.reshape(-1), pairs.group_cell, new - old)
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
@@ -460,6 +508,7 @@ class TrustMatrix:
             self._oh = np.hstack([self._oh, np.zeros((self.n, 1))])
         self._nat[slot] = nationality
         self._gcol[slot] = gid
+        self.layout += 1
         self._oh[slot] = 0.0
         self._oh[slot, gid] = 1.0
 
