@@ -616,8 +616,8 @@ def test_candidate_pairs_by_material():
 
 def test_candidate_pairs_with_searching_firms_keep_one_active_side():
     """Only pairs with a searching side: active suppliers with any user, then inactive
-    suppliers with active users; allowed() is asked once per such block, the searching
-    firms against every plot (EVERY_PLOT), as suppliers and as users."""
+    suppliers with active users; allowed() is asked once, the searching firms against every
+    plot (EVERY_PLOT): it is symmetric, so their column block is that block transposed."""
     calls = []
     n = RES_SUPPLY.shape[0]
 
@@ -632,21 +632,26 @@ def test_candidate_pairs_with_searching_firms_keep_one_active_side():
     # material 0: active supplier 2 -> users 1, 3; inactive supplier 0 -> active user 2;
     # material 1: supplier 1 and user 3 both inactive: no pair
     assert got == [(2, 1, 0), (2, 3, 0), (0, 2, 0)]
-    assert calls == [([2], "every"), ("every", [2])]
+    assert calls == [([2], "every")]
 
 
 def test_candidate_pairs_of_searching_firms_follow_who_knows_whom():
-    """The searching firms' blocks are read from the allowed matrix the right way round:
-    as supplier (its row) and as user (its column), each pair once."""
+    """The searching firms' blocks are read from the (symmetric) allowed matrix the right
+    way round: as supplier (its row) and as user (its column, the row transposed), each
+    pair once."""
     known = np.ones((4, 4), dtype=bool)
-    known[2, 1] = False  # 2 does not know of 1 as a user; 0 -> 2 allowed, 2 -> 0 not
-    known[2, 0] = False
+    known[2, 1] = known[1, 2] = False  # 2 and 1 do not know of each other
     active = np.array([False, False, True, False])
-    s, u, m, q = candidate_pairs(
-        RES_SUPPLY, RES_DEMAND, lambda a, b: pair_block(known, a, b), 1.0, active=active
-    )
-    got = list(zip(s.tolist(), u.tolist(), m.tolist(), q.tolist(), strict=True))
-    assert got == [(2, 3, 0, 2.0), (0, 2, 0, 6.0)]
+
+    def pairs():
+        s, u, m, q = candidate_pairs(
+            RES_SUPPLY, RES_DEMAND, lambda a, b: pair_block(known, a, b), 1.0, active=active
+        )
+        return list(zip(s.tolist(), u.tolist(), m.tolist(), q.tolist(), strict=True))
+
+    assert pairs() == [(2, 3, 0, 2.0), (0, 2, 0, 6.0)]
+    known[2, 0] = known[0, 2] = False  # 0 -> 2 was read from 2's row as its column
+    assert pairs() == [(2, 3, 0, 2.0)]
 
 
 def test_candidate_pairs_respect_who_knows_whom():

@@ -503,7 +503,9 @@ def candidate_pairs(
     times users with residual demand, kept where ``allowed(suppliers, users)`` (a boolean
     block: they know of each other) and not the same firm. With ``active`` (the firms
     searching this month) only pairs with at least one active side are built: active
-    suppliers with any firm, then inactive suppliers with active users.
+    suppliers with any firm, then inactive suppliers with active users; ``allowed`` must
+    then be symmetric (who knows of whom works both ways), so the searching firms' column
+    block is read as the transpose of their row block.
 
     ``allowed`` does not depend on the material, so it is asked once per block of firms
     (``EVERY_PLOT`` for a side that is every plot), and the pairs it allows are then
@@ -523,15 +525,18 @@ def candidate_pairs(
         s, u = sup[pi], use[pj]
     else:
         # the searching firms are few: their rows against every plot (whose residual
-        # streams the material match below reads anyway), then their columns
+        # streams the material match below reads anyway), then their columns: the same
+        # block transposed (``allowed`` is symmetric)
         searching = active.nonzero()[0]
-        pi, u_any = allowed(searching, EVERY_PLOT).nonzero()
-        s_idle, pj = (allowed(EVERY_PLOT, searching) & ~active[:, None]).nonzero()
+        rows = allowed(searching, EVERY_PLOT)
+        pi, u_any = rows.nonzero()
+        s_idle, pj = (rows.T & ~active[:, None]).nonzero()
         s = np.concatenate([searching[pi], s_idle])
         u = np.concatenate([u_any, searching[pj]])
     # the allowed pairs in block order, then which materials each trades: nonzero of the
     # transpose lists them material by material, in that order within a material
-    trades = (res_supply[s] >= min_q) & (res_demand[u] >= min_q) & (s != u)[:, None]
+    trades = (res_supply.take(s, axis=0) >= min_q) & (res_demand.take(u, axis=0) >= min_q)
+    trades &= (s != u)[:, None]
     mm, p = trades.T.nonzero()
     s, u = s[p], u[p]
     return s, u, mm, np.minimum(res_supply[s, mm], res_demand[u, mm])
