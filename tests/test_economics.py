@@ -20,6 +20,8 @@ asks for per-event risk or a written contract by name.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -269,6 +271,19 @@ def test_written_contract_raises_set_up_cost_and_cuts_exposure():
     assert e.benefit[0] == pytest.approx(5940.0)
     assert e.expected_s[0] == pytest.approx(2329.2)
     assert e.expected_u[0] == pytest.approx(1448.4)
+
+
+def test_contract_cover_of_both_options_is_kept_with_the_parameters():
+    """The cover of ``BOTH_OPTIONS`` is kept with the EconParams: the same object on each
+    call, the values of the formula, and new parameters (other costs) their own."""
+    p = params(contract_exposure_cut=0.5)
+    cover = p.contract_cover(BOTH_OPTIONS)
+    assert p.contract_cover(BOTH_OPTIONS) is cover
+    np.testing.assert_array_equal(cover, 1.0 - 0.5 * BOTH_OPTIONS)
+    assert p.contract_cover(True) == 0.5 and p.contract_cover(False) == 1.0
+    other = params(contract_exposure_cut=0.25)
+    np.testing.assert_array_equal(other.contract_cover(BOTH_OPTIONS), [[1.0], [0.75]])
+    assert replace(p, costs=other.costs).contract_cover(BOTH_OPTIONS)[1, 0] == 0.75
 
 
 def test_facilitation_and_trust_cut_the_transaction_cost():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -116,6 +117,18 @@ class EconParams:
         """(M,) USD per unit of virgin input this month: catalogue price x price index."""
         price: FloatArray = self.mat["virgin_price_usd"] * self.price_index
         return price
+
+    def contract_cover(self, contract: BoolArray | bool) -> np.ndarray | float:
+        """The share of a failure's cost a side bears, 1 - contract_exposure_cut x contract
+        (a written contract's penalty covers the rest): for ``BOTH_OPTIONS``, which every
+        search with per-link contracts prices, kept with the parameters."""
+        if contract is BOTH_OPTIONS:
+            return self._both_options_cover
+        return 1.0 - self.costs.contract_exposure_cut * contract
+
+    @cached_property
+    def _both_options_cover(self) -> np.ndarray:
+        return 1.0 - self.costs.contract_exposure_cut * BOTH_OPTIONS
 
     def material_table(self, standard: BoolArray, connection_usd: FloatArray) -> MaterialTable:
         """The per-material terms (``MaterialTerms``) under the reuse standards in force
@@ -384,7 +397,7 @@ def pair_economics(
     if k.risk_model == "monthly_share":
         # The first version's exposure (docs/ODD.md, "Known limitations"): a share of the
         # replaced input's value at risk every month, weighted by distrust.
-        cover = 1.0 - k.contract_exposure_cut * contract
+        cover = p.contract_cover(contract)
         stranded_m = 0.5 * (capital + transaction)
         X_s = stranded_m * cover
         X_u = (q * gamma * virgin * k.emergency_premium + stranded_m) * cover
@@ -402,7 +415,7 @@ def pair_economics(
         fail_s = zero if fail_s is None else fail_s
         fail_u = zero if fail_u is None else fail_u
         lead_u = zero if lead_u is None else lead_u
-    cover = 1.0 - k.contract_exposure_cut * contract
+    cover = p.contract_cover(contract)
     one_off = (capital + transaction + permit) * k.horizon_months
     # (np.clip without its wrapper: they differ only on -0.0, which every decision that
     # reads the exposures compares as 0)
