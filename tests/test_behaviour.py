@@ -54,6 +54,27 @@ def test_tells_about_streams_needs_trust_above_confidentiality_both_ways():
     assert behaviour.tells_about_streams(t_ab, t_ba, c_a, c_b).tolist() == [True, False]
 
 
+def test_who_knows_whom_stays_symmetric(lively):
+    """The search reads the searching firms' columns of who knows of (or was introduced
+    to) whom as the transpose of their rows (``candidate_pairs``): every writer of
+    ``known`` and ``facilitated`` (acquaintances, arrivals and exits, brokers,
+    matchmaking events, neighbours) must set both ways."""
+    sc = lively.with_overrides(
+        {"trust.neighbours_know_streams": True, "firms.exit_rate_per_year": 0.2}
+    )
+    m = EIPModel(sc, seed=3)
+    st = m.state
+    seen_known, seen_facilitated = set(), set()
+    for _ in range(sc.steps):
+        m.step()
+        assert np.array_equal(st.known, st.known.T)
+        assert np.array_equal(st.facilitated, st.facilitated.T)
+        seen_known.add(st.known.tobytes())
+        seen_facilitated.add(st.facilitated.tobytes())
+    # the writers acted: the flags changed along the run, introductions among them
+    assert len(seen_known) > 2 and len(seen_facilitated) > 2 and st.facilitated.any()
+
+
 @pytest.fixture
 def pair_model(small):
     """A small park with one steel mill and one building-materials maker side by side."""

@@ -20,6 +20,8 @@ asks for per-event risk or a written contract by name.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -270,6 +272,19 @@ def test_written_contract_raises_set_up_cost_and_cuts_exposure():
     assert e.benefit[0] == pytest.approx(5940.0)
     assert e.expected_s[0] == pytest.approx(2329.2)
     assert e.expected_u[0] == pytest.approx(1448.4)
+
+
+def test_contract_cover_of_both_options_is_kept_with_the_parameters():
+    """The cover of ``BOTH_OPTIONS`` is kept with the EconParams: the same object on each
+    call, the values of the formula, and new parameters (other costs) their own."""
+    p = params(contract_exposure_cut=0.5)
+    cover = p.contract_cover(BOTH_OPTIONS)
+    assert p.contract_cover(BOTH_OPTIONS) is cover
+    np.testing.assert_array_equal(cover, 1.0 - 0.5 * BOTH_OPTIONS)
+    assert p.contract_cover(True) == 0.5 and p.contract_cover(False) == 1.0
+    other = params(contract_exposure_cut=0.25)
+    np.testing.assert_array_equal(other.contract_cover(BOTH_OPTIONS), [[1.0], [0.75]])
+    assert replace(p, costs=other.costs).contract_cover(BOTH_OPTIONS)[1, 0] == 0.75
 
 
 def test_facilitation_and_trust_cut_the_transaction_cost():
@@ -617,8 +632,8 @@ def test_candidate_pairs_by_material():
 
 def test_candidate_pairs_with_searching_firms_keep_one_active_side():
     """Only pairs with a searching side: active suppliers with any user, then inactive
-    suppliers with active users; allowed() is asked once per such block, the searching
-    firms against every plot (EVERY_PLOT), as suppliers and as users."""
+    suppliers with active users; allowed() is asked once, the searching firms against every
+    plot (EVERY_PLOT): it is symmetric, so their column block is that block transposed."""
     calls = []
     n = RES_SUPPLY.shape[0]
 
@@ -633,21 +648,26 @@ def test_candidate_pairs_with_searching_firms_keep_one_active_side():
     # material 0: active supplier 2 -> users 1, 3; inactive supplier 0 -> active user 2;
     # material 1: supplier 1 and user 3 both inactive: no pair
     assert got == [(2, 1, 0), (2, 3, 0), (0, 2, 0)]
-    assert calls == [([2], "every"), ("every", [2])]
+    assert calls == [([2], "every")]
 
 
 def test_candidate_pairs_of_searching_firms_follow_who_knows_whom():
-    """The searching firms' blocks are read from the allowed matrix the right way round:
-    as supplier (its row) and as user (its column), each pair once."""
+    """The searching firms' blocks are read from the (symmetric) allowed matrix the right
+    way round: as supplier (its row) and as user (its column, the row transposed), each
+    pair once."""
     known = np.ones((4, 4), dtype=bool)
-    known[2, 1] = False  # 2 does not know of 1 as a user; 0 -> 2 allowed, 2 -> 0 not
-    known[2, 0] = False
+    known[2, 1] = known[1, 2] = False  # 2 and 1 do not know of each other
     active = np.array([False, False, True, False])
-    s, u, m, q = candidate_pairs(
-        RES_SUPPLY, RES_DEMAND, lambda a, b: pair_block(known, a, b), 1.0, active=active
-    )
-    got = list(zip(s.tolist(), u.tolist(), m.tolist(), q.tolist(), strict=True))
-    assert got == [(2, 3, 0, 2.0), (0, 2, 0, 6.0)]
+
+    def pairs():
+        s, u, m, q = candidate_pairs(
+            RES_SUPPLY, RES_DEMAND, lambda a, b: pair_block(known, a, b), 1.0, active=active
+        )
+        return list(zip(s.tolist(), u.tolist(), m.tolist(), q.tolist(), strict=True))
+
+    assert pairs() == [(2, 3, 0, 2.0), (0, 2, 0, 6.0)]
+    known[2, 0] = known[0, 2] = False  # 0 -> 2 was read from 2's row as its column
+    assert pairs() == [(2, 3, 0, 2.0)]
 
 
 def test_candidate_pairs_respect_who_knows_whom():

@@ -508,6 +508,12 @@ def test_kept_processor_terms_follow_the_processors_and_the_price_index(baseline
     m._couple_production()
     kept = m._processors
     assert kept is not None and rec in kept.firms
+    # the residue cells are those of the processors picked by with_residue
+    residue = m.catalogue.transform_residue[kept.sectors]
+    np.testing.assert_array_equal(
+        np.arange(kept.firms.size)[kept.with_residue], np.flatnonzero(residue >= 0)
+    )
+    assert kept.residue_cell.tolist() == (kept.firms * m.n_mat + residue)[residue >= 0].tolist()
     other = int(np.flatnonzero(m.state.alive & (m.state.sector != m.state.sector[rec]))[0])
     m.firm_at[other].close()  # not a processor: the terms stay
     m._couple_production()
@@ -520,6 +526,11 @@ def test_kept_processor_terms_follow_the_processors_and_the_price_index(baseline
         == m._find_processors(kept.firms).at_price_index(0.4).spread.tolist()
     )
     assert (m._processors.spread < 0).all()
+    assert not m._processors.buys.any() and not m._processors.all_buy
+    m.econ = replace(m.econ, price_index=1.0)  # (the recycler buys at the catalogue's prices)
+    m._couple_production()
+    np.testing.assert_array_equal(m._processors.buys, m._processors.spread > 0)
+    assert m._processors.all_buy == bool((m._processors.spread > 0).all())
     m.firm_at[rec].close()  # a processor leaves: rebuilt without it
     m._couple_production()
     assert m._processors is None or rec not in m._processors.firms

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -116,6 +117,18 @@ class EconParams:
         """(M,) USD per unit of virgin input this month: catalogue price x price index."""
         price: FloatArray = self.mat["virgin_price_usd"] * self.price_index
         return price
+
+    def contract_cover(self, contract: BoolArray | bool) -> np.ndarray | float:
+        """The share of a failure's cost a side bears, 1 - contract_exposure_cut x contract
+        (a written contract's penalty covers the rest): for ``BOTH_OPTIONS``, which every
+        search with per-link contracts prices, kept with the parameters."""
+        if contract is BOTH_OPTIONS:
+            return self._both_options_cover
+        return 1.0 - self.costs.contract_exposure_cut * contract
+
+    @cached_property
+    def _both_options_cover(self) -> np.ndarray:
+        return 1.0 - self.costs.contract_exposure_cut * BOTH_OPTIONS
 
     def material_table(self, standard: BoolArray, connection_usd: FloatArray) -> MaterialTable:
         """The per-material terms (``MaterialTerms``) under the reuse standards in force
@@ -381,7 +394,7 @@ def pair_economics(
     if k.risk_model == "monthly_share":
         # The first version's exposure (docs/ODD.md, "Known limitations"): a share of the
         # replaced input's value at risk every month, weighted by distrust.
-        cover = 1.0 - k.contract_exposure_cut * contract
+        cover = p.contract_cover(contract)
         stranded_m = 0.5 * (capital + transaction)
         X_s = stranded_m * cover
         X_u = (q * gamma * virgin * k.emergency_premium + stranded_m) * cover
@@ -399,7 +412,7 @@ def pair_economics(
         fail_s = zero if fail_s is None else fail_s
         fail_u = zero if fail_u is None else fail_u
         lead_u = zero if lead_u is None else lead_u
-    cover = 1.0 - k.contract_exposure_cut * contract
+    cover = p.contract_cover(contract)
     one_off = (capital + transaction + permit) * k.horizon_months
     # (np.clip without its wrapper: they differ only on -0.0, which every decision that
     # reads the exposures compares as 0)
@@ -500,7 +513,9 @@ def candidate_pairs(
     times users with residual demand, kept where ``allowed(suppliers, users)`` (a boolean
     block: they know of each other) and not the same firm. With ``active`` (the firms
     searching this month) only pairs with at least one active side are built: active
-    suppliers with any firm, then inactive suppliers with active users.
+    suppliers with any firm, then inactive suppliers with active users; ``allowed`` must
+    then be symmetric (who knows of whom works both ways), so the searching firms' column
+    block is read as the transpose of their row block.
 
     ``allowed`` does not depend on the material, so it is asked once per block of firms
     (``EVERY_PLOT`` for a side that is every plot), and the pairs it allows are then
@@ -520,15 +535,18 @@ def candidate_pairs(
         s, u = sup[pi], use[pj]
     else:
         # the searching firms are few: their rows against every plot (whose residual
-        # streams the material match below reads anyway), then their columns
+        # streams the material match below reads anyway), then their columns: the same
+        # block transposed (``allowed`` is symmetric)
         searching = active.nonzero()[0]
-        pi, u_any = allowed(searching, EVERY_PLOT).nonzero()
-        s_idle, pj = (allowed(EVERY_PLOT, searching) & ~active[:, None]).nonzero()
+        rows = allowed(searching, EVERY_PLOT)
+        pi, u_any = rows.nonzero()
+        s_idle, pj = (rows.T & ~active[:, None]).nonzero()
         s = np.concatenate([searching[pi], s_idle])
         u = np.concatenate([u_any, searching[pj]])
     # the allowed pairs in block order, then which materials each trades: nonzero of the
     # transpose lists them material by material, in that order within a material
-    trades = (res_supply[s] >= min_q) & (res_demand[u] >= min_q) & (s != u)[:, None]
+    trades = (res_supply.take(s, axis=0) >= min_q) & (res_demand.take(u, axis=0) >= min_q)
+    trades &= (s != u)[:, None]
     mm, p = trades.T.nonzero()
     s, u = s[p], u[p]
     return s, u, mm, np.minimum(res_supply[s, mm], res_demand[u, mm])

@@ -86,15 +86,19 @@ class _Processors:
     residue_cell: IntArray
     y: FloatArray
     y_r: FloatArray
-    has_res: BoolArray
+    # the processors with a residue: their positions, or every one (a slice: no gather)
+    with_residue: IntArray | slice
     res_value: FloatArray
     neg_disposal_out: FloatArray  # -disposal_usd of the output
     virgin_in: FloatArray  # virgin_price_usd of the input
     cost: FloatArray  # transform_cost
     after_recp: FloatArray  # the share of the residue left after RECP (1 - its cut)
-    # the spread of processing at a virgin-price index (it changes only with the index)
+    # the spread of processing at a virgin-price index (it changes only with the index),
+    # where it pays to buy input off-park (spread > 0), and whether it pays everywhere
     price_index: float
     spread: FloatArray
+    buys: BoolArray
+    all_buy: bool
 
     def at_price_index(self, index: float) -> _Processors:
         """These terms with the spread at ``index`` (themselves when it is the same)."""
@@ -106,7 +110,8 @@ class _Processors:
             - index * self.virgin_in
             - self.cost
         )
-        return replace(self, price_index=index, spread=spread)
+        buys = spread > 0
+        return replace(self, price_index=index, spread=spread, buys=buys, all_buy=bool(buys.all()))
 
 
 @dataclass(frozen=True)
@@ -831,11 +836,11 @@ class EIPModel(mesa.Model):
         self._processors = pr = self._processors.at_price_index(self.econ.price_index)
         capacity = st.base_demand.take(pr.input_cell)
         linked = np.minimum(self.inflow_last.take(pr.input_cell), capacity)
-        processed = np.where(pr.spread > 0, capacity, linked)
+        processed = capacity if pr.all_buy else np.where(pr.buys, capacity, linked)
         self.market_input_t = float((processed - linked).sum())
         st.base_supply.put(pr.output_cell, pr.y * processed)
-        cut = np.where(st.recp_applied[pr.firms], pr.after_recp, 1.0)
-        st.base_supply.put(pr.residue_cell, (pr.y_r * processed * cut)[pr.has_res])
+        cut = np.where(st.recp_applied.take(pr.firms), pr.after_recp, 1.0)
+        st.base_supply.put(pr.residue_cell, (pr.y_r * processed * cut)[pr.with_residue])
 
     def _processor_slots(self) -> IntArray:
         """The slots of the alive processors (firms whose sector transforms an input)."""
@@ -863,14 +868,16 @@ class EIPModel(mesa.Model):
             residue_cell=(firms * M + t_res)[has_res],
             y=y,
             y_r=y_r,
-            has_res=has_res,
+            with_residue=slice(None) if has_res.all() else np.flatnonzero(has_res),
             res_value=np.where(has_res, -self.econ.avoided[np.maximum(t_res, 0)] * y_r, 0.0),
             neg_disposal_out=-cat.mat["disposal_usd"][t_out],
             virgin_in=cat.mat["virgin_price_usd"][t_in],
             cost=cat.transform_cost[k],
             after_recp=1.0 - cat.recp_reduction[k],
-            price_index=np.nan,  # (at_price_index fills in the spread)
+            price_index=np.nan,  # (at_price_index fills in the spread and what it buys)
             spread=np.zeros(0),
+            buys=np.zeros(0, dtype=bool),
+            all_buy=False,
         )
 
     def _production_shocks(self, supply: FloatArray) -> FloatArray:
