@@ -315,8 +315,6 @@ class MonthScalars(NamedTuple):
     facilities_built: int
     facility_users: int  # firms connected to built facilities
     solar_kwp: float  # rooftop solar on the micro-grid's alive users
-    generated_t: float  # supply of the tonnage materials
-    residual_t: float  # of it, left after links and facilities (res_supply)
     solar_mwh: float
     link_benefit_usd: float
     facility_benefit_usd: float
@@ -436,8 +434,6 @@ class MonthLog:
                 facilities_built=sum(f.built for f in v.facilities),
                 facility_users=sum(len(f.users) for f in v.facilities if f.built),
                 solar_kwp=_solar_kwp(v),
-                generated_t=float(v.supply[:, self.sets.tonnage].sum()),
-                residual_t=float(v.res_supply[:, self.sets.tonnage].sum()),
                 solar_mwh=fl.solar_mwh,
                 link_benefit_usd=lf.benefit_usd,
                 facility_benefit_usd=fl.benefit_usd,
@@ -796,7 +792,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "waste_generated_t",
         "t",
         "waste generated, all tonnage streams (water m3 ~ t)",
-        lambda m: m["generated_t"],
+        lambda m: m.total(TONNES, GENERATED),
         summary={"total_waste_generated_t": total},
     ),
     Indicator(
@@ -822,14 +818,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "landfilled_t",
         "t",
         "landfilled or discharged",
-        lambda m: m["residual_t"] + m.total(TONNES, UNRECOVERED),
+        lambda m: m.total(TONNES, LEFT),
         summary={"total_landfilled_t": total},
     ),
     Indicator(
         "diversion_rate",
         "share",
         "diversion rate (exchanged / generated)",
-        lambda m: _ratio(_exchanged(m), m["generated_t"]),
+        lambda m: _ratio(_exchanged(m), m.total(TONNES, GENERATED)),
         summary={"diversion_rate": ratio_of_totals("exchanged_t", "waste_generated_t")},
     ),
     Indicator(

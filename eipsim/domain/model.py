@@ -220,10 +220,11 @@ class EIPModel(mesa.Model):
         # set when an operator network serves a material: its connection fee
         self.connection_usd: FloatArray = np.full(M, np.nan)
         self.sigma = np.log1p(cat.mat["variability"] ** 2) ** 0.5  # lognormal sd from CV
-        # for each cell of a slots x materials array (flat), its material's sigma and the
-        # lognormal's mean-one correction (``_stream_noise`` gathers them: no cell % M)
-        self._cell_sigma = np.tile(self.sigma, n)
-        self._cell_half_variance = np.tile(0.5 * self.sigma**2, n)
+        # for each cell of the supply then the demand (slots x materials each, flat), its
+        # material's sigma and the lognormal's mean-one correction (``_stream_noise``
+        # gathers them: no cell % M)
+        self._cell_sigma = np.tile(self.sigma, 2 * n)
+        self._cell_half_variance = np.tile(0.5 * self.sigma**2, 2 * n)
         self._neigh = self.park.neighbour_pairs(scenario.trust.neighbour_radius)
         # each plot's neighbours, for a tenant's arrival: plot i's are
         # _near[_near_at[i]:_near_at[i + 1]]
@@ -313,11 +314,12 @@ class EIPModel(mesa.Model):
         floating = [r for r in now if r["plot"] is None]
         for r in fixed + floating:
             firm = self.add_firm(
-                r["sector"], r["nationality"], r["size"], r["name"], r["plot"], meet=False
+                r["sector"], r["nationality"], r["size"], r["name"], r["plot"], opening=True
             )
             self._join_network(firm.slot, r.get("network"))
         for _ in range(self.sc.firms.count - len(roster)):
-            self.add_firm(*self.draw_profile(), meet=False)
+            self.add_firm(*self.draw_profile(), opening=True)
+        self._draw_opening_attributes(self.state.alive.nonzero()[0])
         self._meet_opening_tenants()
 
     def _meet_opening_tenants(self) -> None:
@@ -363,11 +365,12 @@ class EIPModel(mesa.Model):
         name: str | None = None,
         plot: int | None = None,
         *,
-        meet: bool = True,
+        opening: bool = False,
     ) -> Firm:
         """Put a new tenant on a plot (its own, or one chosen by the placement policy).
-        ``meet=False`` leaves out its initial trust and acquaintances: the park's opening
-        tenants meet all at once (``_meet_opening_tenants``)."""
+        ``opening=True`` leaves out its attributes, initial trust and acquaintances: the
+        park's opening tenants draw them all at once, after all are placed
+        (``_draw_opening_attributes``, ``_meet_opening_tenants``)."""
         st, cat, f, rng = self.state, self.catalogue, self.sc.firms, self.rng
         # converted plots are never leased; plots reserved for later roster entrants wait
         vacant = ~st.alive & ~self.operator.shared_plots & ~self.reserved_plots
@@ -380,6 +383,9 @@ class EIPModel(mesa.Model):
         st.sector[slot] = s_idx
         st.nat[slot] = self.nationalities.index(nationality)
         st.size[slot] = size
+        st.entered[slot] = self.steps
+        if opening:
+            return self._register(slot, sector, nationality, name)
         conf = f.confidentiality_by_nationality.get(nationality, f.confidentiality_default)
         # The tenant's draws in their fixed order, consecutive normals in one call each (a
         # Generator gives the same numbers as one call per number): confidentiality, hurdle,
@@ -396,7 +402,6 @@ class EIPModel(mesa.Model):
         factors = np.exp(self._tenant_spreads * z)
         st.recp_payback[slot] = f.recp_payback_years * factors[0]
         st.recp_cost_factor[slot] = factors[1]
-        st.entered[slot] = self.steps
         st.raw_supply[slot] = cat.supply[s_idx] * size * factors[2 : 2 + self.n_mat]
         st.base_supply[slot] = st.raw_supply[slot]
         st.base_demand[slot] = cat.demand[s_idx] * size * factors[2 + self.n_mat :]
@@ -404,24 +409,62 @@ class EIPModel(mesa.Model):
         st.op_threshold[slot] = behaviour.own_threshold(
             t.threshold, t.negotiation_slope, rng.random() if t.negotiation_slope > 0 else 0.5
         )
-        if meet:
-            self.trust.init_firm(
-                slot,
-                st.nat,
-                st.alive,
-                t.initial_same_nationality,
-                t.initial_cross_nationality,
-                t.noise,
-                rng,
-            )
-            self._init_acquaintances(slot)
-        firm = Firm(self, slot)
+        self.trust.init_firm(
+            slot,
+            st.nat,
+            st.alive,
+            t.initial_same_nationality,
+            t.initial_cross_nationality,
+            t.noise,
+            rng,
+        )
+        self._init_acquaintances(slot)
+        return self._register(slot, sector, nationality, name)
+
+    def _register(self, slot: int, sector: str, nationality: str, name: str | None) -> Firm:
+        """The tenant on ``slot`` as a Mesa agent, in the registry."""
+        st, firm = self.state, Firm(self, slot)
         self.firm_registry.add(
             FirmIdentity(firm.unique_id, name or f"{sector}-{slot}", sector, nationality)
         )
         st.uid[slot] = firm.unique_id
         self.firm_at[slot] = firm
         return firm
+
+    def _draw_opening_attributes(self, slots: IntArray) -> None:
+        """The opening tenants' firm-level attributes (on ``slots``, placed, their sector,
+        nationality and size set), with the equations and distributions ``add_firm`` draws
+        a later tenant's with, but one call per kind for all of them, in ``add_firm``'s order
+        of kinds: confidentiality, hurdle and trust in the operator (three normals a firm);
+        RECP awareness; payback, cost factor and the stream intensities (2 + 2M normals a
+        firm); the dispositions behind their thresholds for the operator. (Per firm, the
+        numpy calls cost more than the draws: ~20 us a firm.)"""
+        st, cat, f, t, rng = self.state, self.catalogue, self.sc.firms, self.sc.trust, self.rng
+        k, M = slots.size, self.n_mat
+        z_conf, z_hurdle, z_op = rng.standard_normal((k, 3)).T
+        aware = rng.random(k) < f.recp_aware_initial
+        z = rng.standard_normal((k, 2 + 2 * M))
+        nat = [self.nationalities[i] for i in st.nat[slots]]
+        by_nat, default = f.confidentiality_by_nationality, f.confidentiality_default
+        conf = np.array([by_nat.get(n, default) for n in nat], dtype=float)
+        st.conf[slots] = np.clip(conf + f.confidentiality_spread * z_conf, 0.0, 1.0)
+        st.hurdle[slots] = np.clip(f.hurdle_mean * np.exp(0.3 * z_hurdle), 0.0, 0.95)
+        st.trust_op[slots] = np.clip(self.sc.trust.in_operator + 0.05 * z_op, 0, 1)
+        st.recp_aware[slots] = aware
+        st.recp_applied[slots] = False
+        # payback, cost factor and the firm-specific stream intensities (supply, demand)
+        factors = np.exp(self._tenant_spreads * z)
+        st.recp_payback[slots] = f.recp_payback_years * factors[:, 0]
+        st.recp_cost_factor[slots] = factors[:, 1]
+        sector, size = st.sector[slots], st.size[slots, None]
+        st.raw_supply[slots] = cat.supply[sector] * size * factors[:, 2 : 2 + M]
+        st.base_supply[slots] = st.raw_supply[slots]
+        st.base_demand[slots] = cat.demand[sector] * size * factors[:, 2 + M :]
+        dispositions = rng.random(k) if t.negotiation_slope > 0 else np.full(k, 0.5)
+        st.op_threshold[slots] = [
+            behaviour.own_threshold(t.threshold, t.negotiation_slope, float(u))
+            for u in dispositions
+        ]
 
     def _init_acquaintances(self, slot: int) -> None:
         """A firm knows its plot neighbours, and some firms of its own and other nationalities
@@ -713,9 +756,8 @@ class EIPModel(mesa.Model):
         self._market_month()
         if self.sc.firms.production_coupling:
             self._couple_production()
-        supply = st.base_supply * self._stream_noise(st.base_supply)
-        supply = self._production_shocks(supply)
-        dnoise = self._stream_noise(st.base_demand)
+        snoise, dnoise = self._stream_noise(st.base_supply, st.base_demand)
+        supply = self._production_shocks(st.base_supply * snoise)
 
         link_flows = self._deliver(supply, dnoise)
         self.inflow_last = link_flows.inn
@@ -758,18 +800,24 @@ class EIPModel(mesa.Model):
         """This month's value of every indicator (none before the first month)."""
         return self.datacollector.log.latest()
 
-    def _stream_noise(self, streams: FloatArray) -> FloatArray:
-        """This month's factors on the expected ``streams`` (slots x materials): lognormal
-        with mean one and the material's variability as CV, drawn only for the streams
-        that exist (an empty plot's are zero); 1 elsewhere. (The streams are found on a
-        mask: ``nonzero`` of a bool array is twice as fast as of floats.)"""
-        flat = (streams.ravel() != 0.0).nonzero()[0]
-        factor = np.ones(streams.shape)
+    def _stream_noise(
+        self, supply: FloatArray, demand: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """This month's factors on the expected ``supply`` and ``demand`` (slots x materials
+        each): lognormal with mean one and the material's variability as CV, drawn in one
+        call for the streams that exist (an empty plot's are zero), the supply's then the
+        demand's, each in plot-then-material order; 1 elsewhere. (The streams are found on
+        a mask: ``nonzero`` of a bool array is twice as fast as of floats.)"""
+        streams = np.concatenate((supply.ravel(), demand.ravel()))
+        flat = (streams != 0.0).nonzero()[0]
+        factor = np.ones(streams.size)
         sigma = self._cell_sigma.take(flat)
-        factor.ravel()[flat] = np.exp(
+        factor[flat] = np.exp(
             self.rng.standard_normal(flat.size) * sigma - self._cell_half_variance.take(flat)
         )
-        return factor
+        return factor[: supply.size].reshape(supply.shape), factor[supply.size :].reshape(
+            demand.shape
+        )
 
     def _roster_entries(self, t: int) -> None:
         """Roster firms whose ``entry_month`` has come move in (onto their reserved plot)."""
