@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+import eipsim
 from eipsim.domain import indicators
 from eipsim.domain.links import ACTIVE
 from eipsim.domain.model import EIPModel
@@ -105,3 +106,27 @@ def test_link_terms_memo_follows_the_statuses_and_the_active_links():
     assert check().mean_lifetime == -1.0
     L.end_links(np.array([0]), 9, "unprofitable")
     assert check().mean_lifetime == 9.0
+
+
+def test_mesa_batch_run_reads_the_indicators(baseline):
+    """Mesa's ``batch_run`` collects from the model's DataCollector: each month's row holds
+    the same indicator values as the run's timeseries."""
+    from mesa.batchrunner import batch_run
+
+    from eipsim.domain.model import EIPModel
+
+    rows = batch_run(
+        EIPModel,
+        parameters={"scenario": [baseline]},
+        number_processes=1,
+        data_collection_period=1,
+        max_steps=8,
+        display_progress=False,
+        rng=[3],
+    )
+    ts = eipsim.run(baseline, seed=3, steps=8).timeseries
+    by_step = {int(r["Step"]): r for r in rows}
+    for month in range(1, 9):
+        row = by_step[month]
+        for col in ("adoption_share", "active_links", "solid_generated_t"):
+            assert row[col] == ts[col].iloc[month - 1]

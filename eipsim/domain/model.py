@@ -176,10 +176,28 @@ class IndicatorCollector(DataCollector):
     def __init__(self, log: indicators.MonthLog) -> None:
         super().__init__()
         self.log = log
+        self._vars: tuple[int, dict[str, list[Any]]] = (0, {})
 
-    def record(self, view: MonthView) -> None:
-        """Keep this month's raw numbers."""
+    def record(self, view: MonthView, time: float) -> None:
+        """Keep this month's raw numbers (``time``: the model's clock, as Mesa's
+        ``collect`` notes it for ``batch_run``)."""
         self.log.record(view)
+        self._collection_steps.append(time)
+
+    @property
+    def model_vars(self) -> dict[str, list[Any]]:
+        """Mesa's model variables, a list per indicator (what ``mesa.batch_run`` reads),
+        computed from the log once per month collected."""
+        n = len(self.log)
+        if self._vars[0] != n:
+            self._vars = (n, {k: v.tolist() for k, v in self.columns().items()} if n else {})
+        return self._vars[1]
+
+    @model_vars.setter
+    def model_vars(self, value: dict[str, list[Any]]) -> None:
+        """Mesa's ``__init__`` starts the variables empty; they come from the log."""
+        if value:
+            raise AttributeError("the indicators' variables come from the month log")
 
     def columns(self) -> dict[str, np.ndarray]:
         """The timeseries so far, one array per indicator (as numpy infers each column's
@@ -793,7 +811,7 @@ class EIPModel(mesa.Model):
             view = replace(
                 view, eip_score=self.government.score, eip_certified=self.government.certified
             )
-        self.datacollector.record(view)
+        self.datacollector.record(view, self.time)
 
     @property
     def metrics(self) -> dict[str, Any]:
