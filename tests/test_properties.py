@@ -128,16 +128,3 @@ def test_drawn_scenario_round_trips_through_yaml_dict(data):
     sc = scenario_from_dict(data, source="<drawn>")
     again = scenario_from_dict(sc.to_yaml_dict(), source="<again>")
     assert again.to_yaml_dict() == sc.to_yaml_dict()
-
-
-@given(
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from([(0.0, 1.0), (0.0, 0.95), (-0.5, 0.5)]),
-)
-def test_scalar_clip_is_np_clip(x, bounds):
-    """The model's scalar clip (tenants' draws) gives np.clip's value, bit for bit."""
-    from eipsim.domain.model import _clip
-
-    lo, hi = bounds
-    got, want = np.float64(_clip(x, lo, hi)), np.clip(np.float64(x), lo, hi)
-    assert got.tobytes() == want.tobytes() or (np.isnan(got) and np.isnan(want))

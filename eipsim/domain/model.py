@@ -153,14 +153,6 @@ def sees_on_platform(platform: tuple[BoolArray, BoolArray], a: IntArray, b: IntA
     return seen
 
 
-def _clip(x: float, lo: float, hi: float) -> float:
-    """``np.clip`` of one number, exactly as numpy's loop does it (NaN kept; at a bound the
-    bound's value, a signed zero kept), without the array machinery that makes it cost
-    microseconds per call."""
-    y = x if (x != x or x >= lo) else lo
-    return y if (y != y or y <= hi) else hi
-
-
 def _mix(shares: dict[str, float]) -> tuple[list[str], FloatArray]:
     """Keys of a mix and their cumulative shares, normalised as Generator.choice does."""
     cdf = np.cumsum(np.array(list(shares.values()), dtype=float))
@@ -226,6 +218,8 @@ class EIPModel(mesa.Model):
         # log-normal spreads of a new tenant's payback, RECP cost factor and M supply and M
         # demand intensities (add_firm draws them in one call)
         self._tenant_spreads = np.array([0.4, 0.3] + [0.3] * (2 * M))
+        # upper bounds of a tenant's confidentiality, hurdle and trust in the operator
+        self._attribute_ceilings = np.array([[1.0], [0.95], [1.0]])
         self.state = FirmState(n, M)
         self.trust = TrustMatrix(n)
         self.reliability = Reliability(n)
@@ -254,6 +248,14 @@ class EIPModel(mesa.Model):
         for r in roster:
             if r["nationality"] not in self.nationalities:
                 self.nationalities.append(r["nationality"])
+        f = scenario.firms
+        # each nationality's mean confidentiality (a tenant's is drawn around it)
+        self._conf_by_nationality = np.array(
+            [
+                f.confidentiality_by_nationality.get(nat, f.confidentiality_default)
+                for nat in self.nationalities
+            ]
+        )
         self.blocks = self._blocks()
         self._sectors, self._sector_cdf = _mix(scenario.firms.sector_mix)
         self._nats, self._nat_cdf = _mix(scenario.firms.nationality_mix)
@@ -337,7 +339,7 @@ class EIPModel(mesa.Model):
             self._join_network(firm.slot, r.get("network"))
         for _ in range(self.sc.firms.count - len(roster)):
             self.add_firm(*self.draw_profile(), opening=True)
-        self._draw_opening_attributes(self.state.alive.nonzero()[0])
+        self._draw_attributes(self.state.alive.nonzero()[0])
         self._meet_opening_tenants()
 
     def _meet_opening_tenants(self) -> None:
@@ -388,8 +390,8 @@ class EIPModel(mesa.Model):
         """Put a new tenant on a plot (its own, or one chosen by the placement policy).
         ``opening=True`` leaves out its attributes, initial trust and acquaintances: the
         park's opening tenants draw them all at once, after all are placed
-        (``_draw_opening_attributes``, ``_meet_opening_tenants``)."""
-        st, cat, f, rng = self.state, self.catalogue, self.sc.firms, self.rng
+        (``_draw_attributes``, ``_meet_opening_tenants``)."""
+        st, cat, rng = self.state, self.catalogue, self.rng
         # converted plots are never leased; plots reserved for later roster entrants wait
         vacant = ~st.alive & ~self.operator.shared_plots & ~self.reserved_plots
         if plot is None:
@@ -404,29 +406,8 @@ class EIPModel(mesa.Model):
         st.entered[slot] = self.steps
         if opening:
             return self._register(slot, sector, nationality, name)
-        conf = f.confidentiality_by_nationality.get(nationality, f.confidentiality_default)
-        # The tenant's draws in their fixed order, consecutive normals in one call each (a
-        # Generator gives the same numbers as one call per number): confidentiality, hurdle,
-        # trust in the operator; RECP awareness; payback, cost factor, then its streams.
-        z_conf, z_hurdle, z_op = rng.standard_normal(3)
-        aware = rng.random() < f.recp_aware_initial
-        z = rng.standard_normal(2 + 2 * self.n_mat)
-        st.conf[slot] = _clip(conf + f.confidentiality_spread * z_conf, 0.0, 1.0)
-        st.hurdle[slot] = _clip(f.hurdle_mean * np.exp(0.3 * z_hurdle), 0.0, 0.95)
-        st.trust_op[slot] = _clip(self.sc.trust.in_operator + 0.05 * z_op, 0, 1)
-        st.recp_aware[slot] = aware
-        st.recp_applied[slot] = False
-        # payback, cost factor and the firm-specific stream intensities (supply, demand)
-        factors = np.exp(self._tenant_spreads * z)
-        st.recp_payback[slot] = f.recp_payback_years * factors[0]
-        st.recp_cost_factor[slot] = factors[1]
-        st.raw_supply[slot] = cat.supply[s_idx] * size * factors[2 : 2 + self.n_mat]
-        st.base_supply[slot] = st.raw_supply[slot]
-        st.base_demand[slot] = cat.demand[s_idx] * size * factors[2 + self.n_mat :]
+        self._draw_attributes(np.array([slot]))
         t = self.sc.trust
-        st.op_threshold[slot] = behaviour.own_threshold(
-            t.threshold, t.negotiation_slope, rng.random() if t.negotiation_slope > 0 else 0.5
-        )
         self.trust.init_firm(
             slot,
             st.nat,
@@ -449,25 +430,30 @@ class EIPModel(mesa.Model):
         self.firm_at[slot] = firm
         return firm
 
-    def _draw_opening_attributes(self, slots: IntArray) -> None:
-        """The opening tenants' firm-level attributes (on ``slots``, placed, their sector,
-        nationality and size set), with the equations and distributions ``add_firm`` draws
-        a later tenant's with, but one call per kind for all of them, in ``add_firm``'s order
+    def _draw_attributes(self, slots: IntArray) -> None:
+        """The firm-level attributes of the tenants on ``slots`` (placed, their sector,
+        nationality and size set): one call per kind of draw for all of them, in this order
         of kinds: confidentiality, hurdle and trust in the operator (three normals a firm);
         RECP awareness; payback, cost factor and the stream intensities (2 + 2M normals a
-        firm); the dispositions behind their thresholds for the operator. (Per firm, the
-        numpy calls cost more than the draws: ~20 us a firm.)"""
+        firm); the dispositions behind their thresholds for the operator. A later arrival
+        draws its own (one slot: the same numbers as one call per number); the park's
+        opening tenants draw theirs at once."""
         st, cat, f, t, rng = self.state, self.catalogue, self.sc.firms, self.sc.trust, self.rng
         k, M = slots.size, self.n_mat
         z_conf, z_hurdle, z_op = rng.standard_normal((k, 3)).T
         aware = rng.random(k) < f.recp_aware_initial
         z = rng.standard_normal((k, 2 + 2 * M))
-        nat = [self.nationalities[i] for i in st.nat[slots]]
-        by_nat, default = f.confidentiality_by_nationality, f.confidentiality_default
-        conf = np.array([by_nat.get(n, default) for n in nat], dtype=float)
-        st.conf[slots] = np.clip(conf + f.confidentiality_spread * z_conf, 0.0, 1.0)
-        st.hurdle[slots] = np.clip(f.hurdle_mean * np.exp(0.3 * z_hurdle), 0.0, 0.95)
-        st.trust_op[slots] = np.clip(self.sc.trust.in_operator + 0.05 * z_op, 0, 1)
+        # confidentiality, hurdle and trust in the operator, each clipped to its bounds, in
+        # one (3, k) operation
+        st.conf[slots], st.hurdle[slots], st.trust_op[slots] = np.clip(
+            [
+                self._conf_by_nationality[st.nat[slots]] + f.confidentiality_spread * z_conf,
+                f.hurdle_mean * np.exp(0.3 * z_hurdle),
+                t.in_operator + 0.05 * z_op,
+            ],
+            0.0,
+            self._attribute_ceilings,
+        )
         st.recp_aware[slots] = aware
         st.recp_applied[slots] = False
         # payback, cost factor and the firm-specific stream intensities (supply, demand)
@@ -475,8 +461,9 @@ class EIPModel(mesa.Model):
         st.recp_payback[slots] = f.recp_payback_years * factors[:, 0]
         st.recp_cost_factor[slots] = factors[:, 1]
         sector, size = st.sector[slots], st.size[slots, None]
-        st.raw_supply[slots] = cat.supply[sector] * size * factors[:, 2 : 2 + M]
-        st.base_supply[slots] = st.raw_supply[slots]
+        st.raw_supply[slots] = st.base_supply[slots] = (
+            cat.supply[sector] * size * factors[:, 2 : 2 + M]
+        )
         st.base_demand[slots] = cat.demand[sector] * size * factors[:, 2 + M :]
         dispositions = rng.random(k) if t.negotiation_slope > 0 else np.full(k, 0.5)
         st.op_threshold[slots] = [
