@@ -450,6 +450,12 @@ def test_own_threshold_for_the_operator_by_hand():
     assert behaviour.own_threshold(0.5, 0.05, 0.5) == pytest.approx(0.5)
     assert behaviour.own_threshold(0.5, 0.05, 1 / (1 + np.e)) == pytest.approx(0.45)
     assert behaviour.own_threshold(0.5, 0.0, 0.01) == 0.5
+    # over an array, one threshold per disposition (the ends clipped away from 0 and 1)
+    u = np.array([0.0, 0.5, 1 / (1 + np.e), 1.0 - 1e-15])
+    got = behaviour.own_threshold(0.5, 0.05, u)
+    assert got.shape == (4,) and np.isfinite(got).all()
+    assert got[1:3] == pytest.approx([0.5, 0.45])
+    assert (behaviour.own_threshold(0.5, 0.0, u) == 0.5).all()
 
 
 def test_facility_connection_is_graded_across_firms(small):

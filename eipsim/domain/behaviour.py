@@ -27,16 +27,18 @@ def willingness(trust: FloatArray, threshold: float, slope: float) -> FloatArray
     return result
 
 
-def own_threshold(threshold: float, slope: float, u: float) -> float:
-    """A firm's own trust threshold for dealing with the park operator: the graded
+def own_threshold(threshold: float, slope: float, u: FloatArray) -> FloatArray:
+    """Firms' own trust thresholds for dealing with the park operator: the graded
     willingness of ``willingness`` drawn once per firm rather than at every decision, so
     that monthly re-decisions do not compound a small chance into certainty. With a
     disposition u ~ U(0, 1) the firm deals when trust >= threshold + slope * logit(u): a
-    logistic spread of thresholds across firms (slope 0: everyone at ``threshold``)."""
+    logistic spread of thresholds across firms (slope 0: everyone at ``threshold``).
+    Over an array of dispositions, one per firm."""
     if slope <= 0:
-        return threshold
-    u = min(max(u, 1e-12), 1.0 - 1e-12)
-    return threshold + slope * float(np.log(u / (1.0 - u)))
+        return np.full(np.shape(u), threshold)
+    u = np.minimum(np.maximum(u, 1e-12), 1.0 - 1e-12)
+    result: FloatArray = threshold + slope * np.log(u / (1.0 - u))
+    return result
 
 
 def accepts_link(

@@ -216,8 +216,11 @@ class EIPModel(mesa.Model):
         n, M = self.park.n_plots, len(cat.materials)
         self.n_mat = M
         # log-normal spreads of a new tenant's payback, RECP cost factor and M supply and M
-        # demand intensities (add_firm draws them in one call)
+        # demand intensities (``_draw_attributes`` draws them in one call)
         self._tenant_spreads = np.array([0.4, 0.3] + [0.3] * (2 * M))
+        # each sector's supply then demand intensities side by side, as a tenant's stream
+        # factors are drawn (the catalogue's two tables: one gather for both)
+        self._sector_streams = np.hstack([cat.supply, cat.demand])
         # upper bounds of a tenant's confidentiality, hurdle and trust in the operator
         self._attribute_ceilings = np.array([[1.0], [0.95], [1.0]])
         self.state = FirmState(n, M)
@@ -406,7 +409,7 @@ class EIPModel(mesa.Model):
         st.entered[slot] = self.steps
         if opening:
             return self._register(slot, sector, nationality, name)
-        self._draw_attributes(np.array([slot]))
+        self._draw_attributes(slice(slot, slot + 1))
         t = self.sc.trust
         self.trust.init_firm(
             slot,
@@ -430,46 +433,43 @@ class EIPModel(mesa.Model):
         self.firm_at[slot] = firm
         return firm
 
-    def _draw_attributes(self, slots: IntArray) -> None:
+    def _draw_attributes(self, slots: Slots) -> None:
         """The firm-level attributes of the tenants on ``slots`` (placed, their sector,
         nationality and size set): one call per kind of draw for all of them, in this order
         of kinds: confidentiality, hurdle and trust in the operator (three normals a firm);
         RECP awareness; payback, cost factor and the stream intensities (2 + 2M normals a
         firm); the dispositions behind their thresholds for the operator. A later arrival
-        draws its own (one slot: the same numbers as one call per number); the park's
-        opening tenants draw theirs at once."""
-        st, cat, f, t, rng = self.state, self.catalogue, self.sc.firms, self.sc.trust, self.rng
-        k, M = slots.size, self.n_mat
+        draws its own (one slot, as a slice: the same numbers as one call per number, and
+        its rows read and written without fancy indexing); the park's opening tenants draw
+        theirs at once."""
+        st, f, t, rng = self.state, self.sc.firms, self.sc.trust, self.rng
+        nat, sector, size = st.nat[slots], st.sector[slots], st.size[slots]
+        k, M = nat.size, self.n_mat
         z_conf, z_hurdle, z_op = rng.standard_normal((k, 3)).T
         aware = rng.random(k) < f.recp_aware_initial
         z = rng.standard_normal((k, 2 + 2 * M))
         # confidentiality, hurdle and trust in the operator, each clipped to its bounds, in
-        # one (3, k) operation
-        st.conf[slots], st.hurdle[slots], st.trust_op[slots] = np.clip(
-            [
-                self._conf_by_nationality[st.nat[slots]] + f.confidentiality_spread * z_conf,
-                f.hurdle_mean * np.exp(0.3 * z_hurdle),
-                t.in_operator + 0.05 * z_op,
-            ],
-            0.0,
-            self._attribute_ceilings,
-        )
+        # one (3, k) array (two ufuncs: np.clip's wrapper costs more; no value is -0.0 or
+        # NaN, where they could differ)
+        bounded = np.empty((3, k))
+        np.add(self._conf_by_nationality[nat], f.confidentiality_spread * z_conf, out=bounded[0])
+        np.multiply(f.hurdle_mean, np.exp(0.3 * z_hurdle), out=bounded[1])
+        np.add(t.in_operator, 0.05 * z_op, out=bounded[2])
+        np.minimum(np.maximum(bounded, 0.0, out=bounded), self._attribute_ceilings, out=bounded)
+        st.conf[slots], st.hurdle[slots], st.trust_op[slots] = bounded
         st.recp_aware[slots] = aware
         st.recp_applied[slots] = False
         # payback, cost factor and the firm-specific stream intensities (supply, demand)
         factors = np.exp(self._tenant_spreads * z)
         st.recp_payback[slots] = f.recp_payback_years * factors[:, 0]
         st.recp_cost_factor[slots] = factors[:, 1]
-        sector, size = st.sector[slots], st.size[slots, None]
-        st.raw_supply[slots] = st.base_supply[slots] = (
-            cat.supply[sector] * size * factors[:, 2 : 2 + M]
-        )
-        st.base_demand[slots] = cat.demand[sector] * size * factors[:, 2 + M :]
+        streams = self._sector_streams[sector] * size[:, None] * factors[:, 2:]
+        st.raw_supply[slots] = st.base_supply[slots] = streams[:, :M]
+        st.base_demand[slots] = streams[:, M:]
         dispositions = rng.random(k) if t.negotiation_slope > 0 else np.full(k, 0.5)
-        st.op_threshold[slots] = [
-            behaviour.own_threshold(t.threshold, t.negotiation_slope, float(u))
-            for u in dispositions
-        ]
+        st.op_threshold[slots] = behaviour.own_threshold(
+            t.threshold, t.negotiation_slope, dispositions
+        )
 
     def _init_acquaintances(self, slot: int) -> None:
         """A firm knows its plot neighbours, and some firms of its own and other nationalities
