@@ -175,6 +175,8 @@ class LinkTable:
         )
 
     def end_links(self, rows: IntArray, step: int, reason: str) -> None:
+        if rows.size == 0:  # (most leavers have no live link: nothing to write)
+            return
         rows = rows[self.status[rows] != ENDED]
         self.status[rows] = ENDED
         self.end[rows] = step

@@ -14,6 +14,7 @@ read a ``MonthView``, never the model.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -260,8 +261,11 @@ class EIPModel(mesa.Model):
             ]
         )
         self.blocks = self._blocks()
-        self._sectors, self._sector_cdf = _mix(scenario.firms.sector_mix)
-        self._nats, self._nat_cdf = _mix(scenario.firms.nationality_mix)
+        # the mixes' keys and cumulative shares (Python lists: ``draw_profile`` bisects them)
+        self._sectors, sector_cdf = _mix(scenario.firms.sector_mix)
+        self._nats, nat_cdf = _mix(scenario.firms.nationality_mix)
+        self._sector_cdf: list[float] = sector_cdf.tolist()
+        self._nat_cdf: list[float] = nat_cdf.tolist()
         self.operator = Operator(self)
         self.government = Government(self)
         self.assessment: dict[str, tuple[float, float, bool, str]] = {}
@@ -316,8 +320,9 @@ class EIPModel(mesa.Model):
         A categorical draw is one uniform number looked up in the mix's cumulative shares,
         exactly as ``Generator.choice(n, p=shares)`` does it, without its per-call checks."""
         f = self.sc.firms
-        sector = self._sectors[int(self._sector_cdf.searchsorted(self.rng.random(), "right"))]
-        nat = self._nats[int(self._nat_cdf.searchsorted(self.rng.random(), "right"))]
+        u_sector, u_nat = self.rng.random(2).tolist()  # (the numbers of two single draws)
+        sector = self._sectors[bisect_right(self._sector_cdf, u_sector)]
+        nat = self._nats[bisect_right(self._nat_cdf, u_nat)]
         sig = f.size_sigma
         size = float(np.exp(self.rng.normal(-0.5 * sig * sig, sig)))
         return sector, nat, size
@@ -396,7 +401,7 @@ class EIPModel(mesa.Model):
         (``_draw_attributes``, ``_meet_opening_tenants``)."""
         st, cat, rng = self.state, self.catalogue, self.rng
         # converted plots are never leased; plots reserved for later roster entrants wait
-        vacant = ~st.alive & ~self.operator.shared_plots & ~self.reserved_plots
+        vacant = ~(st.alive | self.operator.shared_plots | self.reserved_plots)
         if plot is None:
             key = sector if CLUSTER_BY[self.sc.park.placement] == "sector" else nationality
             plot = choose_plot(self.park, vacant, self.sc.park.placement, key, self.blocks, rng)

@@ -214,7 +214,9 @@ class TrustMatrix:
             self._R[:, self._gcol[slot]] -= T[:, slot]  # the old column leaves its group
         T[slot] = row
         T[:, slot] = col
-        self._live |= (row != 0.0) | (col != 0.0)
+        # live slots may hold non-zero trust: every non-zero of the row and column is at a
+        # kept slot (one operation, not two comparisons of the values)
+        self._live |= keep
         self._live[slot] = True
         self._record_nat(slot, int(nat[slot]))
         if inc:
