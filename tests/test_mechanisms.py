@@ -620,3 +620,34 @@ def test_reliability_counts_are_zero_for_pairs_that_never_traded():
     r.observe(np.array([0, 0]), np.array([1, 1]), np.array([True, False]))
     months, failures = r.counts(np.array([0, 1, 2]), np.array([1, 0, 3]))
     assert months.tolist() == [2.0, 0.0, 0.0] and failures.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_an_arrivals_attributes_are_the_same_through_a_slice_or_an_index(small):
+    """_draw_attributes is the one home of a tenant's attributes: an arrival's slot as a
+    slice (add_firm) or as an index array (as the opening tenants pass theirs) draws and
+    sets the same numbers, with the slope of the thresholds and without."""
+    for slope in (0.05, 0.0):
+        sc = small.with_overrides({"trust.negotiation_slope": slope})
+        a, b = EIPModel(sc, seed=2), EIPModel(sc, seed=2)
+        slot = int(a.state.alive.nonzero()[0][3])
+        a._draw_attributes(slice(slot, slot + 1))
+        b._draw_attributes(np.array([slot]))
+        for name, value in vars(a.state).items():
+            assert np.array_equal(value, vars(b.state)[name]), name
+        assert a.rng.random() == b.rng.random()  # as many draws
+
+
+def test_a_prospects_profile_is_generator_choice_of_the_mixes(small):
+    """draw_profile's sector and nationality are the draws Generator.choice(n, p=shares)
+    makes, one uniform each, then the size's normal."""
+    m = EIPModel(small, seed=5)
+    ref = np.random.default_rng()
+    f = small.firms
+    sectors, nats = list(f.sector_mix), list(f.nationality_mix)
+    for _ in range(200):
+        ref.bit_generator.state = m.rng.bit_generator.state
+        sector, nat, size = m.draw_profile()
+        assert sector == sectors[ref.choice(len(sectors), p=list(f.sector_mix.values()))]
+        assert nat == nats[ref.choice(len(nats), p=list(f.nationality_mix.values()))]
+        sig = f.size_sigma
+        assert size == float(np.exp(ref.normal(-0.5 * sig * sig, sig)))
