@@ -651,3 +651,21 @@ def test_a_prospects_profile_is_generator_choice_of_the_mixes(small):
         assert nat == nats[ref.choice(len(nats), p=list(f.nationality_mix.values()))]
         sig = f.size_sigma
         assert size == float(np.exp(ref.normal(-0.5 * sig * sig, sig)))
+
+
+def test_recp_partners_follow_the_adopters_and_the_links(small):
+    """The kept partners of RECP adopters (who become aware) are renewed when a firm
+    adopts and when a link starts: stale ones would leave a new adopter's partner unaware."""
+    m = EIPModel(small, seed=3)
+    st = m.state
+    st.recp_applied[:] = False
+    s, u, _ = _one_link(m, 2.0)
+    assert m._recp_partners_of(m.links.active(m.n_mat)).size == 0
+    st.recp_applied[s] = True
+    assert m._recp_partners_of(m.links.active(m.n_mat)).tolist() == [u]
+    st.recp_aware[u] = False
+    m._review_recp()
+    assert st.recp_aware[u]
+    m.links.add(*(np.array([x]) for x in (u, s, 0)), np.array([1.0]), 0, np.array([0]),
+                st.uid[[u]], st.uid[[s]], np.array([False]))  # fmt: skip
+    assert sorted(m._recp_partners_of(m.links.active(m.n_mat)).tolist()) == [u, u]

@@ -293,6 +293,13 @@ class EIPModel(mesa.Model):
         self._live_keys: IntArray = np.zeros(0, dtype=np.int64)
         self._live_keys_status = b""
         self._experience: tuple[ActiveLinks, IntArray, ExperiencePlan | None] | None = None
+        # the RECP adopters' link partners (``_recp_partners``), and the active links and
+        # adopter bytes they are of
+        self._recp_partners: tuple[ActiveLinks | None, bytes, IntArray] = (
+            None,
+            b"",
+            np.zeros(0, np.int64),
+        )
         self._populate(roster)
         self._material_sets = indicators.material_sets(cat)
         # the indicators' link-table terms of earlier months (``indicators.LinkTermsMemo``)
@@ -1387,13 +1394,10 @@ class EIPModel(mesa.Model):
         """Partners of RECP adopters become aware; aware firms review RECP about once a year
         and adopt it when the payback suits them (``behaviour.adopts_recp``)."""
         st, cat = self.state, self.catalogue
-        active = self.links.active(self.n_mat)
-        adopters = st.recp_applied
-        st.recp_aware[active.u[adopters[active.s]]] = True
-        st.recp_aware[active.s[adopters[active.u]]] = True
+        st.recp_aware[self._recp_partners_of(self.links.active(self.n_mat))] = True
         # (awareness is only ever given to alive firms, active links' partners among them,
         # and a leaving firm's is cleared: no need to mask it with ``alive``)
-        cand = np.flatnonzero(st.recp_aware & ~st.recp_applied)
+        cand = (st.recp_aware & ~st.recp_applied).nonzero()[0]
         cand = cand[self.rng.random(cand.size) < 1.0 / 12.0]
         if cand.size == 0:
             return
@@ -1409,6 +1413,18 @@ class EIPModel(mesa.Model):
         red = cat.recp_reduction[st.sector[adopt]]
         st.base_supply[adopt] = st.raw_supply[adopt] * (1.0 - red)[:, None]
         self.government.pay_recp_subsidy(capex[adopts])
+
+    def _recp_partners_of(self, active: ActiveLinks) -> IntArray:
+        """The slots of the RECP adopters' partners in the ``active`` links (users of
+        adopting suppliers, then suppliers of adopting users; they become aware), kept until
+        the active links or the adopters change."""
+        adopters = self.state.recp_applied
+        key = adopters.tobytes()
+        kept_links, kept_key, partners = self._recp_partners
+        if kept_links is not active or kept_key != key:
+            partners = np.concatenate([active.u[adopters[active.s]], active.s[adopters[active.u]]])
+            self._recp_partners = (active, key, partners)
+        return partners
 
     def _exits_and_arrivals(self) -> None:
         st = self.state
