@@ -614,3 +614,27 @@ def test_reliability_counts_are_zero_for_pairs_that_never_traded():
     r.observe(np.array([0, 0]), np.array([1, 1]), np.array([True, False]))
     months, failures = r.counts(np.array([0, 1, 2]), np.array([1, 0, 3]))
     assert months.tolist() == [2.0, 0.0, 0.0] and failures.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_kept_stream_noise_terms_follow_the_streams(baseline):
+    """The stream noise's cells and terms are kept while the same cells hold a stream and
+    gathered afresh when one starts or stops; the factors are those of the streams now."""
+    m = EIPModel(baseline, seed=3)
+    st = m.state
+    supply, demand = st.base_supply.copy(), st.base_demand.copy()
+    m._stream_noise(supply, demand)
+    kept = m._noise_terms
+    m._stream_noise(supply * 2.0, demand)  # the same cells: the same terms
+    assert m._noise_terms is kept
+    firm = int(np.flatnonzero(st.alive)[0])
+    stream = int(np.flatnonzero(supply[firm])[0])
+    supply[firm, stream] = 0.0  # a stream stops, a demand starts
+    demand[firm, np.flatnonzero(demand[firm] == 0.0)[0]] = 1.0
+    snoise, dnoise = m._stream_noise(supply, demand)
+    assert m._noise_terms is not kept
+    flat = np.flatnonzero(np.concatenate((supply.ravel(), demand.ravel())))
+    np.testing.assert_array_equal(m._noise_terms[1], flat)
+    np.testing.assert_array_equal(m._noise_terms[2], m._cell_sigma[flat])
+    factor = np.concatenate((snoise.ravel(), dnoise.ravel()))
+    assert (factor[flat] != 1.0).all() and (np.delete(factor, flat) == 1.0).all()
+    assert snoise.shape == supply.shape and dnoise.shape == demand.shape
