@@ -501,12 +501,20 @@ def test_reliability_kept_lookup_counts_as_observe():
 
 def test_kept_processor_terms_follow_the_processors_and_the_price_index(baseline):
     """The processors' terms are kept while other firms come and go, rebuilt when a
-    processor leaves, and their spread follows the price index."""
+    processor leaves, and their spread follows the price index; the processors are always
+    the alive firms whose sector transforms an input."""
     from dataclasses import replace
+
+    def processors_now() -> list[int]:
+        st = m.state
+        return [
+            int(i) for i in np.flatnonzero(st.alive) if m.catalogue.transform_in[st.sector[i]] >= 0
+        ]
 
     m, rec, scrap, pel = _recycler_park(baseline)
     m._couple_production()
     kept = m._processors
+    assert kept is not None and kept.firms.tolist() == processors_now()
     assert kept is not None and rec in kept.firms
     # the residue cells are those of the processors picked by with_residue
     residue = m.catalogue.transform_residue[kept.sectors]
@@ -534,6 +542,11 @@ def test_kept_processor_terms_follow_the_processors_and_the_price_index(baseline
     m.firm_at[rec].close()  # a processor leaves: rebuilt without it
     m._couple_production()
     assert m._processors is None or rec not in m._processors.firms
+    assert ([] if m._processors is None else m._processors.firms.tolist()) == processors_now()
+    m.add_firm("plastics_recycling", "VN", 1.0, plot=rec)  # a processor comes: rebuilt with it
+    m._couple_production()
+    assert m._processors is not None and m._processors.firms.tolist() == processors_now()
+    assert rec in m._processors.firms
 
 
 def test_active_links_are_kept_while_the_active_rows_are_the_same():
