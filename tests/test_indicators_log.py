@@ -130,3 +130,16 @@ def test_mesa_batch_run_reads_the_indicators(baseline):
         row = by_step[month]
         for col in ("adoption_share", "active_links", "solid_generated_t"):
             assert row[col] == ts[col].iloc[month - 1]
+
+
+def test_weighed_months_are_each_months_own_dot_product():
+    """``_weighed`` in one call has the bits of one ``month @ weights`` a month, whatever
+    the material count (BLAS dot kernels unroll by 4, 8, 16) and for a strided flow column."""
+    rng = np.random.default_rng(7)
+    for n_mat in (1, 3, 8, 11, 17, 40):
+        flows = rng.lognormal(0.0, 4.0, (30, 7, n_mat)) * rng.choice([0.0, 1.0], (30, 7, n_mat))
+        weights = rng.standard_normal(n_mat)
+        by_material = flows[:, 2]  # (months, M) rows of a (months, 7, M) log: strided
+        each = np.array([month @ weights for month in by_material], dtype=float)
+        assert indicators._weighed(by_material, weights).tobytes() == each.tobytes()
+        assert indicators._weighed(by_material[:0], weights).shape == (0,)

@@ -507,12 +507,20 @@ def test_reliability_kept_lookup_counts_as_observe():
 
 def test_kept_processor_terms_follow_the_processors_and_the_price_index(baseline):
     """The processors' terms are kept while other firms come and go, rebuilt when a
-    processor leaves, and their spread follows the price index."""
+    processor leaves, and their spread follows the price index; the processors are always
+    the alive firms whose sector transforms an input."""
     from dataclasses import replace
+
+    def processors_now() -> list[int]:
+        st = m.state
+        return [
+            int(i) for i in np.flatnonzero(st.alive) if m.catalogue.transform_in[st.sector[i]] >= 0
+        ]
 
     m, rec, scrap, pel = _recycler_park(baseline)
     m._couple_production()
     kept = m._processors
+    assert kept is not None and kept.firms.tolist() == processors_now()
     assert kept is not None and rec in kept.firms
     # the residue cells are those of the processors picked by with_residue
     residue = m.catalogue.transform_residue[kept.sectors]
@@ -540,6 +548,11 @@ def test_kept_processor_terms_follow_the_processors_and_the_price_index(baseline
     m.firm_at[rec].close()  # a processor leaves: rebuilt without it
     m._couple_production()
     assert m._processors is None or rec not in m._processors.firms
+    assert ([] if m._processors is None else m._processors.firms.tolist()) == processors_now()
+    m.add_firm("plastics_recycling", "VN", 1.0, plot=rec)  # a processor comes: rebuilt with it
+    m._couple_production()
+    assert m._processors is not None and m._processors.firms.tolist() == processors_now()
+    assert rec in m._processors.firms
 
 
 def test_active_links_are_kept_while_the_active_rows_are_the_same():
@@ -669,3 +682,27 @@ def test_recp_partners_follow_the_adopters_and_the_links(small):
     m.links.add(*(np.array([x]) for x in (u, s, 0)), np.array([1.0]), 0, np.array([0]),
                 st.uid[[u]], st.uid[[s]], np.array([False]))  # fmt: skip
     assert sorted(m._recp_partners_of(m.links.active(m.n_mat)).tolist()) == [u, u]
+
+
+def test_kept_stream_noise_terms_follow_the_streams(baseline):
+    """The stream noise's cells and terms are kept while the same cells hold a stream and
+    gathered afresh when one starts or stops; the factors are those of the streams now."""
+    m = EIPModel(baseline, seed=3)
+    st = m.state
+    supply, demand = st.base_supply.copy(), st.base_demand.copy()
+    m._stream_noise(supply, demand)
+    kept = m._noise_terms
+    m._stream_noise(supply * 2.0, demand)  # the same cells: the same terms
+    assert m._noise_terms is kept
+    firm = int(np.flatnonzero(st.alive)[0])
+    stream = int(np.flatnonzero(supply[firm])[0])
+    supply[firm, stream] = 0.0  # a stream stops, a demand starts
+    demand[firm, np.flatnonzero(demand[firm] == 0.0)[0]] = 1.0
+    snoise, dnoise = m._stream_noise(supply, demand)
+    assert m._noise_terms is not kept
+    flat = np.flatnonzero(np.concatenate((supply.ravel(), demand.ravel())))
+    np.testing.assert_array_equal(m._noise_terms[1], flat)
+    np.testing.assert_array_equal(m._noise_terms[2], m._cell_sigma[flat])
+    factor = np.concatenate((snoise.ravel(), dnoise.ravel()))
+    assert (factor[flat] != 1.0).all() and (np.delete(factor, flat) == 1.0).all()
+    assert snoise.shape == supply.shape and dnoise.shape == demand.shape

@@ -142,6 +142,10 @@ class TrustMatrix:
         # moves on whenever a slot's group column or the group sums' width changes, or a
         # slot stops being live (``_record_nat``, ``clear``): ``KeptPairs`` check it
         self.layout = 0
+        # ``mean_by_group``'s pair counts and whether the kept sums answer, and what they
+        # are of: the layout and the bytes of alive, nat and the live slots
+        self._pairs_key: tuple[int, bytes, bytes, bytes] | None = None
+        self._pairs = (0, 0.0, 0.0, False)
 
     # -- access ----------------------------------------------------------------------------
     @property
@@ -464,17 +468,16 @@ class TrustMatrix:
     # -- indicators ------------------------------------------------------------------------
     def mean_by_group(self, alive: np.ndarray, nat: np.ndarray) -> tuple[float, float]:
         """Mean trust over ordered pairs of distinct alive firms, within and across nationality
-        (``nat``: each slot's nationality code, >= 0 for alive firms)."""
-        firms_nat = nat[alive]
-        firms = firms_nat.size
+        (``nat``: each slot's nationality code, >= 0 for alive firms). The pair counts and
+        whether the kept sums answer change only with alive, nat, the live slots and the
+        layout (``_nat`` with it): they are kept until one of them changes."""
+        key = (self.layout, alive.tobytes(), nat.tobytes(), self._live.tobytes())
+        if key != self._pairs_key:
+            self._pairs_key, self._pairs = key, self._pair_counts(alive, nat)
+        firms, same_pairs, cross_pairs, kept_sums = self._pairs
         if firms < 2:
             return float("nan"), float("nan")
-        # pairs within a nationality: sum of n_g (n_g - 1) over its sizes n_g, whole numbers
-        # (exact in any order)
-        sizes = np.bincount(firms_nat)
-        same_pairs = float(sizes @ sizes - firms)
-        cross_pairs = float(firms * (firms - 1.0)) - same_pairs
-        if self.incremental_means and self._sums_apply(alive, nat):
+        if kept_sums:
             # rows of slots that are not live are zero; column 0 (unknown) holds only rounding
             same_sum = float((self._R * self._oh).sum())
             cross_sum = float(self._R[:, 1:].sum()) - same_sum
@@ -485,6 +488,22 @@ class TrustMatrix:
         s = same_sum / same_pairs if same_pairs > 0 else float("nan")
         c = cross_sum / cross_pairs if cross_pairs > 0 else float("nan")
         return s, c
+
+    def _pair_counts(self, alive: np.ndarray, nat: np.ndarray) -> tuple[int, float, float, bool]:
+        """The alive firms, their ordered pairs within and across nationality, and whether
+        the kept group sums answer for (alive, nat) (``incremental_means`` and
+        ``_sums_apply``)."""
+        firms_nat = nat[alive]
+        firms = firms_nat.size
+        if firms < 2:
+            return firms, 0.0, 0.0, False
+        # pairs within a nationality: sum of n_g (n_g - 1) over its sizes n_g, whole numbers
+        # (exact in any order)
+        sizes = np.bincount(firms_nat)
+        same_pairs = float(sizes @ sizes - firms)
+        cross_pairs = float(firms * (firms - 1.0)) - same_pairs
+        kept_sums = self.incremental_means and self._sums_apply(alive, nat)
+        return firms, same_pairs, cross_pairs, kept_sums
 
     def _dense_group_sums(self, idx: np.ndarray, g: np.ndarray, k: int) -> tuple[float, float]:
         """Within and across sums from G^T T G, G the one-hot nationality matrix of alive
