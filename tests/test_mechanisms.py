@@ -625,6 +625,21 @@ def test_institutional_trust_counts_a_standard_only_where_one_assures(small):
         1 - (1 - tr.broker_guarantee) * (1 - tr.standard_assurance) * (1 - tr.contract_assurance)
     )
     assert inst[1] == broker_contract[1]
+    m.standard[needs] = False  # the kept assured materials follow the standards back
+    assert m.institutional_trust(mats, brokered, True).tolist() == broker_contract.tolist()
+
+
+def test_kept_distances_are_the_parks(small, monkeypatch):
+    """The model's kept plot distances equal the park's geometry (at least the minimum),
+    and a park above the kept size computes the same numbers."""
+    m = EIPModel(small, seed=3)
+    n = m.park.n_plots
+    s, u = np.repeat(np.arange(n), n), np.tile(np.arange(n), n)
+    expected = m.park.distance_km(s, u, m.sc.costs.min_distance_km)
+    assert m.distance_km(s, u).tolist() == expected.tolist()
+    assert m.distance_km(s[::7], u[::7]).tolist() == expected[::7].tolist()
+    monkeypatch.setattr("eipsim.domain.model.KEPT_DISTANCES_MAX", n - 1)
+    assert m.distance_km(s, u).tolist() == expected.tolist()
 
 
 def test_reliability_counts_are_zero_for_pairs_that_never_traded():

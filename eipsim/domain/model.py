@@ -58,6 +58,7 @@ from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.schema import Scenario
 
 MIN_Q = 1.0  # smallest monthly quantity worth a link (t or MWh); assumed
+KEPT_DISTANCES_MAX = 2048  # plots up to which ``EIPModel.distance_km`` keeps them all (32 MB)
 LEGACY_TOLERANCE = 0.05  # trust.judge_deliveries = against_demand: within 5 % counts as kept
 
 
@@ -300,6 +301,11 @@ class EIPModel(mesa.Model):
         # the live links' sorted keys (``_live_link_keys``), and the statuses they are of
         self._live_keys: IntArray = np.zeros(0, dtype=np.int64)
         self._live_keys_status = b""
+        # the plots' distances (``distance_km``; None until asked, or in a large park)
+        self._distances: FloatArray | None = None
+        # the materials a reuse standard in force assures, and the standards they are of
+        self._assured: BoolArray | None = None
+        self._assured_key = b""
         self._experience: tuple[ActiveLinks, IntArray, ExperiencePlan | None] | None = None
         # the RECP adopters' link partners (``_recp_partners``), and the active links and
         # adopter bytes they are of
@@ -529,8 +535,17 @@ class EIPModel(mesa.Model):
 
     # -- queries -------------------------------------------------------------------------------
     def distance_km(self, s: IntArray, u: IntArray) -> FloatArray:
-        """Haulage distance between plots, at least the scenario's minimum."""
-        return self.park.distance_km(s, u, self.sc.costs.min_distance_km)
+        """Haulage distance between plots, at least the scenario's minimum
+        (``Park.distance_km``). Plots never move: in a park of up to ``KEPT_DISTANCES_MAX``
+        plots all their distances are worked out once and looked up (one take for the
+        search's every-month few pairs instead of the geometry's half-dozen operations)."""
+        n, minimum = self.park.n_plots, self.sc.costs.min_distance_km
+        if n > KEPT_DISTANCES_MAX:
+            return self.park.distance_km(s, u, minimum)
+        if self._distances is None:
+            every = np.arange(n)
+            self._distances = self.park.distance_km(np.repeat(every, n), np.tile(every, n), minimum)
+        return self._distances.take(s * n + u)
 
     def active_links(self) -> list[LinkView]:
         """Active links as small records for display."""
@@ -701,11 +716,20 @@ class EIPModel(mesa.Model):
         if not (tr.broker_guarantee or tr.standard_assurance or tr.contract_assurance):
             return None
         doubt = 1.0 - tr.broker_guarantee * brokered
-        assured_materials = self.catalogue.needs_standard & self.standard
-        if assured_materials.any():  # (none assured: its factor is 1.0, exact to leave out)
+        assured_materials = self._assured_materials()
+        if assured_materials is not None:  # (none assured: its factor 1.0, exact to leave out)
             doubt = doubt * (1.0 - tr.standard_assurance * assured_materials[m])
         inst: FloatArray = 1.0 - doubt * (1.0 - tr.contract_assurance * contract)
         return inst
+
+    def _assured_materials(self) -> BoolArray | None:
+        """The materials that need a reuse standard and have one in force (None if none),
+        kept until the standards in force (``standard``, updated in place) change."""
+        key = self.standard.tobytes()
+        if key != self._assured_key:
+            assured = self.catalogue.needs_standard & self.standard
+            self._assured, self._assured_key = (assured if assured.any() else None), key
+        return self._assured
 
     def _priced_with_contracts(self, c: Candidates) -> Priced:
         """The candidates' prices (``pair_prices``) under the contract rule: with
@@ -1241,12 +1265,12 @@ class EIPModel(mesa.Model):
         platform = self.operator.platform_view()
         T = self.trust.T
         gated = self.sc.trust.confidentiality_gate == "all_streams"
-        every_plot = np.arange(n)
+        every_plot = np.arange(n) if gated or platform is not None else None
 
         def allowed(sup: Slots, use: Slots) -> BoolArray:
             block = pair_block(st.facilitated, sup, use)
             known = pair_block(st.known, sup, use)
-            if gated or platform is not None:
+            if every_plot is not None:
                 rows, cols = every_plot[sup], every_plot[use]  # slot indices of the block
             if gated:
                 # Acquaintances talk about streams only if they trust each other enough: the
@@ -1264,14 +1288,15 @@ class EIPModel(mesa.Model):
         s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q, active=searching)
         if s.size == 0:
             return
+        pair = s * n + u  # the pairs' flat cells in the slots x slots matrices
         existing = self._live_link_keys()
         if existing.size:
-            key = (s * n + u) * M + m
-            at = np.minimum(np.searchsorted(existing, key), existing.size - 1)
-            fresh = existing[at] != key  # (np.isin, without its per-call method choice)
+            key = pair * M + m
+            # (np.isin, without its per-call method choice; the clip maps past-the-end to last)
+            fresh = existing.take(np.searchsorted(existing, key), mode="clip") != key
             if not fresh.all():
-                s, u, m, q = s[fresh], u[fresh], m[fresh], q[fresh]
-        brokered = st.facilitated[s, u]
+                s, u, m, q, pair = s[fresh], u[fresh], m[fresh], q[fresh], pair[fresh]
+        brokered = st.facilitated.take(pair)
         d0 = self.sc.firms.prospect_distance_km
         if d0 is not None:  # prospecting falls with distance; brokered and platform pairs not
             mediated = brokered.copy()
