@@ -184,3 +184,41 @@ def test_sobol_baseline_shortened(tmp_path):
     assert rep.complete
     sa = analyse_sweep(tmp_path / "sob")
     assert set(sa.indices["outcome"]) <= set(res.spec.sensitivity.outcomes)
+
+
+def test_a_run_builds_its_tables_when_read_and_a_sweep_only_those_it_keeps(monkeypatch):
+    """RunResult's tables are built on first read, equal to the model's own; the worker
+    builds a run's timeseries only when the sweep keeps one (a Sobol sweep keeps none)."""
+    import pandas as pd
+
+    import eipsim
+    from eipsim.domain.model import EIPModel
+    from eipsim.experiments.framework import worker
+
+    sc = eipsim.load_scenario(Path(__file__).parents[1] / "scenarios" / "baseline.yaml")
+    sc = sc.with_overrides({"firms.count": 20})
+    res = eipsim.run(sc, seed=4, steps=24)
+    assert "timeseries" not in vars(res) and "links" not in vars(res)  # nothing built yet
+    m = EIPModel(sc, seed=4)
+    for _ in range(24):
+        m.step()
+    pd.testing.assert_frame_equal(res.links, m.links_frame())
+    pd.testing.assert_frame_equal(res.timeseries, m.datacollector.get_model_vars_dataframe())
+
+    built: list[int] = []
+
+    def counting_run(scenario, seed, steps):  # the eipsim adapter's run, counting builds
+        ts, summary = worker._eipsim_run(scenario, seed, steps)
+        return (lambda: built.append(seed) or ts()), summary
+
+    adapter = worker.ModelAdapter(counting_run, *list(vars(worker.EIPSIM).values())[1:])
+    task = worker.ChunkTask(
+        chunk=0, adapter="", base={}, source="", source_dir="", steps=6, ts_columns=None,
+        every=1, summary_keys=[], runs=[],
+    )  # fmt: skip
+    run = (0, 0, 0, 7, "{}")
+    row, ts, _, err = worker.run_one(adapter, sc, task, run)
+    assert err is None and row["status"] == "ok" and ts is None and built == []
+    kept = worker.ChunkTask(**{**vars(task), "ts_columns": ["adoption_share"]})
+    row, ts, _, err = worker.run_one(adapter, sc, kept, run)
+    assert err is None and built == [7] and list(ts.columns) == ["run_id", "step", "adoption_share"]

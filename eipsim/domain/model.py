@@ -15,7 +15,9 @@ read a ``MonthView``, never the model.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import mesa
@@ -565,10 +567,16 @@ class EIPModel(mesa.Model):
     def links_frame(self) -> pd.DataFrame:
         """One row per link ever formed (``LinkTable.to_frame``), with each material's unit
         and the haulage distance between its partners' plots."""
+        return self.deferred_links_frame()()
+
+    def deferred_links_frame(self) -> Callable[[], pd.DataFrame]:
+        """What builds ``links_frame`` later without the model (``RunResult.links``, which
+        most sweeps never read): the link table, the firm registry and the partners'
+        distances now. Valid while the table does not change, as after a finished run."""
         cat, L = self.catalogue, self.links
         dist = self.distance_km(L.s[: L.n], L.u[: L.n])
-        return L.to_frame(
-            self.firm_registry, cat.materials, distance_km=dist, units=cat.mat["unit"]
+        return partial(
+            L.to_frame, self.firm_registry, cat.materials, distance_km=dist, units=cat.mat["unit"]
         )
 
     def explain_candidates(self, slot: int) -> list[dict[str, Any]]:

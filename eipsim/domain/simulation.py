@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from eipsim.domain.indicators import summarise
@@ -16,12 +18,27 @@ from eipsim.scenario.schema import MAX_STEPS, Scenario
 
 @dataclass
 class RunResult:
+    """A finished run: its summary and EIP assessment, and its tables. The tables are built
+    when first read (``timeseries`` from the indicators' ``columns``, ``links`` by
+    ``EIPModel.deferred_links_frame``): a sweep that keeps neither, as a sensitivity
+    analysis does (``outputs.timeseries: none``), does not pay for them."""
+
     scenario: Scenario
     seed: int
-    timeseries: pd.DataFrame
-    links: pd.DataFrame
+    columns: dict[str, np.ndarray]  # the indicators' monthly values, one array each
     summary: dict[str, Any]
     assessment: dict[str, tuple[float, float, bool, str]]
+    links_frame: Callable[[], pd.DataFrame] = field(repr=False)
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per month, one column per indicator (``indicators.TIMESERIES_COLUMNS``)."""
+        return pd.DataFrame(self.columns)
+
+    @cached_property
+    def links(self) -> pd.DataFrame:
+        """One row per link ever formed (``EIPModel.links_frame``)."""
+        return self.links_frame()
 
 
 def run(
@@ -46,8 +63,8 @@ def run(
     return RunResult(
         scenario=scenario,
         seed=model.seed_used,
-        timeseries=pd.DataFrame(columns),
-        links=model.links_frame(),
+        columns=columns,
         summary=summarise(columns, model.seed_used),
         assessment=model.assessment,
+        links_frame=model.deferred_links_frame(),
     )

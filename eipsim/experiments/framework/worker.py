@@ -29,21 +29,27 @@ from eipsim.experiments.framework.parquet import encode
 SUMMARY_ID_COLUMNS = ("run_id", "point", "replicate", "seed", "status", "error")
 
 
+# A run's monthly table, or a function that builds it when the sweep keeps it
+Timeseries = pd.DataFrame | Callable[[], pd.DataFrame]
+
+
 @dataclass(frozen=True)
 class ModelAdapter:
-    """How the runner calls a model: ``run(scenario, seed, steps) -> (timeseries, summary)``."""
+    """How the runner calls a model: ``run(scenario, seed, steps) -> (timeseries, summary)``,
+    where the timeseries may also be a function that builds it, called only when the sweep
+    keeps a timeseries (a sensitivity analysis keeps none)."""
 
-    run: Callable[[Any, int, int | None], tuple[pd.DataFrame, dict[str, Any]]]
+    run: Callable[[Any, int, int | None], tuple[Timeseries, dict[str, Any]]]
     summary_keys: Callable[[], list[str]]
     timeseries_columns: Callable[[], list[str]]
     build_scenario: Callable[[dict[str, Any], str, str], Any]
 
 
-def _eipsim_run(scenario: Any, seed: int, steps: int | None) -> tuple[pd.DataFrame, dict]:
+def _eipsim_run(scenario: Any, seed: int, steps: int | None) -> tuple[Timeseries, dict]:
     import eipsim
 
     res = eipsim.run(scenario, seed=seed, steps=steps)
-    return res.timeseries, res.summary
+    return (lambda: res.timeseries), res.summary
 
 
 def _eipsim_summary_keys() -> list[str]:
@@ -204,9 +210,10 @@ def run_one(
     try:
         ov = json.loads(ov_json)
         sc = base.with_overrides(ov) if ov else base
-        ts_full, summary = adapter.run(sc, seed, task.steps)
+        ts_of_run, summary = adapter.run(sc, seed, task.steps)
         row.update(status="ok", error=None, summary=summary)
         if task.ts_columns is not None:
+            ts_full = ts_of_run() if callable(ts_of_run) else ts_of_run
             cols = [c for c in task.ts_columns if c in ts_full.columns]
             if "step" not in cols and "step" in ts_full.columns:
                 cols = ["step", *cols]
