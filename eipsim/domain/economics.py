@@ -523,7 +523,9 @@ def candidate_pairs(
 ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
     """Candidates indexed by material: for each material, suppliers with residual supply
     times users with residual demand, kept where ``allowed(suppliers, users)`` (a boolean
-    block: they know of each other) and not the same firm. With ``active`` (the firms
+    block: they know of each other), which must be False for a firm with itself (no firm
+    knows of, or is introduced to, itself: the callers leave out what else could pair a
+    firm with itself, the platform and the broker's unknown pairs). With ``active`` (the firms
     searching this month) only pairs with at least one active side are built: active
     suppliers with any firm, then inactive suppliers with active users; ``allowed`` must
     then be symmetric (who knows of whom works both ways), so the searching firms' column
@@ -558,7 +560,6 @@ def candidate_pairs(
     # the allowed pairs in block order, then which materials each trades: nonzero of the
     # transpose lists them material by material, in that order within a material
     trades = (res_supply.take(s, axis=0) >= min_q) & (res_demand.take(u, axis=0) >= min_q)
-    trades &= (s != u)[:, None]
     mm, p = trades.T.nonzero()
     s, u = s[p], u[p]
     return s, u, mm, np.minimum(res_supply[s, mm], res_demand[u, mm])
