@@ -58,7 +58,7 @@ def test_who_knows_whom_stays_symmetric(lively):
     """The search reads the searching firms' columns of who knows of (or was introduced
     to) whom as the transpose of their rows (``candidate_pairs``): every writer of
     ``known`` and ``facilitated`` (acquaintances, arrivals and exits, brokers,
-    matchmaking events, neighbours) must set both ways."""
+    matchmaking events, neighbours) must set both ways, and never a firm with itself."""
     sc = lively.with_overrides(
         {"trust.neighbours_know_streams": True, "firms.exit_rate_per_year": 0.2}
     )
@@ -69,6 +69,9 @@ def test_who_knows_whom_stays_symmetric(lively):
         m.step()
         assert np.array_equal(st.known, st.known.T)
         assert np.array_equal(st.facilitated, st.facilitated.T)
+        # nor knows of, or is introduced to, itself (``candidate_pairs`` pairs no firm
+        # with itself on this)
+        assert not st.known.diagonal().any() and not st.facilitated.diagonal().any()
         seen_known.add(st.known.tobytes())
         seen_facilitated.add(st.facilitated.tobytes())
     # the writers acted: the flags changed along the run, introductions among them

@@ -608,9 +608,9 @@ RES_DEMAND = np.array(
 def test_candidate_pairs_by_material():
     calls = []
 
-    def allowed(sup, use):
+    def allowed(sup, use):  # every pair of two firms
         calls.append((sup.tolist(), use.tolist()))
-        return np.ones((sup.size, use.size), dtype=bool)
+        return sup[:, None] != use[None, :]
 
     s, u, m, q = candidate_pairs(RES_SUPPLY, RES_DEMAND, allowed, 1.0)
     got = set(zip(s.tolist(), u.tolist(), m.tolist(), q.tolist(), strict=True))
@@ -640,7 +640,7 @@ def test_candidate_pairs_with_searching_firms_keep_one_active_side():
     def allowed(sup, use):
         calls.append(tuple("every" if x is EVERY_PLOT else x.tolist() for x in (sup, use)))
         rows, cols = np.arange(n)[sup], np.arange(n)[use]
-        return np.ones((rows.size, cols.size), dtype=bool)
+        return rows[:, None] != cols[None, :]  # every pair of two firms
 
     active = np.array([False, False, True, False])
     s, u, m, q = candidate_pairs(RES_SUPPLY, RES_DEMAND, allowed, 1.0, active=active)
@@ -655,7 +655,7 @@ def test_candidate_pairs_of_searching_firms_follow_who_knows_whom():
     """The searching firms' blocks are read from the (symmetric) allowed matrix the right
     way round: as supplier (its row) and as user (its column, the row transposed), each
     pair once."""
-    known = np.ones((4, 4), dtype=bool)
+    known = ~np.eye(4, dtype=bool)  # (no firm knows of itself)
     known[2, 1] = known[1, 2] = False  # 2 and 1 do not know of each other
     active = np.array([False, False, True, False])
 
@@ -671,7 +671,7 @@ def test_candidate_pairs_of_searching_firms_follow_who_knows_whom():
 
 
 def test_candidate_pairs_respect_who_knows_whom():
-    known = np.ones((4, 4), dtype=bool)
+    known = ~np.eye(4, dtype=bool)  # (no firm knows of itself)
     known[0, 1] = known[2, 3] = False
     s, u, m, q = candidate_pairs(RES_SUPPLY, RES_DEMAND, lambda a, b: known[np.ix_(a, b)], 1.0)
     got = set(zip(s.tolist(), u.tolist(), m.tolist(), strict=True))

@@ -20,10 +20,12 @@ def willingness(trust: FloatArray, threshold: float, slope: float) -> FloatArray
     ``slope`` (Ghali et al. 2017 use a hard threshold: slope 0)."""
     if slope <= 0:
         return (trust >= threshold).astype(float)
-    # clipped (np.clip's Python wrapper costs more than two ufuncs; exp(-z) is the same
-    # for the zero of either sign, the one value on which they differ)
-    z = np.minimum(np.maximum((trust - threshold) / slope, -50.0), 50.0)
-    result: FloatArray = 1.0 / (1.0 + np.exp(-z))
+    # 1 / (1 + exp(-z)), z = (trust - threshold) / slope clipped to [-50, 50], with -z
+    # worked out as (threshold - trust) / slope (the same number: rounding is symmetric)
+    # clipped (np.clip's Python wrapper costs more than two ufuncs; exp is the same for the
+    # zero of either sign, the one value on which they differ)
+    minus_z = np.minimum(np.maximum((threshold - trust) / slope, -50.0), 50.0)
+    result: FloatArray = 1.0 / (1.0 + np.exp(minus_z))
     return result
 
 

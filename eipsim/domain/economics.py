@@ -130,6 +130,17 @@ class EconParams:
     def _both_options_cover(self) -> np.ndarray:
         return 1.0 - self.costs.contract_exposure_cut * BOTH_OPTIONS
 
+    def contract_markup(self, contract: BoolArray | bool) -> np.ndarray | float:
+        """The transaction cost's factor for a written contract, 1 + contract_cost_markup x
+        contract: for ``BOTH_OPTIONS`` kept with the parameters (as ``contract_cover``)."""
+        if contract is BOTH_OPTIONS:
+            return self._both_options_markup
+        return 1.0 + self.costs.contract_cost_markup * contract
+
+    @cached_property
+    def _both_options_markup(self) -> np.ndarray:
+        return 1.0 + self.costs.contract_cost_markup * BOTH_OPTIONS
+
     def material_table(self, standard: BoolArray, connection_usd: FloatArray) -> MaterialTable:
         """The per-material terms (``MaterialTerms``) under the reuse standards in force
         (``standard[m]``) and the operator networks' connection fees (``connection_usd[m]``,
@@ -277,7 +288,7 @@ def link_costs(
         contract=contract,
         facilitation=1.0 - k.facilitation_discount * facilitated,
         confidentiality=1.0 + 0.5 * np.maximum(conf_s, conf_u),
-        contract_markup=1.0 + k.contract_cost_markup * contract,
+        contract_markup=p.contract_markup(contract),
         pipe=pipe,
         capital=np.where(r.piped, pipe * (1.0 - capex_subsidy) * p.annuity, 0.0),
     )
@@ -312,10 +323,11 @@ def _price(p: EconParams, c: Candidates, fixed: LinkCosts, paid_off: BoolArray |
         trips = np.ceil(q / k.truck_capacity_t) * r.trucked
         transport = transport + trips * k.handling_usd_per_trip
     treat = q * r.treatment
-    mean_trust = 0.5 * (c.trust_su + c.trust_us)
+    # the discount on the pair's mean trust, its halving folded into the rate (exact: a
+    # product by 0.5 is exact whichever factor takes it)
     transaction = (
         k.transaction_usd
-        * (1.0 - k.trust_discount * mean_trust)
+        * (1.0 - 0.5 * k.trust_discount * (c.trust_su + c.trust_us))
         * fixed.facilitation
         * fixed.confidentiality
         * fixed.contract_markup
@@ -511,7 +523,9 @@ def candidate_pairs(
 ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
     """Candidates indexed by material: for each material, suppliers with residual supply
     times users with residual demand, kept where ``allowed(suppliers, users)`` (a boolean
-    block: they know of each other) and not the same firm. With ``active`` (the firms
+    block: they know of each other), which must be False for a firm with itself (no firm
+    knows of, or is introduced to, itself: the callers leave out what else could pair a
+    firm with itself, the platform and the broker's unknown pairs). With ``active`` (the firms
     searching this month) only pairs with at least one active side are built: active
     suppliers with any firm, then inactive suppliers with active users; ``allowed`` must
     then be symmetric (who knows of whom works both ways), so the searching firms' column
@@ -546,7 +560,6 @@ def candidate_pairs(
     # the allowed pairs in block order, then which materials each trades: nonzero of the
     # transpose lists them material by material, in that order within a material
     trades = (res_supply.take(s, axis=0) >= min_q) & (res_demand.take(u, axis=0) >= min_q)
-    trades &= (s != u)[:, None]
     mm, p = trades.T.nonzero()
     s, u = s[p], u[p]
     return s, u, mm, np.minimum(res_supply[s, mm], res_demand[u, mm])

@@ -1289,8 +1289,9 @@ class EIPModel(mesa.Model):
                 block[i[talk], j[talk]] = True
             else:  # confidentiality guards only disclosing exchanges, at acceptance
                 block |= known
-            if platform is not None:
-                block |= sees_on_platform(platform, rows[:, None], cols[None, :])
+            if platform is not None:  # (a firm listed and browsing does not see itself)
+                seen = sees_on_platform(platform, rows[:, None], cols[None, :])
+                block |= seen & (rows[:, None] != cols[None, :])
             return block
 
         s, u, m, q = candidate_pairs(res_s, res_d, allowed, MIN_Q, active=searching)

@@ -16,8 +16,8 @@ from eipsim.domain.economics import Candidates, candidate_pairs, pair_economics
 from eipsim.domain.facilities import Flows
 from eipsim.domain.indicators import MonthView
 from eipsim.domain.links import LinkFlows
-from eipsim.domain.state import pair_block
-from eipsim.domain.types import FloatArray
+from eipsim.domain.state import Slots, pair_block
+from eipsim.domain.types import BoolArray, FloatArray
 from eipsim.scenario.schema import GovernmentConfig
 
 if TYPE_CHECKING:
@@ -96,7 +96,13 @@ class Government(mesa.Agent):
         self._broker_quota -= k
         m, st = self.model, self.model.state
         res_s, res_d = m.uncommitted()
-        s, u, mat, q = candidate_pairs(res_s, res_d, lambda a, b: ~pair_block(st.known, a, b), 1.0)
+        every = np.arange(st.alive.size)
+
+        def unknown(a: Slots, b: Slots) -> BoolArray:  # pairs of two firms (not one with itself)
+            rows, cols = every[a], every[b]
+            return ~pair_block(st.known, a, b) & (rows[:, None] != cols[None, :])
+
+        s, u, mat, q = candidate_pairs(res_s, res_d, unknown, 1.0)
         if s.size == 0:
             return
         yes = np.ones(s.size, dtype=bool)
