@@ -21,9 +21,9 @@ def willingness(trust: FloatArray, threshold: float, slope: float) -> FloatArray
     if slope <= 0:
         return (trust >= threshold).astype(float)
     # 1 / (1 + exp(-z)), z = (trust - threshold) / slope clipped to [-50, 50], with -z
-    # worked out as (threshold - trust) / slope (the same number: rounding is symmetric)
-    # clipped (np.clip's Python wrapper costs more than two ufuncs; exp is the same for the
-    # zero of either sign, the one value on which they differ)
+    # worked out as (threshold - trust) / slope (the same number: rounding is symmetric),
+    # clipped by two ufuncs (np.clip's Python wrapper costs more; they differ only on the
+    # zero's sign, and exp is the same for either)
     minus_z = np.minimum(np.maximum((threshold - trust) / slope, -50.0), 50.0)
     result: FloatArray = 1.0 / (1.0 + np.exp(minus_z))
     return result

@@ -487,6 +487,7 @@ def transfers(
     paid_off: BoolArray | None = None,
 ) -> Transfers:
     """Each link's transfers as ``pair_economics`` counts them in B (same arguments)."""
+    # (the transfers read no permit, the only term the reuse standards set: any will do)
     table = p.material_table(np.ones(p.levy.size, dtype=bool), connection_usd)
     r = table.at(c.m)
     return _transfers(p, c, r, _pipe_usd(p, c.dist_km, r, table.any_network), paid_off)

@@ -288,12 +288,20 @@ class TrustMatrix:
         if i.size == 0:
             return
         cell = i * self.n + j
-        old = self._flat[cell]
-        new = old + rate * (1.0 - old)
-        self._flat[cell] = new
+        old, new = self._raise_cells(cell, rate)
         # (a positive rate leaves no entry zero: T_ij >= 0 becomes at least T_ij or rate)
         nonzero = isinstance(rate, float) and rate > 0
         self._after_pair_update(i, j, cell, old, new, distinct=distinct, nonzero=nonzero)
+
+    def _raise_cells(
+        self, cell: np.ndarray, rate: float | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """T_ij += rate * (1 - T_ij) on the cells i * n + j (the one home of the raise);
+        returns the old and the new values."""
+        old = self._flat[cell]
+        new = old + rate * (1.0 - old)
+        self._flat[cell] = new
+        return old, new
 
     def kept_pairs(self, i: np.ndarray, j: np.ndarray, cell: np.ndarray | None = None) -> KeptPairs:
         """Distinct pairs (i, j) to raise month after month with ``raise_kept`` (``cell``:
@@ -309,19 +317,25 @@ class TrustMatrix:
             return
         if pairs.layout != self.layout:
             pairs.group_cell = pairs.i * self._R.shape[1] + self._gcol[pairs.j]
-            pairs.all_live = bool(self._live[pairs.i].all() and self._live[pairs.j].all())
+            pairs.all_live = self._all_live(pairs)
             pairs.layout = self.layout
-        cell = pairs.cell
-        old = self._flat[cell]
-        new = old + rate * (1.0 - old)
-        self._flat[cell] = new
+        old, new = self._raise_cells(pairs.cell, rate)
+        self._after_pair_update(
+            pairs.i,
+            pairs.j,
+            pairs.cell,
+            old,
+            new,
+            distinct=True,
+            live=pairs.all_live,
+            group_cell=pairs.group_cell,
+        )
         if not pairs.all_live:
-            made = new != 0.0
-            self._live[pairs.i[made]] = True
-            self._live[pairs.j[made]] = True
-            pairs.all_live = bool(self._live[pairs.i].all() and self._live[pairs.j].all())
-        if self.incremental_means:
-            np.add.at(self._R.reshape(-1), pairs.group_cell, new - old)
+            pairs.all_live = self._all_live(pairs)
+
+    def _all_live(self, pairs: KeptPairs) -> bool:
+        """Whether every slot of the pairs is live (then a raise marks none)."""
+        return bool(self._live[pairs.i].all() and self._live[pairs.j].all())
 
     def lower(self, i: np.ndarray, j: np.ndarray, rate: float | np.ndarray) -> None:
         """T_ij -= rate * T_ij: shortfalls and broken links."""
@@ -543,24 +557,32 @@ class TrustMatrix:
         *,
         distinct: bool = False,
         nonzero: bool = False,
+        live: bool = False,
+        group_cell: np.ndarray | None = None,
     ) -> None:
         """Live slots and group sums after T[i, j] (``cell``: i * n + j) changed from ``old``
         to ``new`` (pairs may repeat unless ``distinct``: the last write of a pair is what T
-        holds, counted once; ``nonzero``: no new value is zero, every pair's slots are live)."""
+        holds, counted once; ``nonzero``: no new value is zero, every pair's slots become
+        live; ``live``: every pair's slots are live already; ``group_cell``: the distinct
+        pairs' cells in the group sums, i * (groups + 1) + group column of j, when the
+        caller keeps them)."""
         once = None if distinct or i.size < 2 else count_once(cell)
         if once is not None:
             i, j, old = i[once], j[once], old[once]
             new = self._flat[cell[once]]
-        if not nonzero:
-            made = new != 0.0
-            i_live, j_live = i[made], j[made]
-        else:
-            i_live, j_live = i, j
-        self._live[i_live] = True
-        self._live[j_live] = True
+        if not live:
+            if not nonzero:
+                made = new != 0.0
+                i_live, j_live = i[made], j[made]
+            else:
+                i_live, j_live = i, j
+            self._live[i_live] = True
+            self._live[j_live] = True
         if self.incremental_means:
             R = self._R
-            np.add.at(R.reshape(-1), i * R.shape[1] + self._gcol[j], new - old)
+            if group_cell is None:
+                group_cell = i * R.shape[1] + self._gcol[j]
+            np.add.at(R.reshape(-1), group_cell, new - old)
 
     def _rebuild_group_sums(self) -> None:
         self._R = self.recomputed_group_sums()
