@@ -24,6 +24,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eipsim.domain.behaviour import accepts_link
 from eipsim.domain.economics import (
@@ -676,6 +678,59 @@ def test_candidate_pairs_respect_who_knows_whom():
     s, u, m, q = candidate_pairs(RES_SUPPLY, RES_DEMAND, lambda a, b: known[np.ix_(a, b)], 1.0)
     got = set(zip(s.tolist(), u.tolist(), m.tolist(), strict=True))
     assert got == {(0, 2, 0), (0, 3, 0), (2, 1, 0), (1, 3, 1)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(1, 7),
+    n_mat=st.integers(1, 4),
+    data=st.data(),
+)
+def test_candidate_pairs_of_every_firm_come_material_by_material_in_block_order(n, n_mat, data):
+    """Without searching firms (the broker's unknown pairs), candidates come material by
+    material, each material's pairs in row-major order of (supplier, user), with q the
+    smaller residual: a brute-force reference, pair by pair."""
+    amounts = st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.5])
+    res_s = np.array(data.draw(st.lists(amounts, min_size=n * n_mat, max_size=n * n_mat)))
+    res_d = np.array(data.draw(st.lists(amounts, min_size=n * n_mat, max_size=n * n_mat)))
+    res_s, res_d = res_s.reshape(n, n_mat), res_d.reshape(n, n_mat)
+    flags = data.draw(st.lists(st.booleans(), min_size=n * n, max_size=n * n))
+    allowed_m = np.array(flags).reshape(n, n) & ~np.eye(n, dtype=bool)
+    s, u, m, q = candidate_pairs(res_s, res_d, lambda a, b: pair_block(allowed_m, a, b), 1.0)
+    want = [
+        (i, j, k, min(res_s[i, k], res_d[j, k]))
+        for k in range(n_mat)
+        for i in range(n)
+        for j in range(n)
+        if allowed_m[i, j] and res_s[i, k] >= 1.0 and res_d[j, k] >= 1.0
+    ]
+    assert list(zip(s.tolist(), u.tolist(), m.tolist(), q.tolist(), strict=True)) == want
+
+
+def test_candidates_take_gathers_every_column_in_order():
+    c = Candidates(
+        np.array([0, 1, 2]),
+        np.array([3, 4, 5]),
+        np.array([0, 1, 0]),
+        np.array([1.0, 2.0, 3.0]),
+        np.array([0.1, 0.2, 0.3]),
+        np.array([0.5, 0.6, 0.7]),
+        np.array([0.8, 0.9, 1.0]),
+        np.array([0.0, 0.1, 0.2]),
+        np.array([0.3, 0.4, 0.5]),
+        np.array([True, False, True]),
+        inst=np.array([0.2, 0.0, 0.4]),
+    )
+    t = c.take(np.array([2, 0]))
+    assert t.s.tolist() == [2, 0] and t.u.tolist() == [5, 3] and t.m.tolist() == [0, 0]
+    assert t.q.tolist() == [3.0, 1.0] and t.dist_km.tolist() == [0.3, 0.1]
+    assert t.trust_su.tolist() == [0.7, 0.5] and t.trust_us.tolist() == [1.0, 0.8]
+    assert t.conf_s.tolist() == [0.2, 0.0] and t.conf_u.tolist() == [0.5, 0.3]
+    assert t.facilitated.tolist() == [True, True] and t.inst.tolist() == [0.4, 0.2]
+    assert t.fail_s is None and t.lead_u is None and t.contract is None
+    signed = replace(c, contract=np.array([True, False, False])).take(np.array([1, 0]))
+    assert signed.contract.tolist() == [False, True]
+    assert replace(c, contract=BOTH_OPTIONS).take(np.array([1])).contract is BOTH_OPTIONS
 
 
 def test_candidate_pairs_empty():

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from eipsim.domain import behaviour
-from eipsim.domain.economics import Candidates
+from eipsim.domain.agents.government import BROKER_SLICE
+from eipsim.domain.economics import Candidates, candidate_pairs, pair_economics
 from eipsim.domain.links import ACTIVE
 from eipsim.domain.model import EIPModel
 from eipsim.domain.reliability import Reliability
+from eipsim.domain.state import pair_block
 
 NEW = {
     "costs.risk_model": "per_event",
@@ -189,6 +191,53 @@ def test_broker_guarantee_lets_cross_national_pairs_negotiate(baseline):
         {"government.broker_selects": "negotiable", "trust.broker_guarantee": 0.3}
     )
     assert bridged > legacy
+
+
+def _introducible_priced_at_once(m: EIPModel) -> tuple[list[tuple[int, int]], tuple]:
+    """The broker's candidates as the model had them before the lazy pricing: every unknown
+    pair priced and weighed at once, the acceptable sorted by joint benefit (stable); and
+    the candidates' arguments to ``Government._introducible``."""
+    st, tr, gov = m.state, m.sc.trust, m.government
+    res_s, res_d = m.uncommitted()
+    every = np.arange(st.alive.size)
+    s, u, mat, q = candidate_pairs(
+        res_s,
+        res_d,
+        lambda a, b: ~pair_block(st.known, a, b) & (every[a][:, None] != every[b][None, :]),
+        1.0,
+    )
+    yes = np.ones(s.size, dtype=bool)
+    if gov.cfg.broker_selects == "negotiable":
+        c = m.negotiation(s, u, mat, q, yes, yes, res_s)
+        e = pair_economics(m.econ, c, m.standard, m.connection_usd)
+        can = behaviour.accepts_link(e, m.econ, c, st.hurdle[s], st.hurdle[u], tr.threshold)
+    else:
+        thr = np.full(s.size, tr.threshold)
+        c = Candidates(s, u, mat, q, m.distance_km(s, u), thr, thr, st.conf[s], st.conf[u], yes)
+        e = pair_economics(m.econ, c, m.standard, m.connection_usd)
+        can = e.benefit > 0
+    order = np.argsort(-e.benefit, kind="stable")
+    order = order[can[order]]
+    return list(zip(s[order].tolist(), u[order].tolist(), strict=True)), (s, u, mat, q, res_s)
+
+
+@pytest.mark.parametrize("selects", ["negotiable", "benefit"])
+def test_broker_introduces_as_if_it_priced_every_unknown_pair(baseline, selects):
+    """The broker prices the park's unknown pairs only as far as it reads them (whether they
+    negotiate, then B, then the risks of the best, a slice at a time): the pairs it can
+    introduce come in the order pricing them all at once gives, over seeds and months."""
+    over = {**NEW, "government.brokering_per_year": 12, "government.broker_selects": selects}
+    compared = 0
+    for seed in range(3):
+        m = EIPModel(baseline.with_overrides(over), seed=seed)
+        for month in range(1, 37):
+            m.step()
+            if month % 6:
+                continue
+            want, (s, u, mat, q, res_s) = _introducible_priced_at_once(m)
+            assert list(m.government._introducible(s, u, mat, q, res_s)) == want
+            compared += len(want)
+    assert compared > 3 * 6 * BROKER_SLICE  # more than a slice's worth a time: later ones read
 
 
 def test_price_index_is_a_driftless_log_random_walk(small):

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from eipsim.domain.state import EVERY_PLOT, Slots
+from eipsim.domain.state import EVERY_PLOT, Slots, pair_block
 from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.schema import CostsConfig, GovernmentConfig
 
@@ -213,6 +213,19 @@ class Candidates:
 
     def __len__(self) -> int:
         return int(self.q.size)
+
+    def take(self, idx: IntArray) -> Candidates:
+        """The candidates at ``idx``, in that order (every per-candidate column gathered;
+        ``contract``, when not per candidate, kept as it is)."""
+        cols: dict[str, Any] = {
+            f.name: None if (v := getattr(self, f.name)) is None else v[idx]
+            for f in fields(self)
+            if f.name != "contract"
+        }
+        contract = self.contract
+        if contract is not None and contract is not BOTH_OPTIONS:
+            contract = contract[idx]
+        return Candidates(**cols, contract=contract)
 
 
 # Candidates.contract for both options at once: a row informal, a row signed (broadcast
@@ -546,8 +559,20 @@ def candidate_pairs(
         if sup.size == 0 or use.size == 0:
             e = np.zeros(0, dtype=np.int64)
             return e, e, e, np.zeros(0)
-        pi, pj = allowed(sup, use).nonzero()
-        s, u = sup[pi], use[pj]
+        # each material's pairs are its suppliers' rows against its users' columns of the
+        # allowed block: in the block's row-major order, as below, without a pairs x
+        # materials table over every allowed pair (the broker's run to thousands)
+        block = allowed(sup, use)
+        sup_has, use_has = has_supply[sup], has_demand[use]
+        parts_s, parts_u, parts_m = [], [], []
+        for mat in mats.nonzero()[0]:
+            i, j = sup_has[:, mat].nonzero()[0], use_has[:, mat].nonzero()[0]
+            pi, pj = pair_block(block, i, j).nonzero()
+            parts_s.append(sup[i[pi]])
+            parts_u.append(use[j[pj]])
+            parts_m.append(np.full(pi.size, mat))
+        s, u, mm = np.concatenate(parts_s), np.concatenate(parts_u), np.concatenate(parts_m)
+        return s, u, mm, np.minimum(res_supply[s, mm], res_demand[u, mm])
     else:
         # the searching firms are few: their rows against every plot (whose residual
         # streams the material match below reads anyway), then their columns: the same

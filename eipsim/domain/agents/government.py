@@ -6,22 +6,28 @@ capital subsidy, a firm's RECP subsidy); it collects levies on what is landfille
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from eipsim.domain import assessment, behaviour
-from eipsim.domain.economics import Candidates, candidate_pairs, pair_economics
+from eipsim.domain.economics import Candidates, candidate_pairs, pair_economics, pair_prices
 from eipsim.domain.facilities import Flows
 from eipsim.domain.indicators import MonthView
 from eipsim.domain.links import LinkFlows
 from eipsim.domain.state import Slots, pair_block
-from eipsim.domain.types import BoolArray, FloatArray
+from eipsim.domain.types import BoolArray, FloatArray, IntArray
 from eipsim.scenario.schema import GovernmentConfig
 
 if TYPE_CHECKING:
     from eipsim.domain.model import EIPModel
+
+
+# Candidates a broker weighs the risks of at a time, best first (``Government._introducible``):
+# a month's few introductions are usually among the first.
+BROKER_SLICE = 32
 
 
 class Ledger:
@@ -105,23 +111,9 @@ class Government(mesa.Agent):
         s, u, mat, q = candidate_pairs(res_s, res_d, unknown, 1.0)
         if s.size == 0:
             return
-        yes = np.ones(s.size, dtype=bool)
-        tr = m.sc.trust
-        if self.cfg.broker_selects == "negotiable":
-            c = m.negotiation(s, u, mat, q, yes, yes, res_s)
-            e = pair_economics(m.econ, c, m.standard, m.connection_usd)
-            can = behaviour.accepts_link(e, m.econ, c, st.hurdle[s], st.hurdle[u], tr.threshold)
-        else:  # the first version's broker: joint benefit at threshold trust
-            thr = np.full(s.size, tr.threshold)
-            c = Candidates(s, u, mat, q, m.distance_km(s, u), thr, thr, st.conf[s], st.conf[u], yes)
-            e = pair_economics(m.econ, c, m.standard, m.connection_usd)
-            can = e.benefit > 0
-        order = np.argsort(-e.benefit, kind="stable")
-        order = order[can[order]]
         done: set[tuple[int, int]] = set()
-        boost = tr.introduction_boost
-        for i in order:
-            a, b = int(s[i]), int(u[i])
+        boost = m.sc.trust.introduction_boost
+        for a, b in self._introducible(s, u, mat, q, res_s):
             if (a, b) in done:
                 continue
             done.add((a, b))
@@ -131,6 +123,39 @@ class Government(mesa.Agent):
             self.introductions += 1
             if len(done) >= k:
                 break
+
+    def _introducible(
+        self, s: IntArray, u: IntArray, mat: IntArray, q: FloatArray, res_s: FloatArray
+    ) -> Iterator[tuple[int, int]]:
+        """The candidate pairs (supplier, user) the broker can introduce, largest joint
+        benefit B first (ties in candidate order). A park's unknown pairs run to thousands
+        and the broker makes a few introductions a month, so the figures are worked out
+        only as far as they are read: whether a pair would negotiate reads no economics,
+        and B no beliefs about failures; only a pair with B > 0 can gain, and those weigh
+        their risks (``behaviour.both_gain``) in slices of ``BROKER_SLICE``, best first.
+        Each candidate's figures are its own and were read before any introduction (its
+        trust is gathered at once), so the pairs come as from pricing all at once."""
+        m, st, tr = self.model, self.model.state, self.model.sc.trust
+        yes = np.ones(s.size, dtype=bool)
+        negotiable = self.cfg.broker_selects == "negotiable"
+        if negotiable:  # with the broker's guarantee in their trust, both sides negotiate
+            c = m.meeting(s, u, mat, q, yes, yes)
+            c = c.take(behaviour.negotiates(m.econ, c, tr.threshold, 0.0, None).nonzero()[0])
+        else:  # the first version's broker: joint benefit at threshold trust
+            thr = np.full(s.size, tr.threshold)
+            c = Candidates(s, u, mat, q, m.distance_km(s, u), thr, thr, st.conf[s], st.conf[u], yes)
+        B = pair_prices(m.econ, c, m.standard, m.connection_usd).B
+        order = (B > 0).nonzero()[0]
+        order = order[np.argsort(-B[order], kind="stable")]
+        if not negotiable:
+            yield from zip(c.s[order].tolist(), c.u[order].tolist(), strict=True)
+            return
+        for start in range(0, order.size, BROKER_SLICE):
+            best = c.take(order[start : start + BROKER_SLICE])
+            m.weigh_risks(best, res_s)
+            e = pair_economics(m.econ, best, m.standard, m.connection_usd)
+            gain = behaviour.both_gain(e, st.hurdle[best.s], st.hurdle[best.u])
+            yield from zip(best.s[gain].tolist(), best.u[gain].tolist(), strict=True)
 
     def account(self, flows: LinkFlows, res_supply: FloatArray, fac: Flows) -> None:
         """This month's exchange subsidy, paid on the taxable by-products links moved, and
