@@ -48,6 +48,7 @@ viz-shot: $(STAMP) browser
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_against.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
