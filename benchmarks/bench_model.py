@@ -381,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
         f"no timeseries never does; reading them adds {base['timeseries_seconds'] * 1e3:.1f} "
         f"ms (timeseries) + {base['links_seconds'] * 1e3:.1f} ms (links))"
     )
+    print(
+        "    (an absolute time measures the machine too; benchmarks/bench_against.py gives the "
+        "speed-up over the tree the target was set on, side by side: docs/ARCHITECTURE.md)"
+    )
     ks = {}
     for lo, hi in EXPONENT_PAIRS:
         if lo in by_n and hi in by_n:
