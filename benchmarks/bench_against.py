@@ -24,8 +24,11 @@ recorded time: the current tree's run at the machine speed of the day the issue 
 0.14-0.16 s is that time divided by the speed-up. The verdict takes the range's slow end
 (0.16 s), so it asks for a speed-up of at least 2.0.
 
-The reference's scenario is its own: the current baseline does more (the mechanisms of issue
-8), so the speed-up is if anything understated. This is a benchmark, not a test.
+The trees run their own rules: the current baseline's defaults are issue 8's mechanisms.
+``--first-version`` runs the current tree under the first version's rules, as the reference
+ran, for the speed of the code alone. This is a benchmark, not a test.
+
+    python benchmarks/bench_against.py --first-version
 """
 
 from __future__ import annotations
@@ -47,16 +50,22 @@ ISSUE_REFERENCE_SECONDS = (0.14, 0.16)
 TARGET_S = 0.080
 
 
-def serve(tree: Path, steps: int) -> None:
+def serve(tree: Path, steps: int, first_version: bool) -> None:
     """Time ``tree``'s baseline in this process (a child), on request: for each line
     ``SEED REPEATS`` read from stdin, print the best of ``REPEATS`` runs of that seed, each
-    with its tables (after ``ready``, once the imports and a first run are done)."""
+    with its tables (after ``ready``, once the imports and a first run are done). With
+    ``first_version`` the scenario runs under the first version's rules (the current tree's
+    ``eipsim.scenario.presets.FIRST_VERSION``)."""
     sys.path.insert(0, str(tree))
     import eipsim
 
     if not Path(eipsim.__file__).resolve().is_relative_to(tree.resolve()):
         raise SystemExit(f"imported eipsim from {eipsim.__file__}, not from {tree}")
     sc = eipsim.load_scenario(str(tree / "scenarios" / "baseline.yaml"))
+    if first_version:
+        from eipsim.scenario.presets import FIRST_VERSION
+
+        sc = sc.with_overrides(FIRST_VERSION)
 
     def one(seed: int) -> float:
         t0 = time.perf_counter()
@@ -74,8 +83,10 @@ def serve(tree: Path, steps: int) -> None:
 class Child:
     """A child interpreter serving one tree's timings (``serve``)."""
 
-    def __init__(self, tree: Path, steps: int):
+    def __init__(self, tree: Path, steps: int, first_version: bool = False):
         cmd = [sys.executable, __file__, "--child", str(tree), "--steps", str(steps)]
+        if first_version:
+            cmd.append("--first-version")
         env = dict(os.environ, PYTHONPATH="")  # each child imports its own tree
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = "1"  # as bench_model.py: idle BLAS threads slow a shared machine
@@ -127,10 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=120)
     ap.add_argument("--seeds", type=int, default=8, help="seeds 0..N-1 (the mean counts)")
     ap.add_argument("--repeats", type=int, default=5, help="runs per seed (the best counts)")
+    ap.add_argument(
+        "--first-version",
+        action="store_true",
+        help="run the current tree under the first version's rules, as the reference ran: "
+        "the speed of the code alone, without the model's changes since",
+    )
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child is not None:
-        serve(a.child, a.steps)
+        serve(a.child, a.steps, a.first_version)
         return 0
 
     print(f"eipsim side-by-side benchmark: {platform.python_version()} on {platform.platform()}")
@@ -139,11 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         f"over seeds 0-{a.seeds - 1} of each seed's best of {a.repeats}, the trees taking "
         f"turns seed by seed; rounds: {a.rounds}"
     )
+    if a.first_version:
+        print("  the current tree under the first version's rules (scenario.presets.FIRST_VERSION)")
     names = ("reference", "current")
     times: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="eipsim-ref-") as tmp:
         trees = {"reference": extract(a.ref, Path(tmp)), "current": REPO}
-        children = {name: Child(trees[name], a.steps) for name in names}
+        children = {
+            "reference": Child(trees["reference"], a.steps),
+            "current": Child(trees["current"], a.steps, a.first_version),
+        }
         try:
             for r in range(a.rounds):
                 bests: dict[str, list[float]] = {name: [] for name in names}

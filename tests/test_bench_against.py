@@ -29,7 +29,8 @@ def test_a_reference_git_does_not_have_is_one_readable_error():
     assert "cannot read commit" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_it_times_both_trees_and_restates_the_target():
+@pytest.mark.parametrize("rules", [[], ["--first-version"]])
+def test_it_times_both_trees_and_restates_the_target(rules):
     sys.path.insert(0, str(SCRIPT.parent))
     import bench_against
 
@@ -37,11 +38,12 @@ def test_it_times_both_trees_and_restates_the_target():
         pytest.skip("this clone lacks the reference commit (a shallow clone)")
     out = subprocess.run(
         [sys.executable, str(SCRIPT), "--rounds", "1", "--seeds", "1", "--repeats", "1"]
-        + ["--steps", "6"],
+        + ["--steps", "6", *rules],
         capture_output=True,
         text=True,
         check=False,
     )
     assert out.returncode == 0, out.stderr
     assert "round 1: reference" in out.stdout
+    assert ("first version's rules" in out.stdout) == bool(rules)
     assert "speed-up:" in out.stdout and "target (issue 7), restated side by side" in out.stdout
