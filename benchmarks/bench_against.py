@@ -43,6 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_model import BLAS_THREAD_VARS
+
 REPO = Path(__file__).resolve().parents[1]
 # The tree issue 7 was filed against and the time a baseline run took on it then (seconds).
 ISSUE_REFERENCE = "1807b8303d370e8a7c54f35a2ecb2d97239bae7d"
@@ -88,7 +90,7 @@ class Child:
         if first_version:
             cmd.append("--first-version")
         env = dict(os.environ, PYTHONPATH="")  # each child imports its own tree
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        for var in BLAS_THREAD_VARS:
             env[var] = "1"  # as bench_model.py: idle BLAS threads slow a shared machine
         self.tree = tree
         self.proc = subprocess.Popen(

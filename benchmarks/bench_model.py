@@ -58,6 +58,8 @@ SIZES = [30, 100, 300, 1000, 3000]
 QUICK_SIZES = [300, 1000]
 EXPONENT_PAIRS = [(300, 1000), (1000, 3000)]
 TRUST_IMPLS = ("current", "incremental", "dense", "reference")
+# the variables that set how many threads the BLAS libraries numpy may use start
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def use_trust(impl: str) -> None:
@@ -220,7 +222,7 @@ def set_args(a: argparse.Namespace) -> list[str]:
 def child_env(a: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
     if a.blas_threads > 0:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        for var in BLAS_THREAD_VARS:
             env[var] = str(a.blas_threads)
     return env
 

@@ -560,8 +560,9 @@ def candidate_pairs(
             e = np.zeros(0, dtype=np.int64)
             return e, e, e, np.zeros(0)
         # each material's pairs are its suppliers' rows against its users' columns of the
-        # allowed block: in the block's row-major order, as below, without a pairs x
-        # materials table over every allowed pair (the broker's run to thousands)
+        # allowed block, in its row-major order (the order of the searching firms' pairs
+        # below), without a pairs x materials table over every allowed pair (the broker's
+        # run to thousands)
         block = allowed(sup, use)
         sup_has, use_has = has_supply[sup], has_demand[use]
         parts_s, parts_u, parts_m = [], [], []
@@ -572,7 +573,6 @@ def candidate_pairs(
             parts_u.append(use[j[pj]])
             parts_m.append(np.full(pi.size, mat))
         s, u, mm = np.concatenate(parts_s), np.concatenate(parts_u), np.concatenate(parts_m)
-        return s, u, mm, np.minimum(res_supply[s, mm], res_demand[u, mm])
     else:
         # the searching firms are few: their rows against every plot (whose residual
         # streams the material match below reads anyway), then their columns: the same
@@ -583,9 +583,9 @@ def candidate_pairs(
         s_idle, pj = (rows.T & ~active[:, None]).nonzero()
         s = np.concatenate([searching[pi], s_idle])
         u = np.concatenate([u_any, searching[pj]])
-    # the allowed pairs in block order, then which materials each trades: nonzero of the
-    # transpose lists them material by material, in that order within a material
-    trades = (res_supply.take(s, axis=0) >= min_q) & (res_demand.take(u, axis=0) >= min_q)
-    mm, p = trades.T.nonzero()
-    s, u = s[p], u[p]
+        # the allowed pairs in block order, then which materials each trades: nonzero of
+        # the transpose lists them material by material, in that order within a material
+        trades = (res_supply.take(s, axis=0) >= min_q) & (res_demand.take(u, axis=0) >= min_q)
+        mm, p = trades.T.nonzero()
+        s, u = s[p], u[p]
     return s, u, mm, np.minimum(res_supply[s, mm], res_demand[u, mm])
